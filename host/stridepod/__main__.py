@@ -1,0 +1,3 @@
+from stridepod.cli import main
+
+main()

@@ -1,0 +1,53 @@
+"""The `stridepod` command. Each subcommand lives in `stridepod.commands.<name>` and
+exports `command` (a click command or group); this module only assembles them and turns
+expected failures into one clear line with exit code 2."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from stridepod import __version__
+from stridepod.errors import StridepodError
+
+# One entry per module in stridepod/commands/ (kept sorted).
+COMMAND_MODULES = [
+
+]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="stridepod")
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """stridepod: your running pod's data, gait metrics and recovery advice, on your machine."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+for _name in COMMAND_MODULES:
+    cli.add_command(importlib.import_module(f"stridepod.commands.{_name}").command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="stridepod", standalone_mode=False)
+    except StridepodError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,35 @@
+# Helpers for firmware tests that run under the MicroPython unix port.
+# The unix port is 64-bit; the ESP32 has 31-bit small ints, so arithmetic that must
+# stay in machine words is range-checked here.
+
+SMALL_INT_MIN = -(1 << 30)
+SMALL_INT_MAX = (1 << 30) - 1
+DATASETS = "../shared/datasets"
+
+
+def assert_small_int(value, what="value"):
+    if not (SMALL_INT_MIN <= value <= SMALL_INT_MAX):
+        raise AssertionError("%s=%d does not fit an ESP32 small int (31 bits)" % (what, value))
+
+
+def assert_equal(actual, expected, what="value"):
+    if actual != expected:
+        raise AssertionError("%s: expected %r, got %r" % (what, expected, actual))
+
+
+def assert_raises(exc_type, func, *args):
+    try:
+        func(*args)
+    except exc_type as exc:
+        return exc
+    raise AssertionError("%s not raised" % exc_type.__name__)
+
+
+def read_dump_columns(name):
+    """Reads ../shared/datasets/dumps/NAME.csv into (header, list of float rows)."""
+    rows = []
+    with open(DATASETS + "/dumps/" + name + ".csv") as f:
+        header = f.readline().strip().split(",")
+        for line in f:
+            rows.append([float(v) for v in line.split(",")])
+    return header, rows

@@ -1,0 +1,35 @@
+# Runs inside the MicroPython unix port: imports one test module and runs each
+# test_* function, printing one marker line per result for the pytest plugin
+# (tests/firmware/conftest.py). Usage: micropython mprun.py MODULE [TEST ...]
+import io
+import sys
+
+
+def main():
+    modname = sys.argv[1]
+    wanted = sys.argv[2:]
+    try:
+        mod = __import__(modname)
+    except Exception as exc:  # report the import failure against every test
+        buf = io.StringIO()
+        sys.print_exception(exc, buf)
+        print("@@IMPORT-ERROR")
+        print(buf.getvalue())
+        print("@@END")
+        return
+    names = wanted or sorted(n for n in dir(mod) if n.startswith("test_"))
+    for name in names:
+        print("@@BEGIN " + name)
+        try:
+            getattr(mod, name)()
+        except Exception as exc:
+            buf = io.StringIO()
+            sys.print_exception(exc, buf)
+            print("@@FAIL " + name)
+            print(buf.getvalue())
+        else:
+            print("@@PASS " + name)
+    print("@@END")
+
+
+main()
