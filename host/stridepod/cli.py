@@ -14,7 +14,7 @@ from stridepod.errors import StridepodError
 
 # One entry per module in stridepod/commands/ (kept sorted).
 COMMAND_MODULES = [
-
+    "dev",
 ]
 
 
