@@ -1,0 +1,61 @@
+"""`stridepod dev …`: tools for firmware developers (build, deploy, mip package)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from stridepod.devtools import deploy as deploy_tool
+from stridepod.devtools import firmware_tree
+from stridepod.errors import StridepodError
+
+
+@click.group("dev")
+def command() -> None:
+    """Firmware developer tools: build .mpy files, deploy to a pod over USB, mip package."""
+
+
+@command.command("boards")
+def boards() -> None:
+    """List the supported boards and their firmware architecture."""
+    for path in firmware_tree.list_boards():
+        _, board = firmware_tree.load_board(str(path))
+        arch = firmware_tree.board_arch(path, board)
+        click.echo(f"{path.stem:28} {arch:10} {board.get('name', '')}")
+
+
+@command.command("build")
+@click.option("--board", default="esp32-s3-devkitc-1", show_default=True,
+              help="Board name (a file in boards/) or path to a board JSON file.")
+def build(board: str) -> None:
+    """Precompile the firmware with mpy-cross for BOARD into build/deploy/ (no pod needed)."""
+    result = deploy_tool.build(board)
+    click.echo(f"built {len(result.files)} files for {result.board} ({result.arch}) in {result.root}")
+
+
+@command.command("deploy")
+@click.option("--board", default="esp32-s3-devkitc-1", show_default=True,
+              help="Board name (a file in boards/) or path to a board JSON file.")
+@click.option("--port", default=None, help="Serial port of the pod (found by USB id if omitted).")
+def deploy(board: str, port: str | None) -> None:
+    """Build the firmware for BOARD, copy it to the pod with mpremote and verify every file
+    by SHA-256 on the pod."""
+    deploy_tool.deploy(board, port, echo=click.echo)
+
+
+@command.command("package-json")
+@click.option("--check", is_flag=True, help="Only check that firmware/package.json is current.")
+def package_json(check: bool) -> None:
+    """Write firmware/package.json, the manifest `mpremote mip install` reads."""
+    wanted = firmware_tree.package_json()
+    if check:
+        path = firmware_tree.PACKAGE_JSON
+        current = json.loads(path.read_text()) if path.exists() else None
+        if current != wanted:
+            raise StridepodError(
+                "firmware/package.json is out of date: run `stridepod dev package-json`"
+            )
+        click.echo("firmware/package.json is current")
+        return
+    click.echo(f"wrote {firmware_tree.write_package_json()}")
