@@ -1,0 +1,109 @@
+"""The store: permissions, migrations, exactly-once pod records, atomic batches."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from collections import namedtuple
+
+import pytest
+from stridepod.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
+
+
+def test_new_store_is_owner_only_and_at_latest_schema(tmp_path):
+    path = tmp_path / "sub" / "stridepod.db"
+    with Store.open(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_old_store_is_migrated_in_order(tmp_path):
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0])
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO pod_records (pod_id, seq, record) VALUES ('p', 3, '{\"seq\": 3}')")
+    conn.commit()
+    conn.close()
+    with Store.open(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.last_sequence("p") == 3
+        assert store.runs() == []
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "new.db"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="newer stridepod"):
+        Store.open(path)
+
+
+def test_not_a_database_is_one_clear_error(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("shopping list: eggs, milk, running shoes\n" * 100)
+    with pytest.raises(StoreError, match="not a stridepod database"):
+        Store.open(path)
+
+
+Record = namedtuple("Record", "seq steps cadence_spm")
+
+
+class SlottedRecord:
+    __slots__ = ("seq", "steps")
+
+    def __init__(self, seq, steps):
+        self.seq = seq
+        self.steps = steps
+
+
+def test_pod_records_are_stored_exactly_once(tmp_path):
+    with Store.open(tmp_path / "s.db") as store:
+        assert store.last_sequence("pod-a") is None
+        assert store.add_pod_records("pod-a", [Record(0, 14, 168), {"seq": 1, "steps": 15}]) == 2
+        # a backfill that overlaps what is already stored adds only the new record
+        assert store.add_pod_records("pod-a", [{"seq": 1, "steps": 15}, SlottedRecord(2, 13)]) == 1
+        assert store.add_pod_records("pod-b", [{"seq": 1, "steps": 9}]) == 1
+        assert store.last_sequence("pod-a") == 2
+        assert [r["seq"] for r in store.pod_records("pod-a")] == [0, 1, 2]
+        assert store.pod_records("pod-a")[0] == {
+            "seq": 0, "steps": 14, "cadence_spm": 168, "pod_id": "pod-a"}
+        assert len(store.pod_records()) == 4
+
+
+def test_a_bad_record_stores_nothing_of_its_batch(tmp_path):
+    with Store.open(tmp_path / "s.db") as store:
+        with pytest.raises(StoreError, match="sequence number"):
+            store.add_pod_records("pod-a", [{"seq": 0}, {"seq": 1}, {"steps": 3}])
+        assert store.pod_records() == []
+
+
+def test_interrupt_inside_a_batch_rolls_it_back(tmp_path):
+    path = tmp_path / "s.db"
+
+    def records():
+        yield {"seq": 0}
+        yield {"seq": 1}
+        raise KeyboardInterrupt
+
+    with Store.open(path) as store:
+        store.add_pod_records("p", [{"seq": 10}])
+        with pytest.raises(KeyboardInterrupt), store.transaction():
+            store.add_pod_records("p", [{"seq": 11}])
+            store.add_pod_records("p", records())
+        assert [r["seq"] for r in store.pod_records("p")] == [10]
+    with Store.open(path) as store:  # and what is on disk is consistent
+        assert [r["seq"] for r in store.pod_records("p")] == [10]
+
+
+def test_wellness_sources_merge_and_reimport_changes_nothing(tmp_path):
+    with Store.open(tmp_path / "s.db") as store:
+        days = [{"day": "2026-11-01", "rhr_bpm": 52, "sleep_h": 7.5},
+                {"day": "2026-11-02", "rhr_bpm": 54, "sleep_h": None}]
+        assert store.add_wellness_days(days, "csv") == 2
+        assert store.add_wellness_days(days, "csv") == 0
+        assert store.add_wellness_days([{"day": "2026-11-02", "rmssd_ms": 61.0}], "strap") == 1
+        assert store.wellness_days(since="2026-11-02") == [
+            {"day": "2026-11-02", "rhr_bpm": 54.0, "rmssd_ms": 61.0, "sleep_h": None,
+             "source": "strap"}]
