@@ -21,11 +21,14 @@ COMMAND_MODULES = [
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="stridepod")
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.option("--db", type=click.Path(dir_okay=False), envvar="STRIDEPOD_DB",
+              help="Database file to use instead of the one in your data directory.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (and --json output).")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, db: str | None, quiet: bool) -> None:
     """stridepod: your running pod's data, gait metrics and recovery advice, on your machine."""
     ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
+    ctx.obj.update(debug=debug, db=db, quiet=quiet)
 
 
 for _name in COMMAND_MODULES:
