@@ -12,6 +12,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# MicroPython ESP32 type stubs, kept out of site-packages so they never shadow CPython's
+	$(BIN)/python -m pip install --quiet --no-deps --upgrade --target $(VENV)/mpy-stubs \
+		micropython-esp32-stubs==1.29.0.post1 micropython-stdlib-stubs==1.29.0.post2
 	touch $(STAMP)
 
 demo: $(STAMP)
