@@ -25,8 +25,8 @@ def main():
         except Exception as exc:
             buf = io.StringIO()
             sys.print_exception(exc, buf)
+            print(buf.getvalue())  # the traceback precedes its marker
             print("@@FAIL " + name)
-            print(buf.getvalue())
         else:
             print("@@PASS " + name)
     print("@@END")
