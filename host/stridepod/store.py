@@ -40,7 +40,8 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (pod_id, seq)
     ) WITHOUT ROWID;
     """,
-    # 2: the runner's history and plan, and the files it came from
+    # 2: the runner's history and plan (columns named as in stridepod.recovery.model),
+    #    and the files it came from
     """
     CREATE TABLE imports (
         sha256      TEXT PRIMARY KEY,
@@ -50,63 +51,110 @@ MIGRATIONS: tuple[str, ...] = (
         imported_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
     );
     CREATE TABLE wellness_days (
-        day      TEXT PRIMARY KEY,  -- ISO date of the morning
-        rhr_bpm  REAL,
-        rmssd_ms REAL,
-        sleep_h  REAL,
-        source   TEXT NOT NULL
+        date       TEXT PRIMARY KEY,  -- ISO date of the morning
+        resting_hr REAL,
+        rmssd_ms   REAL,
+        sleep_h    REAL,              -- the night before
+        source     TEXT NOT NULL
     );
     CREATE TABLE runs (
-        id             INTEGER PRIMARY KEY,
-        source_key     TEXT NOT NULL UNIQUE,  -- same run imported again = same key
-        source         TEXT NOT NULL,         -- 'pod', 'fit', 'csv'
-        start          TEXT NOT NULL,         -- ISO date-time, local time of the runner
-        day            TEXT NOT NULL,
-        duration_s     REAL NOT NULL,
-        distance_m     REAL,
-        steps          INTEGER,
-        cadence_spm    REAL,
-        impact_peak_cg REAL,
-        impact_mean_cg REAL,
-        contact_ms     REAL,
-        strike_heel    INTEGER,
-        strike_mid     INTEGER,
-        strike_fore    INTEGER,
-        avg_hr         REAL,
-        max_hr         REAL,
-        rpe            REAL
+        source_key    TEXT PRIMARY KEY,  -- the same run imported again has the same key
+        source        TEXT NOT NULL,     -- 'pod', 'fit', 'csv'
+        start         TEXT NOT NULL,     -- ISO date-time, the runner's local time
+        date          TEXT NOT NULL,
+        duration_min  REAL NOT NULL,
+        distance_km   REAL,
+        rpe           REAL,
+        avg_hr        REAL,
+        max_hr        REAL,
+        steps         INTEGER,
+        cadence_spm   REAL,
+        impact_g_mean REAL,
+        impact_g_peak REAL,
+        contact_ms    REAL,
+        strike_heel   REAL,              -- shares of strikes, 0..1
+        strike_mid    REAL,
+        strike_fore   REAL,
+        asymmetry_pct REAL,
+        pace_s_per_km REAL,
+        kind          TEXT NOT NULL DEFAULT ''
     );
-    CREATE INDEX runs_by_day ON runs (day);
+    CREATE INDEX runs_by_date ON runs (date);
     CREATE TABLE pain_log (
-        id       INTEGER PRIMARY KEY,
-        day      TEXT NOT NULL,
-        location TEXT NOT NULL,
-        score    INTEGER NOT NULL CHECK (score BETWEEN 0 AND 10),
-        timing   TEXT NOT NULL,  -- 'during' the run or 'next_morning'
-        note     TEXT NOT NULL DEFAULT '',
-        UNIQUE (day, location, timing)
+        date         TEXT NOT NULL,
+        site         TEXT NOT NULL,      -- knee, shin, achilles, ...
+        during       REAL CHECK (during BETWEEN 0 AND 10),
+        next_morning REAL CHECK (next_morning BETWEEN 0 AND 10),
+        PRIMARY KEY (date, site)
     );
     CREATE TABLE planned_sessions (
-        day          TEXT PRIMARY KEY,
+        date         TEXT PRIMARY KEY,
         kind         TEXT NOT NULL,
         duration_min REAL,
         distance_km  REAL,
         intensity    TEXT NOT NULL DEFAULT '',
-        goal_race    INTEGER NOT NULL DEFAULT 0
+        back_to_back INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE goals (
+        date        TEXT PRIMARY KEY,
+        name        TEXT NOT NULL,
+        distance_km REAL
     );
     """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
-RUN_COLUMNS = (
-    "source_key", "source", "start", "day", "duration_s", "distance_m", "steps",
-    "cadence_spm", "impact_peak_cg", "impact_mean_cg", "contact_ms", "strike_heel",
-    "strike_mid", "strike_fore", "avg_hr", "max_hr", "rpe",
-)
-WELLNESS_COLUMNS = ("rhr_bpm", "rmssd_ms", "sleep_h")
-PLAN_COLUMNS = ("day", "kind", "duration_min", "distance_km", "intensity", "goal_race")
-PAIN_COLUMNS = ("day", "location", "score", "timing", "note")
+
+
+class _Table:
+    """A history table: its key, its other columns, and how a new row for an existing key
+    is merged: "coalesce" keeps stored values where the new row has none (a morning's HRV
+    from a strap and its sleep from a watch), "replace" takes the new row as it is."""
+
+    def __init__(self, name: str, key: tuple[str, ...], columns: tuple[str, ...],
+                 merge: str, order: str, defaults: Mapping[str, Any] | None = None):
+        self.name, self.key, self.columns, self.merge, self.order = name, key, columns, merge, order
+        self.defaults = dict(defaults or {})
+
+    def values(self, row: Mapping) -> tuple:
+        return tuple(
+            _sql_value(row[c] if row.get(c) is not None else self.defaults.get(c))
+            for c in self.all_columns
+        )
+
+    @property
+    def all_columns(self) -> tuple[str, ...]:
+        return self.key + self.columns
+
+    def upsert_sql(self) -> str:
+        names = ", ".join(self.all_columns)
+        marks = ", ".join("?" * len(self.all_columns))
+        if self.merge == "coalesce":
+            sets = ", ".join(f"{c} = COALESCE(excluded.{c}, {c})" for c in self.columns)
+            changed = " OR ".join(
+                f"(excluded.{c} IS NOT NULL AND excluded.{c} IS NOT {c})" for c in self.columns)
+        else:
+            sets = ", ".join(f"{c} = excluded.{c}" for c in self.columns)
+            changed = " OR ".join(f"excluded.{c} IS NOT {c}" for c in self.columns)
+        return (f"INSERT INTO {self.name} ({names}) VALUES ({marks})"
+                f" ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {sets} WHERE {changed}")
+
+
+WELLNESS = _Table("wellness_days", ("date",), ("resting_hr", "rmssd_ms", "sleep_h", "source"),
+                  "coalesce", "date")
+RUNS = _Table("runs", ("source_key",), (
+    "source", "start", "date", "duration_min", "distance_km", "rpe", "avg_hr", "max_hr",
+    "steps", "cadence_spm", "impact_g_mean", "impact_g_peak", "contact_ms", "strike_heel",
+    "strike_mid", "strike_fore", "asymmetry_pct", "pace_s_per_km", "kind"), "replace", "start",
+    {"kind": ""})
+PAIN = _Table("pain_log", ("date", "site"), ("during", "next_morning"), "coalesce", "date, site")
+PLAN = _Table("planned_sessions", ("date",),
+              ("kind", "duration_min", "distance_km", "intensity", "back_to_back"),
+              "replace", "date", {"intensity": "", "back_to_back": False})
+GOALS = _Table("goals", ("date",), ("name", "distance_km"), "replace", "date")
+HISTORY_TABLES = {t.name: t for t in (WELLNESS, RUNS, PAIN, PLAN, GOALS)}
+TABLES = ("pod_records", *HISTORY_TABLES, "imports")
 
 
 def _record_dict(record: Any) -> dict:
@@ -274,108 +322,56 @@ class Store:
         )
         return _dicts(cursor)
 
-    # -- wellness ------------------------------------------------------------------------
+    # -- the runner's history and plan --------------------------------------------------
 
-    def add_wellness_days(self, days: Iterable[Mapping], source: str) -> int:
-        """Upsert mornings by date. A value a source leaves empty keeps what another source
-        gave for that day (e.g. HRV from a strap, sleep from a watch). Returns rows touched."""
-        rows = [
-            (d["day"], *(_optional_float(d.get(c)) for c in WELLNESS_COLUMNS), source)
-            for d in days
-        ]
+    def upsert(self, table: _Table, rows: Iterable[Mapping]) -> int:
+        """Add or update rows of a history table (see `_Table` for how rows merge).
+        Returns how many rows were added or changed: 0 when the same data comes again."""
+        values = [table.values(row) for row in rows]
         with self.transaction() as conn:
             before = conn.total_changes
-            conn.executemany(
-                """INSERT INTO wellness_days (day, rhr_bpm, rmssd_ms, sleep_h, source)
-                   VALUES (?, ?, ?, ?, ?)
-                   ON CONFLICT (day) DO UPDATE SET
-                     rhr_bpm  = COALESCE(excluded.rhr_bpm, rhr_bpm),
-                     rmssd_ms = COALESCE(excluded.rmssd_ms, rmssd_ms),
-                     sleep_h  = COALESCE(excluded.sleep_h, sleep_h),
-                     source   = excluded.source
-                   WHERE excluded.rhr_bpm IS NOT rhr_bpm AND excluded.rhr_bpm IS NOT NULL
-                      OR excluded.rmssd_ms IS NOT rmssd_ms AND excluded.rmssd_ms IS NOT NULL
-                      OR excluded.sleep_h IS NOT sleep_h AND excluded.sleep_h IS NOT NULL""",
-                rows,
-            )
+            try:
+                conn.executemany(table.upsert_sql(), values)
+            except sqlite3.IntegrityError as exc:
+                raise StoreError(f"cannot store {table.name} row: {exc}") from None
             return conn.total_changes - before
+
+    def rows(self, table: _Table, since: str | None = None) -> list[dict]:
+        """Rows in date order, from `since` (an ISO date) on when given."""
+        return _dicts(self._conn.execute(
+            f"SELECT {', '.join(table.all_columns)} FROM {table.name}"
+            f" WHERE date >= ? ORDER BY {table.order}", (since or "",),
+        ))
+
+    def add_wellness_days(self, days: Iterable[Mapping]) -> int:
+        return self.upsert(WELLNESS, days)
 
     def wellness_days(self, since: str | None = None) -> list[dict]:
-        return _dicts(self._conn.execute(
-            "SELECT day, rhr_bpm, rmssd_ms, sleep_h, source FROM wellness_days"
-            " WHERE day >= ? ORDER BY day", (since or "",)
-        ))
-
-    # -- runs ----------------------------------------------------------------------------
+        return self.rows(WELLNESS, since)
 
     def add_runs(self, runs: Iterable[Mapping]) -> int:
-        """Insert runs; one already stored under the same `source_key` is replaced (the
-        pod's summary of a session grows while it is synced). Returns rows touched."""
-        rows = [tuple(r.get(c) for c in RUN_COLUMNS) for r in runs]
-        names = ", ".join(RUN_COLUMNS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in RUN_COLUMNS[1:])
-        with self.transaction() as conn:
-            before = conn.total_changes
-            conn.executemany(
-                f"INSERT INTO runs ({names}) VALUES ({', '.join('?' * len(RUN_COLUMNS))})"
-                f" ON CONFLICT (source_key) DO UPDATE SET {updates}",
-                rows,
-            )
-            return conn.total_changes - before
+        return self.upsert(RUNS, runs)
 
     def runs(self, since: str | None = None) -> list[dict]:
-        return _dicts(self._conn.execute(
-            f"SELECT id, {', '.join(RUN_COLUMNS)} FROM runs WHERE day >= ? ORDER BY start",
-            (since or "",),
-        ))
-
-    # -- pain log ------------------------------------------------------------------------
+        return self.rows(RUNS, since)
 
     def add_pain_entries(self, entries: Iterable[Mapping]) -> int:
-        rows = [(e["day"], e["location"], int(e["score"]), e["timing"], e.get("note") or "")
-                for e in entries]
-        with self.transaction() as conn:
-            before = conn.total_changes
-            conn.executemany(
-                """INSERT INTO pain_log (day, location, score, timing, note)
-                   VALUES (?, ?, ?, ?, ?)
-                   ON CONFLICT (day, location, timing) DO UPDATE SET
-                     score = excluded.score, note = excluded.note
-                   WHERE score IS NOT excluded.score OR note IS NOT excluded.note""",
-                rows,
-            )
-            return conn.total_changes - before
+        return self.upsert(PAIN, entries)
 
     def pain_entries(self, since: str | None = None) -> list[dict]:
-        return _dicts(self._conn.execute(
-            f"SELECT {', '.join(PAIN_COLUMNS)} FROM pain_log WHERE day >= ? ORDER BY day, id",
-            (since or "",),
-        ))
-
-    # -- plan ----------------------------------------------------------------------------
+        return self.rows(PAIN, since)
 
     def set_planned_sessions(self, sessions: Iterable[Mapping]) -> int:
-        """The runner's plan: each given day's session replaces what was planned that day."""
-        rows = [
-            (s["day"], s["kind"], _optional_float(s.get("duration_min")),
-             _optional_float(s.get("distance_km")), s.get("intensity") or "",
-             int(bool(s.get("goal_race"))))
-            for s in sessions
-        ]
-        with self.transaction() as conn:
-            before = conn.total_changes
-            conn.executemany(
-                f"INSERT OR REPLACE INTO planned_sessions ({', '.join(PLAN_COLUMNS)})"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            return conn.total_changes - before
+        return self.upsert(PLAN, sessions)
 
     def planned_sessions(self, since: str | None = None) -> list[dict]:
-        return _dicts(self._conn.execute(
-            f"SELECT {', '.join(PLAN_COLUMNS)} FROM planned_sessions WHERE day >= ?"
-            " ORDER BY day", (since or "",),
-        ))
+        return self.rows(PLAN, since)
+
+    def set_goals(self, goals: Iterable[Mapping]) -> int:
+        return self.upsert(GOALS, goals)
+
+    def goals(self, since: str | None = None) -> list[dict]:
+        return self.rows(GOALS, since)
 
     def table(self, name: str) -> tuple[list[str], list[tuple]]:
         """Column names and rows of one table, for export."""
@@ -383,9 +379,6 @@ class Store:
             raise StoreError(f"no table {name!r}; tables: {', '.join(TABLES)}")
         cursor = self._conn.execute(f"SELECT * FROM {name}")
         return [d[0] for d in cursor.description], cursor.fetchall()
-
-
-TABLES = ("pod_records", "runs", "wellness_days", "pain_log", "planned_sessions", "imports")
 
 
 def _statements(script: str) -> list[str]:
@@ -397,7 +390,11 @@ def _dicts(cursor: sqlite3.Cursor) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
-def _optional_float(value: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    return float(value)
+def _sql_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if hasattr(value, "isoformat"):  # dates and date-times as ISO text
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value

@@ -97,13 +97,36 @@ def test_interrupt_inside_a_batch_rolls_it_back(tmp_path):
         assert [r["seq"] for r in store.pod_records("p")] == [10]
 
 
-def test_wellness_sources_merge_and_reimport_changes_nothing(tmp_path):
+def test_wellness_sources_merge_and_the_same_data_again_changes_nothing(tmp_path):
     with Store.open(tmp_path / "s.db") as store:
-        days = [{"day": "2026-11-01", "rhr_bpm": 52, "sleep_h": 7.5},
-                {"day": "2026-11-02", "rhr_bpm": 54, "sleep_h": None}]
-        assert store.add_wellness_days(days, "csv") == 2
-        assert store.add_wellness_days(days, "csv") == 0
-        assert store.add_wellness_days([{"day": "2026-11-02", "rmssd_ms": 61.0}], "strap") == 1
+        days = [{"date": "2026-11-01", "resting_hr": 52, "sleep_h": 7.5, "source": "csv"},
+                {"date": "2026-11-02", "resting_hr": 54, "sleep_h": None, "source": "csv"}]
+        assert store.add_wellness_days(days) == 2
+        assert store.add_wellness_days(days) == 0
+        strap = {"date": "2026-11-02", "rmssd_ms": 61.0, "source": "strap"}
+        assert store.add_wellness_days([strap]) == 1
         assert store.wellness_days(since="2026-11-02") == [
-            {"day": "2026-11-02", "rhr_bpm": 54.0, "rmssd_ms": 61.0, "sleep_h": None,
+            {"date": "2026-11-02", "resting_hr": 54.0, "rmssd_ms": 61.0, "sleep_h": None,
              "source": "strap"}]
+
+
+def test_pain_during_and_next_morning_are_one_entry(tmp_path):
+    with Store.open(tmp_path / "s.db") as store:
+        store.add_pain_entries([{"date": "2026-11-03", "site": "knee", "during": 2}])
+        store.add_pain_entries([{"date": "2026-11-03", "site": "knee", "next_morning": 1}])
+        assert store.pain_entries() == [
+            {"date": "2026-11-03", "site": "knee", "during": 2.0, "next_morning": 1.0}]
+        with pytest.raises(StoreError, match="pain_log"):
+            store.add_pain_entries([{"date": "2026-11-04", "site": "shin", "during": 11}])
+        assert len(store.pain_entries()) == 1
+
+
+def test_a_run_seen_again_replaces_its_earlier_version(tmp_path):
+    run = {"source_key": "pod:a:0", "source": "pod", "start": "2026-11-03T07:10:00",
+           "date": "2026-11-03", "duration_min": 20.0, "steps": 3300}
+    with Store.open(tmp_path / "s.db") as store:
+        assert store.add_runs([run]) == 1
+        assert store.add_runs([run]) == 0
+        assert store.add_runs([{**run, "duration_min": 31.5, "steps": 5200}]) == 1
+        (stored,) = store.runs()
+        assert (stored["duration_min"], stored["steps"], stored["kind"]) == (31.5, 5200, "")
