@@ -1,0 +1,241 @@
+# Append-only, power-cut-safe ring log of v1 summary records on the pod's flash.
+#
+# Layout: a directory of segment files. A segment is named by the sequence number of
+# its first record (8 hex digits + ".seg") and holds up to `segment_records` records of
+# wire.RECORD_SIZE bytes back to back, record k being sequence first + k. Segments are
+# only ever appended to, never rewritten, because littlefs (the ESP32 MicroPython
+# filesystem) copies everything after a write in the middle of a file.
+#
+# Power cut: an append that is cut at any byte leaves a short tail in the newest
+# segment. On mount the newest segment is checked record by record (length, CRC and
+# sequence); what follows the last intact record is ignored, the segment is sealed and
+# the next record starts a new segment, reusing the lost record's sequence number (that
+# record was never sent: records are logged before they are sent). So a cut loses at
+# most the record being written.
+#
+# Ring: when the log holds `capacity` records the oldest segment is deleted before the
+# next append. Sequence numbers start at 0 for a new log, so `oldest_seq` is exactly the
+# number of records the ring has dropped. `log_id` (random, made when the log is
+# created) tells the host that a log was wiped and numbering restarted.
+#
+# Budget: 192 records a segment = 3840 bytes (one 4 KiB littlefs block); default
+# capacity 96 segments = 18432 records = 368640 bytes of records, 25.6 h of continuous
+# 5-second windows (17280 records a day).
+import os
+
+from micropython import const
+
+from podfw.link import wire
+
+SEGMENT_RECORDS = const(192)
+DEFAULT_CAPACITY = const(18432)
+_SUFFIX = ".seg"
+
+
+class LogError(Exception):
+    pass
+
+
+class FileStorage:
+    """Segment files in one directory (littlefs on the pod; any filesystem under the
+    unix port and CPython). The few operations the log needs, so tests can wrap them."""
+
+    def __init__(self, root):
+        self.root = root
+        try:
+            os.mkdir(root)
+        except OSError:
+            pass  # exists
+        self._reader = None
+        self._reader_name = None
+
+    def _path(self, first_seq):
+        return "%s/%08x%s" % (self.root, first_seq, _SUFFIX)
+
+    def segments(self):
+        """First sequence numbers of the segments present, unsorted."""
+        found = []
+        for name in os.listdir(self.root):
+            if name.endswith(_SUFFIX) and len(name) == 8 + len(_SUFFIX):
+                try:
+                    found.append(int(name[:8], 16))
+                except ValueError:
+                    continue  # not ours
+        return found
+
+    def size(self, first_seq):
+        return os.stat(self._path(first_seq))[6]
+
+    def read(self, first_seq, offset, buf):
+        """Reads len(buf) bytes at offset into buf; returns the count read."""
+        if self._reader_name != first_seq:
+            self._close_reader()
+            self._reader = open(self._path(first_seq), "rb")
+            self._reader_name = first_seq
+        self._reader.seek(offset)
+        return self._reader.readinto(buf)
+
+    def append(self, first_seq, data):
+        if self._reader_name == first_seq:
+            self._close_reader()
+        with open(self._path(first_seq), "ab") as f:
+            f.write(data)
+
+    def remove(self, first_seq):
+        if self._reader_name == first_seq:
+            self._close_reader()
+        os.remove(self._path(first_seq))
+
+    def read_id(self):
+        try:
+            with open(self.root + "/log.id", "rb") as f:
+                data = f.read()
+        except OSError:
+            return None
+        if len(data) != 4:
+            return None
+        return data[0] | (data[1] << 8) | (data[2] << 16) | (data[3] << 24)
+
+    def write_id(self, log_id):
+        with open(self.root + "/log.id", "wb") as f:
+            f.write(bytes((log_id & 0xFF, (log_id >> 8) & 0xFF, (log_id >> 16) & 0xFF,
+                           (log_id >> 24) & 0xFF)))
+
+    def _close_reader(self):
+        if self._reader is not None:
+            self._reader.close()
+        self._reader = None
+        self._reader_name = None
+
+
+def _new_log_id():
+    data = os.urandom(4)
+    return data[0] | (data[1] << 8) | (data[2] << 16) | ((data[3] & 0x3F) << 24)
+
+
+class FlashLog:
+    def __init__(self, storage, capacity=DEFAULT_CAPACITY, segment_records=SEGMENT_RECORDS):
+        if capacity < 2 * segment_records:
+            raise LogError("capacity must hold at least two segments")
+        self.storage = storage
+        self.capacity = capacity
+        self.segment_records = segment_records
+        self._buf = bytearray(wire.RECORD_SIZE)
+        self._mount()
+
+    def _mount(self):
+        # one [first_seq, record count] per segment, oldest first
+        firsts = sorted(self.storage.segments())
+        self._segments = [[first, self.storage.size(first) // wire.RECORD_SIZE]
+                          for first in firsts]
+        self._sealed = False
+        while self._segments:
+            first, stored_size = self._segments[-1][0], self.storage.size(self._segments[-1][0])
+            intact = self._intact_prefix(first, stored_size // wire.RECORD_SIZE)
+            if intact == 0:
+                # nothing usable (cut during its first record): drop the file so the
+                # sequence number can start a segment again
+                self.storage.remove(first)
+                self._segments.pop()
+                continue
+            self._segments[-1][1] = intact
+            self._sealed = intact * wire.RECORD_SIZE != stored_size
+            break
+        self.count = 0
+        for segment in self._segments:
+            self.count += segment[1]
+        if self._segments:
+            last = self._segments[-1]
+            self.next_seq = last[0] + last[1]
+        else:
+            self.next_seq = 0
+        log_id = self.storage.read_id()
+        if log_id is None:
+            log_id = _new_log_id()
+            self.storage.write_id(log_id)
+        self.log_id = log_id
+        self._damaged = False
+
+    def _intact_prefix(self, first, n):
+        buf = self._buf
+        for k in range(n):
+            if self.storage.read(first, k * wire.RECORD_SIZE, buf) != wire.RECORD_SIZE:
+                return k
+            try:
+                wire.check_record(buf)
+            except wire.WireError:
+                return k
+            if wire.record_seq(buf) != first + k:
+                return k
+        return n
+
+    @property
+    def oldest_seq(self):
+        """Sequence number of the oldest record kept (next_seq when empty)."""
+        return self._segments[0][0] if self._segments else self.next_seq
+
+    @property
+    def dropped(self):
+        """Records the ring has deleted to make room since the log was created."""
+        return self.oldest_seq
+
+    def append(self, record):
+        """Stores one encoded record whose sequence number must be `next_seq`."""
+        if len(record) != wire.RECORD_SIZE:
+            raise LogError("record is %d bytes" % len(record))
+        wire.check_record(record)
+        seq = wire.record_seq(record)
+        if self._damaged:
+            self._mount()
+        if seq != self.next_seq:
+            raise LogError("record has sequence %d, log expects %d" % (seq, self.next_seq))
+        while self.count + 1 > self.capacity:
+            first, n = self._segments[0]
+            self.storage.remove(first)
+            self._segments.pop(0)
+            self.count -= n
+        last = self._segments[-1] if self._segments else None
+        if last is None or self._sealed or last[1] >= self.segment_records:
+            last = [seq, 0]
+            self._segments.append(last)
+            self._sealed = False
+        try:
+            self.storage.append(last[0], record)
+        except Exception:
+            # the segment may now end in a partial record (full filesystem, I/O
+            # error): repair it the way a boot after a power cut does, now if the
+            # storage answers, else before the next append
+            self._damaged = True
+            try:
+                self._mount()
+            except Exception:  # noqa: S110 - the original error is the one to report
+                pass
+            raise
+        last[1] += 1
+        self.count += 1
+        self.next_seq = seq + 1
+        return seq
+
+    def read(self, seq, buf):
+        """Copies record `seq` into buf (a bytearray(20)); returns False when the ring
+        no longer has it, it was never written, or it is damaged on flash."""
+        for first, n in self._segments:
+            if first <= seq < first + n:
+                offset = (seq - first) * wire.RECORD_SIZE
+                if self.storage.read(first, offset, buf) != wire.RECORD_SIZE:
+                    return False
+                try:
+                    wire.check_record(buf)
+                except wire.WireError:
+                    return False
+                return wire.record_seq(buf) == seq
+        return False
+
+    def next_present(self, seq):
+        """The smallest kept sequence number >= seq, or next_seq when there is none."""
+        for first, n in self._segments:
+            if seq < first:
+                return first
+            if seq < first + n:
+                return seq
+        return self.next_seq
