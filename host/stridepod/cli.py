@@ -15,6 +15,8 @@ from stridepod.errors import StridepodError
 # One entry per module in stridepod/commands/ (kept sorted).
 COMMAND_MODULES = [
     "dev",
+    "export",
+    "import_cmd",
 ]
 
 

@@ -162,6 +162,8 @@ def _record_dict(record: Any) -> dict:
     slotted or plain objects)."""
     if isinstance(record, Mapping):
         return dict(record)
+    if hasattr(record, "as_dict"):  # podfw.link.wire.Record
+        return dict(record.as_dict())
     if hasattr(record, "_asdict"):
         return dict(record._asdict())
     slots = getattr(type(record), "__slots__", None)
@@ -285,16 +287,15 @@ class Store:
             return conn.total_changes - before
 
     def pod_records(self, pod_id: str | None = None) -> list[dict]:
-        """Stored records in sequence order, each the decoded record plus `pod_id`."""
+        """Stored records in sequence order, each the decoded record plus `pod_id` and
+        `received_at` (UTC, ISO)."""
+        query = "SELECT pod_id, received_at, record FROM pod_records"
         if pod_id is None:
-            cursor = self._conn.execute(
-                "SELECT pod_id, record FROM pod_records ORDER BY pod_id, seq"
-            )
+            cursor = self._conn.execute(f"{query} ORDER BY pod_id, seq")
         else:
-            cursor = self._conn.execute(
-                "SELECT pod_id, record FROM pod_records WHERE pod_id = ? ORDER BY seq", (pod_id,)
-            )
-        return [{**json.loads(record), "pod_id": pod} for pod, record in cursor]
+            cursor = self._conn.execute(f"{query} WHERE pod_id = ? ORDER BY seq", (pod_id,))
+        return [{**json.loads(record), "pod_id": pod, "received_at": received}
+                for pod, received, record in cursor]
 
     def pod_ids(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT DISTINCT pod_id FROM pod_records")]

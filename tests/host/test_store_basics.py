@@ -67,8 +67,9 @@ def test_pod_records_are_stored_exactly_once(tmp_path):
         assert store.add_pod_records("pod-b", [{"seq": 1, "steps": 9}]) == 1
         assert store.last_sequence("pod-a") == 2
         assert [r["seq"] for r in store.pod_records("pod-a")] == [0, 1, 2]
-        assert store.pod_records("pod-a")[0] == {
-            "seq": 0, "steps": 14, "cadence_spm": 168, "pod_id": "pod-a"}
+        first = store.pod_records("pod-a")[0]
+        assert first.pop("received_at").endswith("Z")
+        assert first == {"seq": 0, "steps": 14, "cadence_spm": 168, "pod_id": "pod-a"}
         assert len(store.pod_records()) == 4
 
 

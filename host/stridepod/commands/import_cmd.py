@@ -1,0 +1,35 @@
+"""`stridepod import FILE…`: bring wellness, runs, pain and plan files into the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from stridepod import ui
+from stridepod.importing import import_file
+
+
+@click.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def command(files: tuple[Path, ...]) -> None:
+    """Import FILES: CSV files of morning measurements, runs, pain or your training plan,
+    or FIT files from a watch. Importing a file twice changes nothing.
+
+    \b
+    CSV columns (header row, any order, empty cell = not measured):
+      morning:  date, resting_hr_bpm, rmssd_ms, sleep_h
+      runs:     date or start, duration_min, distance_km, rpe (1-10), avg_hr, max_hr, kind
+      pain:     date, site (knee, shin, achilles...), during, next_morning (0-10)
+      plan:     date, kind (rest/easy/long/quality/strength/race/walk_run), duration_min,
+                distance_km, intensity, back_to_back (yes/no), name (of a goal race)
+    """
+    out = ui.console()
+    with ui.open_store() as store, ui.progress("importing", total=len(files)) as advance:
+        for path in files:
+            result = import_file(store, path)
+            if result.already_imported:
+                out.print(f"{path}: already imported ({result.kind}), nothing changed")
+            else:
+                out.print(f"{path}: {result.kind}, {result.rows} rows read, "
+                          f"{result.changed} added or changed")
+            advance()

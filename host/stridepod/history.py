@@ -1,0 +1,34 @@
+"""The store's contents as the recovery model's inputs (`stridepod.recovery.model`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from stridepod.recovery.model import Goal, History, PainEntry, PlannedSession, Run, WellnessDay
+from stridepod.store import Store
+
+
+def _build(cls, row: dict, **renamed):
+    """A model dataclass from a store row: same names, dates parsed, unknown keys dropped."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    values = {k: v for k, v in row.items() if k in names and v is not None}
+    values.update(renamed)
+    values["date"] = dt.date.fromisoformat(row["date"])
+    return cls(**values)
+
+
+def load_history(store: Store, as_of: dt.date, lookback_days: int | None = None) -> History:
+    """What the model needs to judge `as_of`: the last `lookback_days` of history (all of
+    it when None; the model looks back a few months, so years of data stay fast), the plan
+    and the next goal race from that day on."""
+    start = (as_of - dt.timedelta(days=lookback_days)).isoformat() if lookback_days else None
+    goals = store.goals(since=as_of.isoformat())
+    return History(
+        wellness=[_build(WellnessDay, r) for r in store.wellness_days(start)],
+        runs=[_build(Run, r) for r in store.runs(start)],
+        pain=[_build(PainEntry, r) for r in store.pain_entries(start)],
+        plan=[_build(PlannedSession, r, back_to_back=bool(r["back_to_back"]))
+              for r in store.planned_sessions(start)],
+        goal=_build(Goal, goals[0]) if goals else None,
+    )
