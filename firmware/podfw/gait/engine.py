@@ -1,0 +1,304 @@
+# The gait engine: integer samples in, gait events and window summaries out.
+#
+#   eng = GaitEngine(GaitConfig(imu_rate_hz=200, placement="left_foot"))
+#   eng.push_imu(ax, ay, az, gx, gy, gz)      # chip LSB, missing axes = 0
+#   eng.push_pressure(zones)                  # array of zone forces, 0.1 N
+#   while eng.events.pop_into(rec): ...       # rec = array('i', 4): kind, t_ms, a, b
+#   summary = eng.poll_window()               # a finished WindowSummary or None
+#
+# Time is the sample count of each fixed-rate stream (SampleClock: exact integer ms).
+# Nothing allocates per sample: summaries come from a preallocated pool (a summary
+# returned by poll_window stays valid until SUMMARY_POOL more windows have closed).
+from micropython import const
+
+from podfw.gait import summary as S
+from podfw.gait.events import (
+    EV_FINAL_CONTACT,
+    EV_INITIAL_CONTACT,
+    STRIKE_FORE,
+    STRIKE_HEEL,
+    STRIKE_MID,
+    EventRing,
+)
+from podfw.gait.fixedpoint import SampleClock, isqrt
+from podfw.gait.step_detector import AccSteps, FootGyroStrides, shift_for
+
+SUMMARY_POOL = const(4)
+MAX_STEP_INTERVAL_MS = const(2500)  # longer gaps are pauses, not slow steps
+FULL_SCALE = const(32767)
+
+
+class GaitEngine:
+    def __init__(self, config):
+        self.config = config
+        cfg = config
+        self.events = EventRing(64)
+        self.imu_clock = SampleClock(cfg.imu_rate_hz) if cfg.has_imu else None
+        self.pressure_clock = SampleClock(cfg.pressure_rate_hz) if cfg.has_pressure else None
+        # the stream that paces the windows
+        self.clock = self.imu_clock if cfg.has_imu else self.pressure_clock
+        self.n_imu = 0
+        self.n_pressure = 0
+        # a pod on one foot sees every other step: each of its strides is two steps
+        self.steps_per_contact = 2 if cfg.foot else 1
+        self.acc_shift = 0
+        self.g = 0
+        self.clip_m2 = 1 << 30
+        self.gyro_strides = None
+        self.acc_steps = None
+        if cfg.has_imu:
+            self.acc_shift = shift_for(cfg.acc_lsb_per_g, 256)
+            self.g = (cfg.acc_lsb_per_g + (1 << self.acc_shift) // 2) >> self.acc_shift
+            top = FULL_SCALE >> self.acc_shift
+            self.clip_m2 = top * top
+            if cfg.has_gyro and cfg.foot:
+                self.gyro_strides = FootGyroStrides(
+                    self.imu_clock, cfg.imu_rate_hz, cfg.gyro_lsb_per_dps, self)
+            else:
+                self.acc_steps = AccSteps(
+                    self.imu_clock, cfg.imu_rate_hz, self.g, not cfg.foot, self)
+        self.pressure = None
+        if cfg.has_pressure:
+            from podfw.gait.pressure import PressureContacts
+
+            self.pressure = PressureContacts(cfg, self.pressure_clock, self)
+        # contact timing comes from pressure when it is there; the IMU keeps the impact
+        self.imu_timing = self.pressure is None
+        self.pending_impact_cg = 0
+        self.pool = [S.WindowSummary() for _ in range(SUMMARY_POOL)]
+        self.pool_next = 0
+        self.ready = -1  # pool slot of the oldest finished, unpolled window
+        self.ready_count = 0
+        self.window_ms = cfg.window_s * 1000
+        self.window_index = 0
+        self.window_start_ms = 0
+        self.window_end_n = self.clock.samples(self.window_ms)
+        self.last_contact_ms = -1
+        self.last_fc_ms = -1
+        self._clear_window()
+
+    # ---- per-window accumulators -------------------------------------------------
+    def _clear_window(self):
+        self.w_contacts = 0
+        self.w_interval_sum = 0
+        self.w_interval_count = 0
+        self.w_impact_sum = 0
+        self.w_impact_count = 0
+        self.w_impact_peak = 0
+        self.w_contact_sum = 0
+        self.w_contact_count = 0
+        self.w_flight_sum = 0
+        self.w_flight_count = 0
+        self.w_heel = 0
+        self.w_mid = 0
+        self.w_fore = 0
+        self.w_flags = 0
+        if not self.config.has_imu:
+            self.w_flags |= S.FLAG_NO_IMU
+        if not self.config.has_pressure:
+            self.w_flags |= S.FLAG_NO_PRESSURE
+
+    def flag(self, bits):
+        self.w_flags |= bits
+
+    # ---- samples -----------------------------------------------------------------
+    def push_imu(self, ax, ay, az, gx, gy, gz):
+        n = self.n_imu
+        self.n_imu = n + 1
+        sh = self.acc_shift
+        x = ax >> sh
+        y = ay >> sh
+        z = az >> sh
+        # |x|, |y|, |z| <= 4095 at 2048 LSB/g: m2 < 3 * 2**24
+        m2 = x * x + y * y + z * z
+        if m2 >= self.clip_m2:
+            self._check_clipping(ax, ay, az)
+        if self.gyro_strides is not None:
+            self.gyro_strides.update(n, gx, gy, gz, m2)
+        else:
+            self.acc_steps.update(n, m2)
+        if self.imu_clock is self.clock and n + 1 >= self.window_end_n:
+            self._close_window()
+
+    def _check_clipping(self, ax, ay, az):
+        for v in (ax, ay, az):
+            if v >= FULL_SCALE or v <= -FULL_SCALE:
+                self.w_flags |= S.FLAG_CLIPPED
+
+    def push_pressure(self, zones):
+        n = self.n_pressure
+        self.n_pressure = n + 1
+        self.pressure.update(n, zones)
+        if self.pressure_clock is self.clock and n + 1 >= self.window_end_n:
+            self._close_window()
+
+    def imu_gap(self, n):
+        """n IMU samples were lost: time moves on, the stride in progress is dropped."""
+        if n <= 0 or not self.config.has_imu:
+            return
+        self.w_flags |= S.FLAG_SAMPLES_LOST
+        self.n_imu += n
+        if self.gyro_strides is not None:
+            self.gyro_strides.reset()
+        else:
+            self.acc_steps.reset()
+        if self.imu_clock is self.clock:
+            while self.n_imu >= self.window_end_n:
+                self._close_window()
+                self.w_flags |= S.FLAG_SAMPLES_LOST
+
+    def pressure_gap(self, n):
+        if n <= 0 or self.pressure is None:
+            return
+        self.w_flags |= S.FLAG_SAMPLES_LOST
+        self.n_pressure += n
+        self.pressure.reset()
+        if self.pressure_clock is self.clock:
+            while self.n_pressure >= self.window_end_n:
+                self._close_window()
+                self.w_flags |= S.FLAG_SAMPLES_LOST
+
+    # ---- events from the detectors (sinks) ---------------------------------------
+    def impact_cg(self, m2):
+        return (isqrt(m2) * 100 + self.g // 2) // self.g if self.g else 0
+
+    def initial_contact(self, t_ms, m2_peak):
+        """An IMU-detected strike with the peak squared acceleration magnitude after it."""
+        cg = self.impact_cg(m2_peak)
+        if self.imu_timing:
+            self._contact(t_ms, cg, 0)
+        else:
+            # pressure owns the timing: the impact goes to the strike it detected
+            self._impact(cg)
+
+    def final_contact(self, t_ms, contact_ms):
+        if self.imu_timing:
+            self._toe_off(t_ms, contact_ms)
+
+    def pressure_initial_contact(self, t_ms, strike):
+        self._contact(t_ms, 0, strike)
+
+    def pressure_final_contact(self, t_ms, contact_ms):
+        self._toe_off(t_ms, contact_ms)
+
+    def _impact(self, cg):
+        if cg <= 0:
+            return
+        self.w_impact_sum += cg
+        self.w_impact_count += 1
+        if cg > self.w_impact_peak:
+            self.w_impact_peak = cg
+
+    def _contact(self, t_ms, cg, strike):
+        self.events.push(EV_INITIAL_CONTACT, t_ms, cg, strike)
+        self.w_contacts += 1
+        if self.last_contact_ms >= 0:
+            interval = t_ms - self.last_contact_ms
+            if 0 < interval <= MAX_STEP_INTERVAL_MS * (self.steps_per_contact):
+                self.w_interval_sum += interval
+                self.w_interval_count += 1
+        self.last_contact_ms = t_ms
+        self._impact(cg)
+        if strike == STRIKE_HEEL:
+            self.w_heel += 1
+        elif strike == STRIKE_MID:
+            self.w_mid += 1
+        elif strike == STRIKE_FORE:
+            self.w_fore += 1
+
+    def _toe_off(self, t_ms, contact_ms):
+        self.events.push(EV_FINAL_CONTACT, t_ms, contact_ms, 0)
+        if contact_ms > 0:
+            self.w_contact_sum += contact_ms
+            self.w_contact_count += 1
+        self.last_fc_ms = t_ms
+
+    def flight(self, flight_ms):
+        """A measured flight time (pressure: toe-off to the next strike of the other foot)."""
+        self.w_flight_sum += flight_ms
+        self.w_flight_count += 1
+
+    # ---- windows -----------------------------------------------------------------
+    def _close_window(self):
+        end_ms = self.window_start_ms + self.window_ms
+        out = self.pool[self.pool_next]
+        out.index = self.window_index
+        out.start_ms = self.window_start_ms
+        out.duration_ms = self.window_ms
+        self._fill(out)
+        self._publish()
+        self.window_index += 1
+        self.window_start_ms = end_ms
+        self.window_end_n = self.clock.samples(end_ms + self.window_ms)
+        self._clear_window()
+
+    def _fill(self, out):
+        per = self.steps_per_contact
+        out.steps = self.w_contacts * per
+        cadence = 0
+        if self.w_interval_count > 0:
+            cadence = (60000 * per * self.w_interval_count + self.w_interval_sum // 2) \
+                // self.w_interval_sum
+        out.cadence_spm = cadence
+        out.impact_mean_cg = self.w_impact_sum // self.w_impact_count if self.w_impact_count else 0
+        out.impact_peak_cg = self.w_impact_peak
+        contact = self.w_contact_sum // self.w_contact_count if self.w_contact_count else 0
+        out.contact_ms = contact
+        flight = 0
+        if self.w_flight_count:
+            flight = self.w_flight_sum // self.w_flight_count
+        elif contact and cadence:
+            # one foot: a step lasts 60000/cadence ms, its contact part is the stance
+            flight = 60000 // cadence - contact
+            if flight < 0:
+                flight = 0
+        out.flight_ms = flight
+        out.strike_heel = self.w_heel
+        out.strike_mid = self.w_mid
+        out.strike_fore = self.w_fore
+        flags = self.w_flags
+        if self.w_contacts and self._walking(cadence, contact):
+            flags |= S.FLAG_WALKING
+        out.flags = flags
+
+    def _walking(self, cadence, contact):
+        if contact and cadence:
+            # walking has double support: each foot is on the ground longer than a step
+            return contact * cadence > 60000
+        return 0 < cadence < 140
+
+    def _publish(self):
+        self.pool_next = (self.pool_next + 1) % SUMMARY_POOL
+        if self.ready_count == SUMMARY_POOL:
+            self.ready = (self.ready + 1) % SUMMARY_POOL  # caller fell behind: drop oldest
+        else:
+            if self.ready_count == 0:
+                self.ready = (self.pool_next - 1) % SUMMARY_POOL
+            self.ready_count += 1
+
+    def poll_window(self):
+        if self.ready_count == 0:
+            return None
+        out = self.pool[self.ready]
+        self.ready = (self.ready + 1) % SUMMARY_POOL
+        self.ready_count -= 1
+        return out
+
+    def finish(self):
+        """Closes the last, partial window at the end of a session and returns the
+        oldest unpolled summary (the partial one if everything else was polled)."""
+        clock = self.clock
+        n = self.n_imu if clock is self.imu_clock else self.n_pressure
+        now_ms = clock.ms(n)
+        if now_ms > self.window_start_ms:
+            start = self.window_start_ms
+            out = self.pool[self.pool_next]
+            out.index = self.window_index
+            out.start_ms = start
+            out.duration_ms = now_ms - start
+            self._fill(out)
+            self._publish()
+            self.window_index += 1
+            self.window_start_ms = now_ms
+            self._clear_window()
+        return self.poll_window()

@@ -1,0 +1,405 @@
+# Foot contacts from a force-sensing insole: contact on/off with hysteresis, contact and
+# swing time, strike pattern, peak force, loading rate, centre-of-pressure path and the
+# share of the load each zone carries. Integer arithmetic only in `push`, no allocation
+# per sample, every intermediate value below 2**30 (ESP32 small ints).
+#
+# Detection (thresholds follow the wearer, not fixed newtons):
+#   total    = sum of the zones (negative readings count as 0, stuck zones are left out)
+#   floor    = slow average of `total` while the foot is in the air (insole offset/drift)
+#   touch    = floor + max(peak_track / 50, 2 N)     the foot is on the ground above this
+#   confirm  = floor + max(peak_track / 8, 10 N)     a contact must reach this to count
+#   peak_track follows each contact's peak force (a quarter of the way per contact), so
+#   the thresholds scale with body weight and with running (higher peaks) vs walking.
+# A contact starts when `total` rises above `touch`, is confirmed when it reaches
+# `confirm`, and ends when `total` falls to `touch` again. The wide gap between the two
+# levels is the hysteresis: an insole hovering near `touch` at toe-off cannot chatter.
+# Start and end are interpolated between samples (1/100 sample) for the contact time.
+#
+# Events returned by push() (bits, both can be 0):
+#   EV_ON   a contact was confirmed. Read: on_index, on_frac (start = on_index +
+#           on_frac/100 samples, on_index is the last sample at or below touch), swing_ms.
+#   EV_OFF  a contact ended. Read everything below. Only contacts whose start was seen
+#           are reported (a foot already loaded when sampling began has no contact time).
+#       on_index, on_frac, off_index, off_frac  start and end (end = off_index +
+#                     off_frac/100 samples, off_index is the last sample above touch)
+#       contact_ms    ground contact time
+#       swing_ms      this foot's time in the air before the contact (0 = unknown)
+#       flight_ms     estimated time both feet were airborne, (swing - contact) / 2 for a
+#                     symmetric gait: 0 when walking (double support), > 0 running
+#       peak          peak total force (0.1 N), peak_index its sample index
+#       loading_rate  steepest rise of the total force over 20 ms before the first peak,
+#                     in N/s
+#       strike        STRIKE_HEEL / STRIKE_MID / STRIKE_FORE; strike_pos the position
+#                     (per mille of foot length, heel = 0, toes = 1000) it was judged from:
+#                     the mean of the first-loaded zone's y and the centre of pressure over
+#                     the first 30 ms; heel < 333 <= midfoot <= 666 < forefoot
+#       first_zone    index of the zone that loaded first
+#       cop_y_start, cop_y_end   centre of pressure along the foot, per mille of length
+#       cop_ml_range  medial/lateral excursion of the centre of pressure, per mille of the
+#                     insole's zone width (x)
+#       share         array of per-mille load share per zone (force-time integral)
+#       flags         PFLAG_* bits seen since the last take_flags()
+# `index` is the number of samples pushed (plus gap() samples).
+
+import array
+
+from micropython import const
+
+from podfw.gait.fixedpoint import rate_fraction
+
+EV_ON = const(1)
+EV_OFF = const(2)
+
+STRIKE_NONE = const(0)
+STRIKE_HEEL = const(1)
+STRIKE_MID = const(2)
+STRIKE_FORE = const(3)
+
+PFLAG_NEGATIVE = const(1)  # a zone read below zero (wiring / calibration fault)
+PFLAG_STUCK = const(2)  # a zone sat at full scale for over a second; left out of the sum
+PFLAG_GAP = const(4)  # samples were lost; a contact in progress was dropped
+
+MAX_ZONES = const(16)
+_SPAN = const(1000)  # zone coordinates are rescaled to 0..1000 per mille of the zone span
+_TOUCH_DIV = const(50)
+_CONFIRM_DIV = const(8)
+_HALF_LIMIT = const(1 << 29)  # zone impulse accumulators are halved above this
+_MAX_GAP_SAMPLES = const(100000)  # longer sample differences are not durations any more
+
+_OFF = const(0)
+_CANDIDATE = const(1)
+_ON = const(2)
+_STANDING = const(3)  # loaded when sampling began: wait for the foot to lift
+
+
+def _per_mille(values):
+    lo = min(values)
+    hi = max(values)
+    if hi == lo:
+        return [_SPAN // 2 for _ in values]
+    return [(v - lo) * _SPAN // (hi - lo) for v in values]
+
+
+class PressureContacts:
+    def __init__(self, zone_xy, rate_hz, lsb_per_newton=10, full_scale=32767,
+                 initial_peak_newton=400):
+        nz = len(zone_xy)
+        if nz < 1 or nz > MAX_ZONES:
+            raise ValueError("pressure zones: need 1 to %d, got %d" % (MAX_ZONES, nz))
+        if not (10 <= rate_hz <= 1000):
+            raise ValueError("pressure rate must be 10..1000 Hz")
+        if lsb_per_newton < 1 or full_scale < 1 or full_scale > 32767:
+            raise ValueError("pressure scale out of range")
+        self.nz = nz
+        self.zx = array.array("h", _per_mille([int(xy[0]) for xy in zone_xy]))
+        self.zy = array.array("h", _per_mille([int(xy[1]) for xy in zone_xy]))
+        self.rate_num, self.rate_den = rate_fraction(rate_hz)
+        rate = self.rate_num // self.rate_den
+        self.full_scale = full_scale
+        self.min_touch = 2 * lsb_per_newton
+        self.min_confirm = 10 * lsb_per_newton
+        self.min_peak = 50 * lsb_per_newton
+        self.initial_peak = initial_peak_newton * lsb_per_newton
+        self.stuck_samples = rate  # one second at full scale
+        self.start_samples = max(1, (rate * 3 + 50) // 100)  # 30 ms for the strike CoP
+        self.slope_lag = max(1, (rate + 25) // 50)  # 20 ms for the loading rate
+        self.idle_samples = 2 * rate  # off the ground this long: let peak_track relax
+        self.max_ramp = (rate * 15 + 50) // 100  # 150 ms from touch to confirm at most
+        # floor average: time constant about 0.2 s
+        shift = 0
+        while (2 << shift) <= rate // 5:
+            shift += 1
+        self.floor_shift = shift
+        # ms = centisamples * cs_to_ms_num // rate_num
+        self.cs_to_ms_num = 10 * self.rate_den
+        self.max_cs = ((1 << 30) - 1) // self.cs_to_ms_num
+        self.force = array.array("i", [0] * nz)  # this scan after clamping
+        self.stuck_run = array.array("i", [0] * nz)
+        self.impulse = array.array("i", [0] * nz)
+        self.share = array.array("h", [0] * nz)
+        self.recent = array.array("i", [0] * (self.slope_lag + 1))
+        self.reset()
+
+    def reset(self):
+        """Forgets the wearer: thresholds start again from the initial peak."""
+        self.index = 0
+        self.flags = 0
+        self.peak_track = self.initial_peak
+        self.floor = 0
+        self.state = _OFF
+        self.rise_start = 0
+        self.started = False  # first sample seen (decides _STANDING)
+        self.prev_total = 0
+        self.idle = 0
+        self.have_off = False
+        self.last_off_index = 0
+        self.last_off_frac = 0
+        self.on_index = 0
+        self.on_frac = 0
+        self.off_index = 0
+        self.off_frac = 0
+        self.contact_ms = 0
+        self.swing_ms = 0
+        self.flight_ms = 0
+        self.peak = 0
+        self.peak_index = 0
+        self.loading_rate = 0
+        self.loading = False
+        self.max_rise = 0
+        self.strike = STRIKE_NONE
+        self.strike_pos = 0
+        self.first_zone = 0
+        self.start_left = 0
+        self.start_sum = 0
+        self.start_count = 0
+        self.cop_y_start = 0
+        self.cop_y_end = 0
+        self.cop_x_min = 0
+        self.cop_x_max = 0
+        self.cop_ml_range = 0
+        for i in range(self.nz):
+            self.stuck_run[i] = 0
+            self.impulse[i] = 0
+            self.share[i] = 0
+        for i in range(len(self.recent)):
+            self.recent[i] = 0
+
+    def take_flags(self):
+        """Returns the PFLAG_* bits seen since the last call and clears them."""
+        f = self.flags
+        self.flags = 0
+        return f
+
+    def touch_level(self):
+        m = self.peak_track // _TOUCH_DIV
+        if m < self.min_touch:
+            m = self.min_touch
+        return self.floor + m
+
+    def confirm_level(self):
+        m = self.peak_track // _CONFIRM_DIV
+        if m < self.min_confirm:
+            m = self.min_confirm
+        return self.floor + m
+
+    def gap(self, n):
+        """n scans were lost: time moves on and a contact in progress is dropped."""
+        if n <= 0:
+            return
+        self.index += n
+        self.flags |= PFLAG_GAP
+        if self.state != _OFF:
+            self.state = _STANDING if self.state == _ON else _OFF
+        self.have_off = False
+
+    def push(self, zones):
+        """One scan (ints, 0.1 N per LSB by default). Returns EV_ON / EV_OFF bits."""
+        n = self.index
+        self.index = n + 1
+        total = 0
+        sx = 0
+        sy = 0
+        fs = self.full_scale
+        force = self.force
+        zx = self.zx
+        zy = self.zy
+        for i in range(self.nz):
+            f = zones[i]
+            if f < 0:
+                self.flags |= PFLAG_NEGATIVE
+                f = 0
+            if f >= fs:
+                run = self.stuck_run[i]
+                if run < self.stuck_samples:
+                    self.stuck_run[i] = run + 1
+                else:
+                    self.flags |= PFLAG_STUCK
+                    f = 0
+            else:
+                self.stuck_run[i] = 0
+            force[i] = f
+            total += f
+            sx += f * zx[i]
+            sy += f * zy[i]
+        recent = self.recent
+        lag = self.slope_lag
+        for i in range(lag):
+            recent[i] = recent[i + 1]
+        recent[lag] = total
+        prev = self.prev_total
+        self.prev_total = total
+        touch = self.touch_level()
+        state = self.state
+        if not self.started:
+            self.started = True
+            if total > touch:
+                self.state = _STANDING
+                return 0
+            prev = total
+        if state == _STANDING:
+            if total < self.confirm_level():
+                self.state = _OFF
+            return 0
+        if state == _OFF:
+            if total <= touch:
+                self.floor += (total - self.floor) >> self.floor_shift
+                self.idle += 1
+                if self.idle >= self.idle_samples:
+                    # nothing confirmed for a while: a lighter wearer or a weaker
+                    # insole must still be found
+                    self.idle = 0
+                    self.peak_track -= self.peak_track >> 3
+                    if self.peak_track < self.min_peak:
+                        self.peak_track = self.min_peak
+                return 0
+            self.rise_start = n
+            self._begin(n, prev, total, touch)
+            state = _CANDIDATE
+        elif state == _CANDIDATE and n - self.rise_start > self.max_ramp and total > touch:
+            # above touch for too long without loading up: an insole offset or a foot
+            # resting lightly, not a strike. Learn it as floor; a strike from here on
+            # starts at the last sample of the hover.
+            self.floor += (total - self.floor) >> self.floor_shift
+            self._begin(n, prev, total, touch)
+        elif total <= touch:
+            self.state = _OFF
+            if state == _CANDIDATE:
+                return 0
+            return self._end(n, prev, total, touch)
+        self._accumulate(n, total, sx, sy)
+        if state == _CANDIDATE:
+            if total >= self.confirm_level():
+                self.state = _ON
+                return EV_ON
+            self.state = _CANDIDATE
+        return 0
+
+    def _begin(self, n, prev, total, touch):
+        # crossing between sample n-1 (prev <= touch) and n (total > touch)
+        self.on_index = n - 1
+        frac = 0
+        if prev < touch:
+            frac = (touch - prev) * 100 // (total - prev)
+        self.on_frac = frac
+        cs = 0
+        if self.have_off:
+            d = self.on_index - self.last_off_index
+            if d < _MAX_GAP_SAMPLES:
+                cs = d * 100 + frac - self.last_off_frac
+        self.swing_ms = self._ms(cs)
+        self.peak = 0
+        self.peak_index = n
+        self.loading = True
+        self.max_rise = 0
+        best = 0
+        force = self.force
+        for i in range(self.nz):
+            if force[i] > force[best]:
+                best = i
+            self.impulse[i] = 0
+        self.first_zone = best
+        self.start_left = self.start_samples
+        self.start_sum = 0
+        self.start_count = 0
+        self.cop_x_min = _SPAN
+        self.cop_x_max = 0
+
+    def _accumulate(self, n, total, sx, sy):
+        if total > self.peak:
+            self.peak = total
+            self.peak_index = n
+        if self.loading:
+            if total * 10 < self.peak * 9:
+                self.loading = False  # past the first peak
+            else:
+                rise = total - self.recent[0]
+                if rise > self.max_rise:
+                    self.max_rise = rise
+        cx = sx // total
+        cy = sy // total
+        if cx < self.cop_x_min:
+            self.cop_x_min = cx
+        if cx > self.cop_x_max:
+            self.cop_x_max = cx
+        self.cop_y_end = cy
+        if self.start_left > 0:
+            self.start_left -= 1
+            self.start_sum += cy
+            self.start_count += 1
+        force = self.force
+        imp = self.impulse
+        big = False
+        for i in range(self.nz):
+            v = imp[i] + force[i]
+            imp[i] = v
+            if v > _HALF_LIMIT:
+                big = True
+        if big:  # long standing contact: halve all, the shares stay the same
+            for i in range(self.nz):
+                imp[i] >>= 1
+
+    def _end(self, n, prev, total, touch):
+        # crossing between sample n-1 (prev > touch) and n (total <= touch)
+        self.off_index = n - 1
+        frac = 0
+        if total < touch:
+            frac = (prev - touch) * 100 // (prev - total)
+        if frac > 99:
+            frac = 99
+        self.off_frac = frac
+        d = self.off_index - self.on_index
+        if d > _MAX_GAP_SAMPLES:
+            d = _MAX_GAP_SAMPLES
+        self.contact_ms = self._ms(d * 100 + frac - self.on_frac)
+        flight = 0
+        if self.swing_ms > self.contact_ms:
+            flight = (self.swing_ms - self.contact_ms) >> 1
+        self.flight_ms = flight
+        self.have_off = True
+        self.last_off_index = self.off_index
+        self.last_off_frac = frac
+        self.idle = 0
+        # loading rate: rise over slope_lag samples in 0.1 N -> N/s
+        self.loading_rate = (self.max_rise * self.rate_num // (self.slope_lag * self.rate_den)) // 10
+        # strike pattern from the first-loaded zone and the early centre of pressure
+        cop0 = self.cop_y_end
+        if self.start_count:
+            cop0 = self.start_sum // self.start_count
+        self.cop_y_start = cop0
+        pos = (cop0 + self.zy[self.first_zone]) >> 1
+        self.strike_pos = pos
+        if pos < _SPAN // 3:
+            self.strike = STRIKE_HEEL
+        elif pos > (2 * _SPAN) // 3:
+            self.strike = STRIKE_FORE
+        else:
+            self.strike = STRIKE_MID
+        self.cop_ml_range = self.cop_x_max - self.cop_x_min
+        # shares: scale the impulses below 2**20 so that v * 1000 stays below 2**30
+        imp = self.impulse
+        top = 0
+        for i in range(self.nz):
+            if imp[i] > top:
+                top = imp[i]
+        shift = 0
+        while (top >> shift) >= (1 << 20):
+            shift += 1
+        whole = 0
+        for i in range(self.nz):
+            whole += imp[i] >> shift
+        if whole < 1:
+            whole = 1
+        for i in range(self.nz):
+            self.share[i] = (imp[i] >> shift) * 1000 // whole
+        # follow the wearer: a quarter of the way to this contact's peak
+        self.peak_track += (self.peak - self.peak_track) >> 2
+        if self.peak_track < self.min_peak:
+            self.peak_track = self.min_peak
+        return EV_OFF
+
+    def _ms(self, centisamples):
+        if centisamples <= 0:
+            return 0
+        if centisamples > self.max_cs:
+            centisamples = self.max_cs
+        return centisamples * self.cs_to_ms_num // self.rate_num

@@ -1,0 +1,296 @@
+# Step detectors of the gait engine, one per kind of IMU placement. Integer-only per
+# sample; every value stays inside 31 bits (see the range notes next to each quantity).
+#
+# FootGyroStrides: a pod on the foot with a gyroscope. The foot's pitch rotation is
+#   isolated as the principal axis of the angular-rate covariance (mounting-independent)
+#   and cut into lobes of one sign. A stride is a big lobe (the swing: the foot rotates
+#   forward through 60-150 degrees) preceded by a lobe of the other sign (push-off).
+#   Final contact (toe-off) = peak of the push-off lobe, initial contact = the zero
+#   crossing that ends the swing (the foot stops pitching forward as the heel lands).
+# AccSteps: accelerometer only (sacrum, or a foot pod without gyro). Steps are excursions
+#   of the acceleration magnitude above an adaptive threshold with an adaptive refractory
+#   time; at the sacrum the initial contact is the magnitude minimum before the rise (end
+#   of the flight phase), on the foot it is the start of the impact.
+from micropython import const
+
+from podfw.gait.fixedpoint import isqrt
+
+Q14 = const(14)
+ONE_Q14 = const(16384)
+
+
+def shift_for(lsb_per_unit, lowest):
+    """Right shift that brings lsb_per_unit down to [lowest, 2*lowest)."""
+    shift = 0
+    while (lsb_per_unit >> (shift + 1)) >= lowest:
+        shift += 1
+    return shift
+
+
+class FootGyroStrides:
+    def __init__(self, clock, rate_hz, gyro_lsb_per_dps, sink):
+        self.sink = sink
+        self.clock = clock
+        raw_per_dps = gyro_lsb_per_dps
+        self.shift = shift_for(int(raw_per_dps), 1)
+        per_dps = raw_per_dps / (1 << self.shift)  # internal units per dps, in [1, 2)
+        self.hysteresis = int(20 * per_dps + 0.5)
+        self.rest_level = int(25 * per_dps + 0.5)
+        self.rest_n = clock.span(60)
+        # lobe area is a sum of |rate| over samples: degrees * per_dps * rate
+        self.area_min = int(25 * per_dps * rate_hz)
+        self.impact_n = clock.span(100)
+        self.max_contact_ms = 2500
+        # principal axis (unit vector, Q14) of the angular-rate covariance; the covariance
+        # is an exponential average (time constant ~2.5 s) updated at ~50 Hz
+        self.cov_every = max(1, int(rate_hz / 50 + 0.5))
+        self.cov_left = 1
+        self.axis_every = 4
+        self.axis_left = 1
+        self.c00 = self.c11 = self.c22 = self.c01 = self.c02 = self.c12 = 0
+        self.v0 = 0
+        self.v1 = 0
+        self.v2 = ONE_Q14
+        self.reset()
+        self.swing_vote = 0
+
+    def reset(self):
+        """Forget the lobe in progress (after lost samples)."""
+        self.prev_s = 0
+        self.zc_n = 0
+        self.zc_m2max = 0
+        self.sign = 0
+        self.area = 0
+        self.peak = 0
+        self.peak_n = 0
+        self.start_n = 0
+        self.quiet = 0
+        self.p_sign = 0
+        self.p_area = 0
+        self.p_peak_n = -1
+        self.p_end_n = -1
+        self.pend_n = -1
+        self.pend_m2 = 0
+        self.last_ic_n = -1
+
+    def _update_axis(self, gx, gy, gz):
+        # covariance terms: |g| <= 2048 after the shift, products <= 2**22
+        self.c00 += (gx * gx - self.c00) >> 7
+        self.c11 += (gy * gy - self.c11) >> 7
+        self.c22 += (gz * gz - self.c22) >> 7
+        self.c01 += (gx * gy - self.c01) >> 7
+        self.c02 += (gx * gz - self.c02) >> 7
+        self.c12 += (gy * gz - self.c12) >> 7
+        self.axis_left -= 1
+        if self.axis_left > 0:
+            return
+        self.axis_left = self.axis_every
+        # one power-iteration step from the previous axis keeps its sign continuous
+        c00, c11, c22 = self.c00, self.c11, self.c22
+        c01, c02, c12 = self.c01, self.c02, self.c12
+        big = c00 if c00 > c11 else c11
+        if c22 > big:
+            big = c22
+        if big < 64:  # at rest: keep the axis
+            return
+        s = 0
+        while (big >> s) >= 8192:
+            s += 1
+        c00 >>= s
+        c11 >>= s
+        c22 >>= s
+        c01 >>= s
+        c02 >>= s
+        c12 >>= s
+        v0, v1, v2 = self.v0, self.v1, self.v2
+        # |c| < 2**13, |v| <= 2**14: each sum < 3 * 2**27
+        u0 = c00 * v0 + c01 * v1 + c02 * v2
+        u1 = c01 * v0 + c11 * v1 + c12 * v2
+        u2 = c02 * v0 + c12 * v1 + c22 * v2
+        m = abs(u0)
+        if abs(u1) > m:
+            m = abs(u1)
+        if abs(u2) > m:
+            m = abs(u2)
+        if m == 0:
+            return
+        s = 0
+        while (m >> s) >= 16384:
+            s += 1
+        u0 >>= s
+        u1 >>= s
+        u2 >>= s
+        norm = isqrt(u0 * u0 + u1 * u1 + u2 * u2)
+        if norm == 0:
+            return
+        self.v0 = (u0 << Q14) // norm
+        self.v1 = (u1 << Q14) // norm
+        self.v2 = (u2 << Q14) // norm
+
+    def update(self, n, gx, gy, gz, m2):
+        sh = self.shift
+        gx >>= sh
+        gy >>= sh
+        gz >>= sh
+        left = self.cov_left - 1
+        if left <= 0:
+            left = self.cov_every
+            self._update_axis(gx, gy, gz)
+        self.cov_left = left
+        # pitch rate: |g| <= 2048, |v| <= 2**14 -> |sum| < 2**27
+        s = (gx * self.v0 + gy * self.v1 + gz * self.v2) >> Q14
+        if (s >= 0) != (self.prev_s >= 0):
+            self.zc_n = n
+            self.zc_m2max = 0
+        self.prev_s = s
+        if m2 > self.zc_m2max:
+            self.zc_m2max = m2
+        if self.pend_n >= 0:
+            if m2 > self.pend_m2:
+                self.pend_m2 = m2
+            if n - self.pend_n >= self.impact_n:
+                self.sink.initial_contact(self.clock.ms(self.pend_n), self.pend_m2)
+                self.pend_n = -1
+        h = self.hysteresis
+        sign = self.sign
+        if (s > h and sign <= 0) or (s < -h and sign >= 0):
+            if sign != 0:
+                self._end_lobe(self.zc_n)
+                self.start_n = self.zc_n
+            else:
+                self.start_n = n
+            sign = 1 if s > 0 else -1
+            self.sign = sign
+            self.area = 0
+            self.peak = 0
+            self.quiet = 0
+        if sign == 0:
+            return
+        a = s * sign
+        self.area += a
+        if a > self.peak:
+            self.peak = a
+            self.peak_n = n
+        if a < self.rest_level and -a < self.rest_level:
+            self.quiet += 1
+            if self.quiet >= self.rest_n:
+                self._end_lobe(n - self.quiet + 1)
+                self.sign = 0
+        else:
+            self.quiet = 0
+
+    def _end_lobe(self, end_n):
+        sign = self.sign
+        area = self.area
+        adjacent = self.p_end_n == self.start_n and self.p_sign == -sign
+        vote = self.swing_vote
+        if area < self.area_min:
+            swing = False
+        elif vote >= 3 or vote <= -3:
+            swing = (sign > 0) == (vote > 0) and (not adjacent or 2 * area > self.p_area)
+        else:
+            swing = adjacent and area > self.p_area
+        if swing:
+            if vote * sign < 5:
+                self.swing_vote = vote + sign
+            self._stride(end_n, adjacent)
+        self.p_sign = sign
+        self.p_area = area
+        self.p_peak_n = self.peak_n
+        self.p_end_n = end_n
+
+    def _stride(self, ic_n, has_push_off):
+        sink = self.sink
+        clock = self.clock
+        if self.pend_n >= 0:  # previous strike still collecting its impact
+            sink.initial_contact(clock.ms(self.pend_n), self.pend_m2)
+            self.pend_n = -1
+        if has_push_off:
+            fc_ms = clock.ms(self.p_peak_n)
+            contact = 0
+            if self.last_ic_n >= 0:
+                contact = fc_ms - clock.ms(self.last_ic_n)
+                if contact > self.max_contact_ms:
+                    contact = 0
+            sink.final_contact(fc_ms, contact)
+        self.pend_n = ic_n
+        self.pend_m2 = self.zc_m2max if self.zc_n == ic_n else 0
+        self.last_ic_n = ic_n
+
+
+class AccSteps:
+    def __init__(self, clock, rate_hz, g, at_sacrum, sink):
+        # g: internal acceleration units per g (256..511); magnitudes squared < 2**26
+        self.sink = sink
+        self.clock = clock
+        self.g = g
+        self.at_sacrum = at_sacrum
+        # a foot pod without gyro sees one impact per stride, the sacrum one per step
+        self.min_interval = clock.span(400 if not at_sacrum else 200)
+        self.max_interval = clock.span(2500)
+        self.high_max_n = clock.span(300)
+        self.floor_hi = (g * 12) // 10  # never call anything below 1.2 g a step
+        self.floor_lo = (g * 11) // 10
+        self.peak_avg = (g * 25) // 10 if at_sacrum else 4 * g
+        self.valley_avg = g // 2
+        self.interval_avg = clock.span(700 if not at_sacrum else 350)
+        self.reset()
+        self._thresholds()
+
+    def reset(self):
+        self.high = False
+        self.peak = 0
+        self.peak_n = 0
+        self.valley = 1 << 30
+        self.valley_n = 0
+        self.step_n = -(1 << 29)
+        self.ic_n = -1
+
+    def _thresholds(self):
+        span = self.peak_avg - self.valley_avg
+        hi = self.valley_avg + span // 2
+        lo = self.valley_avg + (span * 3) // 8
+        if hi < self.floor_hi:
+            hi = self.floor_hi
+        if lo < self.floor_lo:
+            lo = self.floor_lo
+        self.thr_hi2 = hi * hi
+        self.thr_lo2 = lo * lo
+        refractory = self.interval_avg // 2
+        self.refractory = refractory if refractory > self.min_interval else self.min_interval
+
+    def update(self, n, m2):
+        if self.high:
+            if m2 > self.peak:
+                self.peak = m2
+                self.peak_n = n
+            if m2 < self.thr_lo2 or n - self.step_n > self.high_max_n:
+                self._end_step(n, m2)
+            return
+        if m2 < self.valley:
+            self.valley = m2
+            self.valley_n = n
+        if m2 > self.thr_hi2 and n - self.step_n >= self.refractory:
+            self._start_step(n, m2)
+
+    def _start_step(self, n, m2):
+        ic_n = self.valley_n if self.at_sacrum and n - self.valley_n < self.high_max_n else n
+        interval = ic_n - self.ic_n
+        if self.ic_n >= 0 and interval < self.max_interval:
+            self.interval_avg += (interval - self.interval_avg) >> 2
+        if self.valley < (1 << 30):
+            self.valley_avg += (isqrt(self.valley) - self.valley_avg) >> 3
+        self.ic_n = ic_n
+        self.step_n = n
+        self.high = True
+        self.peak = m2
+        self.peak_n = n
+
+    def _end_step(self, n, m2):
+        self.high = False
+        peak = isqrt(self.peak)
+        self.peak_avg += (peak - self.peak_avg) >> 3
+        self._thresholds()
+        self.valley = m2
+        self.valley_n = n
+        self.sink.initial_contact(self.clock.ms(self.ic_n), self.peak)

@@ -1,0 +1,160 @@
+"""Runs the pod's gait engine (the firmware code itself, under CPython) on a recording.
+
+The recording is quantised to the pod's integer sensor units first, exactly as the pod's
+drivers would deliver them (16-bit registers, saturating), then pushed sample by sample.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass, field
+
+import numpy as np
+import podfw  # noqa: F401  (installs the CPython stand-in for `micropython`)
+from podfw.gait.config import GaitConfig
+from podfw.gait.engine import GaitEngine
+from podfw.gait.events import EV_FINAL_CONTACT, EV_INITIAL_CONTACT
+
+from stridepod.dumps import Recording, SensorUnits, quantise
+from stridepod.errors import StridepodError
+
+DEFAULT_UNITS = SensorUnits()
+
+# Pressure units a recording may use, as pod units (0.1 N) per recording unit.
+PRESSURE_UNITS = {"N": 10.0, "kgf": 98.0665, "lbf": 44.4822}
+
+
+class ReplayError(StridepodError):
+    pass
+
+
+@dataclass
+class GaitResult:
+    """Events and windows of one run, times in seconds from the recording's start."""
+
+    initial_contacts_s: list[float] = field(default_factory=list)
+    impact_g: list[float] = field(default_factory=list)
+    strike: list[int] = field(default_factory=list)
+    final_contacts_s: list[float] = field(default_factory=list)
+    contact_ms: list[int] = field(default_factory=list)
+    windows: list[dict] = field(default_factory=list)
+    steps_per_contact: int = 2
+
+    @property
+    def steps(self) -> int:
+        return sum(w["steps"] for w in self.windows)
+
+    @property
+    def cadence_spm(self) -> float:
+        """Whole-run cadence from the median interval between initial contacts."""
+        ic = np.asarray(self.initial_contacts_s)
+        if len(ic) < 2:
+            return 0.0
+        d = np.diff(ic)
+        d = d[d <= 2.5 * self.steps_per_contact]
+        if not len(d):
+            return 0.0
+        return 60.0 * self.steps_per_contact / float(np.median(d))
+
+
+@dataclass(frozen=True)
+class QuantisedRecording:
+    """A recording as the pod's sensors deliver it: int arrays in chip units."""
+
+    imu: np.ndarray | None  # (n, 6) int32: ax ay az gx gy gz, missing axes 0
+    pressure: np.ndarray | None  # (n, zones) int32, 0.1 N
+    config: GaitConfig
+
+
+def engine_config(rec: Recording, units: SensorUnits = DEFAULT_UNITS, window_s: int = 5) -> GaitConfig:
+    has_imu = rec.acc is not None or rec.gyro is not None
+    zones = None
+    if rec.pressure is not None:
+        zone_meta = rec.zones
+        if zone_meta:
+            zones = [(int(z.get("x", 0)), int(z.get("y", 0))) for z in zone_meta]
+        else:
+            raise ReplayError(f"{rec.path}: pressure columns but no pressure_zones in the sidecar")
+    if rec.acc is None and rec.gyro is not None:
+        raise ReplayError(f"{rec.path}: a gyroscope without an accelerometer is not a pod")
+    try:
+        return GaitConfig(
+            imu_rate_hz=rec.rate_hz if has_imu else 0,
+            pressure_rate_hz=rec.rate_hz if zones else 100,
+            placement=rec.placement,
+            acc_lsb_per_g=units.acc_lsb_per_g,
+            gyro_lsb_per_dps=units.gyro_lsb_per_dps,
+            has_gyro=rec.gyro is not None,
+            zone_xy=zones,
+            pressure_lsb_per_newton=units.pressure_lsb_per_unit,
+            window_s=window_s,
+        )
+    except ValueError as exc:
+        raise ReplayError(f"{rec.path}: {exc}") from None
+
+
+def quantise_recording(rec: Recording, units: SensorUnits = DEFAULT_UNITS,
+                       window_s: int = 5) -> QuantisedRecording:
+    config = engine_config(rec, units, window_s)
+    n = rec.samples
+    imu = None
+    if config.has_imu:
+        imu = np.zeros((n, 6), dtype=np.int32)
+        acc = quantise(rec.acc, units.acc_lsb_per_g, units.full_scale)
+        for k, axis in enumerate(rec.acc_axes):
+            imu[:, "xyz".index(axis[1])] = acc[:, k]
+        if rec.gyro is not None:
+            gyro = quantise(rec.gyro, units.gyro_lsb_per_dps, units.full_scale)
+            for k, axis in enumerate(rec.gyro_axes):
+                imu[:, 3 + "xyz".index(axis[1])] = gyro[:, k]
+    pressure = None
+    if config.has_pressure:
+        unit = (rec.meta.get("units") or {}).get("p", "N")
+        if unit not in PRESSURE_UNITS:
+            raise ReplayError(
+                f"{rec.path}: pressure unit {unit!r} unknown (one of {', '.join(PRESSURE_UNITS)})")
+        scale = PRESSURE_UNITS[unit] * units.pressure_lsb_per_unit / 10.0
+        pressure = quantise(np.clip(rec.pressure, 0, None), scale, units.full_scale)
+    return QuantisedRecording(imu=imu, pressure=pressure, config=config)
+
+
+def run_engine(q: QuantisedRecording) -> GaitResult:
+    """Pushes every sample through the firmware engine and collects what it emits."""
+    eng = GaitEngine(q.config)
+    result = GaitResult(steps_per_contact=eng.steps_per_contact)
+    rec = array("i", [0, 0, 0, 0])
+    ring = eng.events
+
+    def drain():
+        while ring.pop_into(rec):
+            if rec[0] == EV_INITIAL_CONTACT:
+                result.initial_contacts_s.append(rec[1] / 1000.0)
+                result.impact_g.append(rec[2] / 100.0)
+                result.strike.append(rec[3])
+            elif rec[0] == EV_FINAL_CONTACT:
+                result.final_contacts_s.append(rec[1] / 1000.0)
+                result.contact_ms.append(rec[2])
+        while (w := eng.poll_window()) is not None:
+            result.windows.append(w.as_dict())
+
+    imu = q.imu.tolist() if q.imu is not None else None
+    pressure = [array("i", row) for row in q.pressure.tolist()] if q.pressure is not None else None
+    n = len(imu) if imu is not None else len(pressure)
+    push_imu = eng.push_imu
+    push_pressure = eng.push_pressure
+    for i in range(n):
+        if imu is not None:
+            push_imu(*imu[i])
+        if pressure is not None:
+            push_pressure(pressure[i])
+        if ring.size or eng.ready_count:
+            drain()
+    last = eng.finish()
+    if last is not None:
+        result.windows.append(last.as_dict())
+    drain()
+    return result
+
+
+def replay(rec: Recording, units: SensorUnits = DEFAULT_UNITS, window_s: int = 5) -> GaitResult:
+    return run_engine(quantise_recording(rec, units, window_s))
