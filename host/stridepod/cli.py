@@ -16,6 +16,7 @@ from stridepod.errors import StridepodError
 COMMAND_MODULES = [
     "dev",
     "export",
+    "hrv",
     "import_cmd",
 ]
 
