@@ -1,0 +1,382 @@
+"""Next week's plan: propose one from history (or take the runner's), then adjust it with the
+rules (return to run, pain, deload, easy-HR re-check, readiness, block spacing, run spike,
+weekly growth). Every change carries its reasons."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import statistics
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from stridepod.recovery import evidence
+from stridepod.recovery.advice import PainGate
+from stridepod.recovery.config import Config
+from stridepod.recovery.model import Goal, PlannedSession, Reason, Run
+
+DEFAULT_PACE_S_PER_KM = 360.0
+DAY = dt.timedelta(days=1)
+
+
+@dataclass
+class TrainingState:
+    """What the history says about where the runner is in the cycle."""
+
+    week_minutes: list[float]  # [last 7 days, the 7 before, ...]
+    runs_per_week: int
+    weeks_in_block: int  # training weeks since the last step-back week (0 = last week was one)
+    next_week_is_deload: bool
+    days_since_last_run: int | None
+    returning_week: int | None  # 1, 2, ... weeks since running resumed after a layoff
+    typical_pace: float
+    longest_30d_min: float | None
+    reasons: list[Reason] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PlanChange:
+    date: dt.date
+    before: PlannedSession | None
+    after: PlannedSession | None
+    reasons: tuple[Reason, ...]
+
+
+@dataclass
+class WeekPlan:
+    source: str  # "proposed" or "supplied"
+    proposed: list[PlannedSession]
+    adjusted: list[PlannedSession]
+    changes: list[PlanChange]
+    state: TrainingState
+    notes: list[Reason]
+
+
+def training_state(runs: list[Run], week_minutes_series: np.ndarray, today: dt.date, cfg: Config) -> TrainingState:
+    weeks = [float(week_minutes_series[len(week_minutes_series) - 1 - 7 * w])
+             for w in range(12) if len(week_minutes_series) - 1 - 7 * w >= 0]
+    past = [r for r in runs if r.date <= today]
+    last_run = max((r.date for r in past), default=None)
+    days_since = (today - last_run).days if last_run else None
+    run_days = [len({r.date for r in past if 7 * w <= (today - r.date).days < 7 * (w + 1)}) for w in range(4)]
+    active = [n for n in run_days if n]
+    runs_per_week = int(min(6, max(3, round(statistics.median(active))))) if active else 3
+    # step-back weeks: under deload_detect_ratio of the mean of the 3 weeks before them
+    step_back = []
+    for w in range(len(weeks)):
+        before = [m for m in weeks[w + 1:w + 4] if m > 0]
+        step_back.append(bool(before) and weeks[w] < cfg.deload_detect_ratio * (sum(before) / len(before)))
+    in_block = 0
+    for w in range(len(weeks)):
+        if step_back[w] or weeks[w] == 0:
+            break
+        in_block += 1
+    # return to running: the first run after a gap of >= layoff_days
+    dates = sorted({r.date for r in past})
+    returning = None
+    if days_since is not None and days_since >= cfg.layoff_days:
+        returning = 1
+    elif dates:
+        for a, b in zip(dates[::-1][1:], dates[::-1][:-1], strict=False):
+            if (b - a).days >= cfg.layoff_days:
+                week = (today - b).days // 7 + 2  # next week's number since resuming
+                if week <= cfg.rebuild_weeks_before_intensity:
+                    returning = week
+                break
+    elif days_since is None:
+        returning = None
+    paces = [r.pace for r in past if r.pace and (today - r.date).days < 42]
+    recent = [r for r in past if (today - r.date).days < cfg.spike_lookback_days]
+    state = TrainingState(
+        week_minutes=weeks, runs_per_week=runs_per_week, weeks_in_block=in_block,
+        next_week_is_deload=in_block + 1 >= cfg.deload_every_weeks and returning is None,
+        days_since_last_run=days_since, returning_week=returning,
+        typical_pace=statistics.median(paces) if paces else DEFAULT_PACE_S_PER_KM,
+        longest_30d_min=max((r.duration_min for r in recent), default=None),
+    )
+    return state
+
+
+def _minutes(s: PlannedSession, pace: float) -> float:
+    if s.duration_min is not None:
+        return s.duration_min
+    if s.distance_km is not None:
+        return s.distance_km * pace / 60.0
+    return 0.0
+
+
+def _scaled(s: PlannedSession, factor: float) -> PlannedSession:
+    return dataclasses.replace(
+        s,
+        duration_min=None if s.duration_min is None else round(s.duration_min * factor),
+        distance_km=None if s.distance_km is None else round(s.distance_km * factor, 1),
+    )
+
+
+def _as_easy(s: PlannedSession, note: str = "easy, conversational") -> PlannedSession:
+    return dataclasses.replace(s, kind="easy", intensity=note, back_to_back=False)
+
+
+# weekday slots: long run Sunday, quality Tuesday and Thursday, easy runs fill Sat/Wed/Fri/Mon
+LONG_DAY, QUALITY_DAYS, EASY_DAYS = 6, (1, 3), (5, 2, 4, 0)
+
+
+def propose_week(state: TrainingState, today: dt.date, goal: Goal | None, cfg: Config) -> list[PlannedSession]:
+    """A week in the runner's own pattern: same number of runs, last week's volume (the
+    adjustment rules then cap or cut it), long run ~30 %, quality ~15 % each."""
+    last = state.week_minutes[0] if state.week_minutes else 0.0
+    if state.weeks_in_block == 0 and len(state.week_minutes) > 1:  # last week was a step-back
+        last = max(state.week_minutes[1:4], default=last)
+    total = max(last * (1 + cfg.weekly_growth_max), cfg.return_first_week_min)
+    n_runs = state.runs_per_week
+    n_quality = min(cfg.quality_per_week, 1 if n_runs < 5 else 2)
+    days = [today + DAY * i for i in range(1, 8)]
+    by_weekday = {d.weekday(): d for d in days}
+    sessions: list[PlannedSession] = []
+    long_min = round(0.3 * total)
+    q_min = round(0.15 * total)
+    easy_slots = list(EASY_DAYS)[: max(0, n_runs - 1 - n_quality)]
+    easy_min = round((total - long_min - n_quality * q_min) / max(1, len(easy_slots)))
+    sessions.append(PlannedSession(by_weekday[LONG_DAY], "long", long_min, None, "easy pace, 70-75 % HRmax"))
+    for wd in QUALITY_DAYS[:n_quality]:
+        sessions.append(PlannedSession(by_weekday[wd], "quality", q_min, None, "intervals at ~90 % HRmax"))
+    for wd in easy_slots:
+        sessions.append(PlannedSession(by_weekday[wd], "easy", easy_min, None, "easy, conversational"))
+    used = {s.date for s in sessions}
+    for d in days:
+        if d not in used:
+            kind = "strength" if d.weekday() in (0, 4) else "rest"
+            sessions.append(PlannedSession(d, kind, 30 if kind == "strength" else None, None,
+                                           "strength and mobility" if kind == "strength" else ""))
+    if goal and days[0] <= goal.date <= days[-1]:
+        sessions = _fit_race(sessions, goal)
+    return sorted(sessions, key=lambda s: (s.date, s.kind))
+
+
+def _fit_race(sessions: list[PlannedSession], goal: Goal) -> list[PlannedSession]:
+    """Race day replaces that day; the two days before are short and easy, the day after rest."""
+    out = []
+    for s in sessions:
+        gap = (goal.date - s.date).days
+        if gap == 0:
+            continue
+        if gap == -1:
+            s = PlannedSession(s.date, "rest")
+        elif 1 <= gap <= 3 and s.kind not in ("rest", "strength"):
+            s = dataclasses.replace(_as_easy(s), duration_min=min(s.duration_min or 30, 30))
+        elif 1 <= gap <= 2 and s.kind == "strength":
+            s = PlannedSession(s.date, "rest")
+        out.append(s)
+    out.append(PlannedSession(goal.date, "race", None, goal.distance_km, goal.name))
+    return out
+
+
+class _Adjuster:
+    """Applies rules to a list of sessions, remembering the reasons per original session."""
+
+    def __init__(self, sessions: list[PlannedSession], pace: float):
+        self.sessions = list(sessions)
+        self.original = list(sessions)
+        self.reasons: list[list[Reason]] = [[] for _ in sessions]
+        self.pace = pace
+
+    def replace(self, i: int, new: PlannedSession, reason: Reason) -> None:
+        if new != self.sessions[i]:
+            self.sessions[i] = new
+            self.reasons[i].append(reason)
+
+    def running(self) -> list[int]:
+        return [i for i, s in enumerate(self.sessions) if s.kind not in ("rest", "strength")]
+
+    def total(self) -> float:
+        return sum(_minutes(self.sessions[i], self.pace) for i in self.running())
+
+    def scale_volume(self, factor: float, reason: Reason, keep_race: bool = True) -> None:
+        for i in self.running():
+            if keep_race and self.sessions[i].kind == "race":
+                continue
+            self.replace(i, _scaled(self.sessions[i], factor), reason)
+
+    def drop_quality(self, reason: Reason, note: str = "easy, conversational") -> None:
+        for i, s in enumerate(self.sessions):
+            if s.kind == "quality":
+                self.replace(i, _as_easy(s, note), reason)
+
+    def changes(self) -> list[PlanChange]:
+        out = [PlanChange(o.date, o, s, tuple(r)) for o, s, r in zip(self.original, self.sessions, self.reasons, strict=True)
+               if o != s]
+        return sorted(out, key=lambda c: (c.date, c.before.kind if c.before else ""))
+
+
+def _hr_recheck(runs: list[Run], today: dt.date, cfg: Config) -> tuple[bool, Reason]:
+    """After a deload week: is easy-pace HR back to (or under) its level before the block?"""
+    block_start = today - DAY * (7 * cfg.deload_every_weeks)
+    reference = [r for r in runs if block_start - DAY * 42 <= r.date < block_start
+                 and r.avg_hr and r.pace and r.kind not in ("quality", "race")]
+    current = sorted((r for r in runs if 0 <= (today - r.date).days < 7 and r.avg_hr and r.pace
+                      and r.kind not in ("quality", "race")), key=lambda r: r.date, reverse=True)
+    for run in current:
+        same_pace = [r.avg_hr for r in reference if abs(r.pace - run.pace) <= cfg.hr_recheck_pace_band_s]
+        if same_pace:
+            ref = statistics.median(same_pace)
+            diff = run.avg_hr - ref
+            ok = diff <= cfg.hr_recheck_tolerance_bpm
+            return ok, Reason(
+                "deload.hr_recheck",
+                f"Easy run on {run.date} at {_pace(run.pace)}: {run.avg_hr:.0f} bpm vs {ref:.0f} bpm at the same "
+                f"pace before the block ({diff:+.0f} bpm; allowed +{cfg.hr_recheck_tolerance_bpm:g})"
+                + ("" if ok else ": not back yet, the quality session waits."),
+                {"hr_now": run.avg_hr, "hr_before_block": ref, "diff_bpm": round(diff, 1),
+                 "pace_s_per_km": round(run.pace), "comparable_runs": len(same_pace)},
+                baseline=f"easy runs within {cfg.hr_recheck_pace_band_s:g} s/km in the 6 weeks before the block",
+                changed="" if ok else "quality session replaced by an easy run",
+                evidence=evidence.HR_RECHECK)
+    return False, Reason(
+        "deload.hr_recheck",
+        "No easy run with heart rate at a pace comparable to before the block: run easy first and "
+        "compare heart rate before the next quality session.",
+        {"reference_runs": len(reference), "recent_runs": len(current)},
+        baseline="easy runs in the 6 weeks before the block",
+        changed="first quality session replaced by an easy check run", evidence=evidence.HR_RECHECK)
+
+
+def _pace(s: float) -> str:
+    return f"{int(s // 60)}:{int(round(s % 60)):02d}/km"
+
+
+def adjust_week(
+    sessions: list[PlannedSession], state: TrainingState, runs: list[Run], today: dt.date,
+    readiness_cut: bool, readiness_reason: Reason, pain: PainGate, cfg: Config,
+) -> tuple[list[PlannedSession], list[PlanChange], list[Reason]]:
+    adj = _Adjuster(sessions, state.typical_pace)
+    notes: list[Reason] = []
+    last_week = state.week_minutes[0] if state.week_minutes else 0.0
+
+    if state.returning_week is not None:
+        first = state.returning_week == 1
+        cap = max(last_week * (1 + cfg.return_growth_max), cfg.return_first_week_min) if not first else cfg.return_first_week_min
+        reason = Reason(
+            "return.layoff",
+            (f"{state.days_since_last_run} days without running (>= {cfg.layoff_days}): the week restarts with "
+             f"walk-run sessions, {cap:.0f} min in total, no intensity." if first else
+             f"Week {state.returning_week} back after a layoff: volume capped at {cap:.0f} min "
+             f"(+{100 * cfg.return_growth_max:.0f} % on {last_week:.0f}), no intensity until "
+             f"{cfg.rebuild_weeks_before_intensity} weeks of rebuilt volume."),
+            {"days_off": state.days_since_last_run, "week_back": state.returning_week, "cap_min": round(cap),
+             "last_week_min": round(last_week)},
+            baseline=f"layoff >= {cfg.layoff_days} days", changed="walk-run, volume cap, quality removed",
+            evidence=evidence.RETURN_TO_RUN)
+        adj.drop_quality(reason, "walk 1 min / run 2 min" if first else "easy, conversational")
+        if first:
+            for i in adj.running():
+                s = adj.sessions[i]
+                if s.kind != "race":
+                    adj.replace(i, dataclasses.replace(s, kind="walk_run", intensity="walk 1 min / run 2 min"), reason)
+        total = adj.total()
+        if total > cap:
+            adj.scale_volume(cap / total, reason)
+
+    if pain.decision == "step_back":
+        adj.drop_quality(pain.reason)
+        adj.scale_volume(cfg.pain_step_back_volume, pain.reason)
+    else:
+        notes.append(pain.reason)
+
+    if state.next_week_is_deload:
+        reason = Reason(
+            "deload.week",
+            f"{state.weeks_in_block} training weeks since the last step-back (cycle {cfg.deload_every_weeks}): "
+            f"this is a deload week at {100 * cfg.deload_volume:.0f} % volume with one fewer hard session, "
+            f"starting with {cfg.post_block_strength_days} days of strength and mobility.",
+            {"weeks_in_block": state.weeks_in_block, "cycle_weeks": cfg.deload_every_weeks,
+             "volume_factor": cfg.deload_volume},
+            baseline="weekly minutes of the last 12 weeks", changed="volume halved, one quality session removed",
+            evidence=evidence.DELOAD)
+        adj.scale_volume(cfg.deload_volume, reason)
+        hard = [i for i, s in enumerate(adj.sessions) if s.kind == "quality"]
+        if hard:
+            adj.replace(hard[-1], _as_easy(adj.sessions[hard[-1]]), reason)
+        for i, s in enumerate(adj.sessions):
+            if (s.date - today).days <= cfg.post_block_strength_days and s.kind not in ("race", "strength"):
+                adj.replace(i, PlannedSession(s.date, "strength", 30, None, "mobility and strength after the block"),
+                            reason)
+    elif state.weeks_in_block == 0 and state.week_minutes and state.week_minutes[0] > 0:
+        quality = sorted((i for i, s in enumerate(adj.sessions) if s.kind == "quality"),
+                         key=lambda i: adj.sessions[i].date)
+        if quality:
+            ok, reason = _hr_recheck(runs, today, cfg)
+            if not ok:
+                adj.replace(quality[0], _as_easy(adj.sessions[quality[0]], "easy; check heart rate at easy pace"),
+                            reason)
+            else:
+                notes.append(reason)
+
+    if readiness_cut:
+        adj.drop_quality(readiness_reason)
+        adj.scale_volume(1 - cfg.readiness_volume_cut, readiness_reason)
+
+    _space_hard_days(adj, cfg)
+
+    if state.longest_30d_min:
+        limit = cfg.spike_ratio * state.longest_30d_min
+        for i in adj.running():
+            s = adj.sessions[i]
+            minutes = _minutes(s, adj.pace)
+            if s.kind != "race" and minutes > limit:
+                adj.replace(i, _scaled(s, limit / minutes), Reason(
+                    "load.run_spike",
+                    f"Planned {s.kind} run of {minutes:.0f} min is more than {100 * (cfg.spike_ratio - 1):.0f} % "
+                    f"longer than the longest run of the last {cfg.spike_lookback_days} days "
+                    f"({state.longest_30d_min:.0f} min): capped at {limit:.0f} min.",
+                    {"planned_min": round(minutes), "longest_30d_min": round(state.longest_30d_min),
+                     "cap_min": round(limit)},
+                    baseline=f"longest run of the last {cfg.spike_lookback_days} days",
+                    changed=f"shortened to {limit:.0f} min", evidence=evidence.SPIKE))
+
+    growth_max = cfg.return_growth_max if state.returning_week else cfg.weekly_growth_max
+    if last_week >= cfg.weekly_growth_min_base_min:
+        cap = last_week * (1 + growth_max)
+        total = adj.total()
+        race = sum(_minutes(adj.sessions[i], adj.pace) for i in adj.running() if adj.sessions[i].kind == "race")
+        if total > cap and total - race > 0:
+            factor = max(0.0, cap - race) / (total - race)
+            adj.scale_volume(factor, Reason(
+                "load.weekly_growth",
+                f"Planned {total:.0f} min is {100 * (total / last_week - 1):.0f} % over the last 7 days "
+                f"({last_week:.0f} min); capped at +{100 * growth_max:.0f} % = {cap:.0f} min.",
+                {"planned_min": round(total), "last_week_min": round(last_week), "cap_min": round(cap)},
+                baseline="running minutes of the last 7 days", changed=f"scaled by {factor:.2f}",
+                evidence=evidence.TEN_PERCENT))
+    return adj.sessions, adj.changes(), notes
+
+
+def _space_hard_days(adj: _Adjuster, cfg: Config) -> None:
+    """Never two hard sessions on consecutive days unless the plan says so: move the second
+    to a free day not next to another hard day, else make it easy."""
+    hard_dates = lambda: {s.date for s in adj.sessions if s.is_hard}  # noqa: E731
+    for i in sorted(range(len(adj.sessions)), key=lambda i: adj.sessions[i].date):
+        s = adj.sessions[i]
+        if s.kind != "quality" or s.back_to_back or (s.date - DAY) not in hard_dates():
+            continue
+        others = hard_dates() - {s.date}
+        occupied = {x.date for x in adj.sessions if x.kind not in ("rest",)}
+        week = sorted({x.date for x in adj.sessions})
+        free = [d for d in week if d > s.date and d not in occupied
+                and d - DAY not in others and d + DAY not in others]
+        prev = s.date - DAY
+        if free:
+            new = dataclasses.replace(s, date=free[0])
+            what = f"moved to {free[0]}"
+        else:
+            new = _as_easy(s)
+            what = "made easy (no free day)"
+        adj.replace(i, new, Reason(
+            "block.spacing",
+            f"Quality session on {s.date} follows a hard session on {prev}: {what}.",
+            {"date": s.date.isoformat(), "previous_hard": prev.isoformat()},
+            baseline="hard days separated by easy days", changed=what, evidence=evidence.BLOCK))
+        if free:  # the rest day it moves onto becomes the free slot's rest; the old day turns rest
+            for j, x in enumerate(adj.sessions):
+                if j != i and x.date == free[0] and x.kind == "rest":
+                    adj.replace(j, dataclasses.replace(x, date=s.date), adj.reasons[i][-1])
