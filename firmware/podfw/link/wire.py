@@ -39,6 +39,7 @@ OP_SET_TIME = const(0x01)  # u32 seconds since 2000-01-01 UTC
 OP_START_SESSION = const(0x02)
 OP_STOP_SESSION = const(0x03)
 OP_BACKFILL = const(0x04)  # u32 first sequence wanted; streams it and everything after, then live
+BACKFILL_LIVE_ONLY = 0xFFFFFFFF  # backfill parameter: only records made from now on
 OP_CALIBRATE = const(0x05)  # u8 target (CALIBRATE_*)
 OP_READ_CONFIG = const(0x06)
 OP_STOP_STREAM = const(0x07)
@@ -61,7 +62,8 @@ STATUS_SESSION_ACTIVE = const(0x02)
 STATUS_HAS_GYRO = const(0x04)
 STATUS_HAS_PRESSURE = const(0x08)
 
-PLACEMENTS = ("unknown", "left_foot", "right_foot", "lace")
+# read-config placement codes (podfw.gait.config.PLACEMENTS, 0 = unknown)
+PLACEMENTS = ("unknown", "left_foot", "right_foot", "left_insole", "right_insole", "sacrum")
 
 # request op -> exact parameter length
 _PARAM_LEN = {
@@ -311,17 +313,18 @@ def encode_response(op, result, payload=b""):
     return bytes((RESPONSE, op & 0xFF, result)) + payload
 
 
-def backfill_payload(first_seq, next_seq, lost):
+def backfill_payload(first_seq, next_seq, lost, log_id):
     """Backfill response payload: the first sequence the stream sends, the sequence
-    the next new record will get, and how many of the requested records the ring
-    dropped (requested ones older than the oldest kept)."""
-    return struct.pack("<III", first_seq, next_seq, lost)
+    the next new record will get, how many of the requested records the ring dropped
+    (requested ones older than the oldest kept), and the id of the pod's log (a new id
+    means the log was wiped and numbering restarted at 0)."""
+    return struct.pack("<IIII", first_seq, next_seq, lost, log_id)
 
 
 def config_payload(window_s, imu_rate_hz, pressure_rate_hz, placement, status,
                    log_capacity, next_seq):
     code = PLACEMENTS.index(placement) if placement in PLACEMENTS else 0
-    return struct.pack("<BBHHBBII", VERSION, window_s, imu_rate_hz, pressure_rate_hz, code,
+    return struct.pack("<BHHHBBII", VERSION, window_s, imu_rate_hz, pressure_rate_hz, code,
                        status, log_capacity, next_seq)
 
 
@@ -353,8 +356,8 @@ class Response:
 
 _RESPONSE_PAYLOADS = {
     # op -> (struct format, field names) of a successful response's payload
-    OP_BACKFILL: ("<III", ("first_seq", "next_seq", "lost")),
-    OP_READ_CONFIG: ("<BBHHBBII", ("version", "window_s", "imu_rate_hz", "pressure_rate_hz",
+    OP_BACKFILL: ("<IIII", ("first_seq", "next_seq", "lost", "log_id")),
+    OP_READ_CONFIG: ("<BHHHBBII", ("version", "window_s", "imu_rate_hz", "pressure_rate_hz",
                                    "placement", "status", "log_capacity", "next_seq")),
 }
 _EVENT_PAYLOADS = {

@@ -1,0 +1,162 @@
+# The pod's GATT server on MicroPython's low-level `bluetooth` module: service table,
+# advertising payload and the bond store. The same code runs on the ESP32 and on the
+# virtual pod (whose `bluetooth` stand-in forwards to an emulated BlueZ).
+#
+# Services (docs/protocol.md has the full table):
+#   stridepod  5370d001-...  summary 5370d002 (read*, notify), control point 5370d003
+#                            (write*, indicate)        * needs an encrypted link
+#   Running Speed and Cadence 0x1814: RSC Measurement 0x2A53 (notify),
+#                            RSC Feature 0x2A54 (read), Sensor Location 0x2A5D (read)
+#   Device Information 0x180A: 0x2A29 manufacturer, 0x2A24 model, 0x2A25 serial,
+#                            0x2A27 hardware revision, 0x2A26 firmware revision
+#   Battery 0x180F: Battery Level 0x2A19 (read, notify)
+import json
+
+import bluetooth
+from micropython import const
+
+_FLAG_READ = const(0x0002)
+_FLAG_WRITE = const(0x0008)
+_FLAG_NOTIFY = const(0x0010)
+_FLAG_INDICATE = const(0x0020)
+_FLAG_READ_ENCRYPTED = const(0x0200)
+_FLAG_WRITE_ENCRYPTED = const(0x1000)
+
+_IO_CAPABILITY_NO_INPUT_OUTPUT = const(3)
+_ADDR_MODE_RPA = const(2)
+
+STRIDEPOD_SERVICE_UUID = "5370d001-7e1a-4b5c-9d2e-53747269646f"
+SUMMARY_UUID = "5370d002-7e1a-4b5c-9d2e-53747269646f"
+CONTROL_POINT_UUID = "5370d003-7e1a-4b5c-9d2e-53747269646f"
+RSC_SERVICE_UUID = const(0x1814)
+APPEARANCE_IN_SHOE_SENSOR = const(0x0441)  # Running Walking Sensor: In-Shoe
+
+ADV_INTERVAL_US = const(250000)
+
+_STRIDEPOD = (
+    bluetooth.UUID(STRIDEPOD_SERVICE_UUID),
+    (
+        (bluetooth.UUID(SUMMARY_UUID), _FLAG_READ | _FLAG_READ_ENCRYPTED | _FLAG_NOTIFY),
+        (bluetooth.UUID(CONTROL_POINT_UUID), _FLAG_WRITE | _FLAG_WRITE_ENCRYPTED | _FLAG_INDICATE),
+    ),
+)
+_RSC = (
+    bluetooth.UUID(RSC_SERVICE_UUID),
+    (
+        (bluetooth.UUID(0x2A53), _FLAG_NOTIFY),
+        (bluetooth.UUID(0x2A54), _FLAG_READ),
+        (bluetooth.UUID(0x2A5D), _FLAG_READ),
+    ),
+)
+_DEVICE_INFO = (
+    bluetooth.UUID(0x180A),
+    (
+        (bluetooth.UUID(0x2A29), _FLAG_READ),
+        (bluetooth.UUID(0x2A24), _FLAG_READ),
+        (bluetooth.UUID(0x2A25), _FLAG_READ),
+        (bluetooth.UUID(0x2A27), _FLAG_READ),
+        (bluetooth.UUID(0x2A26), _FLAG_READ),
+    ),
+)
+_BATTERY = (
+    bluetooth.UUID(0x180F),
+    ((bluetooth.UUID(0x2A19), _FLAG_READ | _FLAG_NOTIFY),),
+)
+SERVICES = (_STRIDEPOD, _RSC, _DEVICE_INFO, _BATTERY)
+
+
+class Handles:
+    """Value handles of every characteristic, from gatts_register_services."""
+
+    def __init__(self, registered):
+        (self.summary, self.control_point), (self.rsc_measurement, self.rsc_feature,
+                                             self.sensor_location), \
+            (self.manufacturer, self.model, self.serial, self.hardware_rev,
+             self.firmware_rev), (self.battery,) = registered
+
+
+def setup(ble, name):
+    """Configures security and privacy, registers the services; returns Handles.
+    LE Secure Connections with bonding; the pod has no display or buttons, so pairing
+    is "just works" (no MITM protection) and the control point decides what a bonded
+    central may do."""
+    ble.active(True)
+    ble.config(gap_name=name)
+    ble.config(bond=True, le_secure=True, mitm=False, io=_IO_CAPABILITY_NO_INPUT_OUTPUT)
+    ble.config(addr_mode=_ADDR_MODE_RPA)
+    return Handles(ble.gatts_register_services(SERVICES))
+
+
+def _field(ad_type, value):
+    return bytes((len(value) + 1, ad_type)) + value
+
+
+def _uuid128_le(text):
+    hexdigits = text.replace("-", "")
+    return bytes(int(hexdigits[i:i + 2], 16) for i in range(30, -2, -2))
+
+
+def advertising_data(name):
+    """(adv_data, resp_data): flags, the stridepod service UUID, RSC and the appearance
+    in the advertisement (29 of 31 bytes); the name in the scan response."""
+    adv = (_field(0x01, b"\x06")
+           + _field(0x03, bytes((RSC_SERVICE_UUID & 0xFF, RSC_SERVICE_UUID >> 8)))
+           + _field(0x07, _uuid128_le(STRIDEPOD_SERVICE_UUID))
+           + _field(0x19, bytes((APPEARANCE_IN_SHOE_SENSOR & 0xFF,
+                                 APPEARANCE_IN_SHOE_SENSOR >> 8))))
+    encoded = name.encode()[:29]
+    return adv, _field(0x09, encoded)
+
+
+def advertise(ble, name):
+    adv, resp = advertising_data(name)
+    ble.gap_advertise(ADV_INTERVAL_US, adv_data=adv, resp_data=resp, connectable=True)
+
+
+class BondStore:
+    """Keys the BLE stack asks us to keep (_IRQ_SET_SECRET / _IRQ_GET_SECRET), in a
+    JSON file so bonds survive a reboot. Ports without bond persistence never ask."""
+
+    MAX_ENTRIES = 32
+
+    def __init__(self, path):
+        self.path = path
+        self._entries = []  # [sec_type, key hex, value hex], oldest first
+        try:
+            with open(path) as f:
+                loaded = json.load(f)
+            for entry in loaded:
+                if (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], int)
+                        and isinstance(entry[1], str) and isinstance(entry[2], str)):
+                    self._entries.append(entry)
+        except (OSError, ValueError):
+            self._entries = []  # no store yet, or unreadable: bonds have to be redone
+
+    def get(self, sec_type, index, key):
+        if key is None:
+            n = 0
+            for entry in self._entries:
+                if entry[0] == sec_type:
+                    if n == index:
+                        return bytes.fromhex(entry[2])
+                    n += 1
+            return None
+        wanted = bytes(key).hex()
+        for entry in self._entries:
+            if entry[0] == sec_type and entry[1] == wanted:
+                return bytes.fromhex(entry[2])
+        return None
+
+    def set(self, sec_type, key, value):
+        wanted = bytes(key).hex()
+        self._entries = [e for e in self._entries if not (e[0] == sec_type and e[1] == wanted)]
+        if value is not None:
+            self._entries.append([sec_type, wanted, bytes(value).hex()])
+            while len(self._entries) > BondStore.MAX_ENTRIES:
+                self._entries.pop(0)
+        try:
+            with open(self.path, "w") as f:
+                json.dump(self._entries, f)
+        except OSError:
+            return False
+        return True

@@ -1,0 +1,341 @@
+# PodLink: the pod's side of the BLE link. Every finished window is encoded (wire v1),
+# appended to the flash log and only then offered to the centrals; a bonded central
+# streams the log from any sequence number with a backfill command and then stays live
+# on the same stream, so records arrive in sequence order, each once per stream.
+#
+# Threading: on the ESP32 the BLE IRQ handler runs as a scheduled callback between
+# bytecodes of the main loop. It therefore only records what happened (connection
+# state, a copy of each control-point write); commands, streaming and indications run
+# in poll(), which the main loop calls often (and publish() calls too).
+#
+# controller (optional): an object with start_session(), stop_session() and
+# calibrate(target) returning True on success; without it those commands answer "not
+# supported".
+from micropython import const
+
+from podfw.link import gatt, rsc, wire
+
+_IRQ_CENTRAL_CONNECT = const(1)
+_IRQ_CENTRAL_DISCONNECT = const(2)
+_IRQ_GATTS_WRITE = const(3)
+_IRQ_GATTS_INDICATE_DONE = const(20)
+_IRQ_ENCRYPTION_UPDATE = const(28)
+_IRQ_GET_SECRET = const(29)
+_IRQ_SET_SECRET = const(30)
+
+MAX_CONNECTIONS = const(2)  # a phone and a watch
+NOTIFY_BURST = const(8)  # notifications per central per poll(); the stack queues them
+MAX_PENDING_WRITES = const(8)
+MAX_PENDING_INDICATIONS = const(4)
+_FLAG_WALKING = const(16)  # podfw.gait.summary.FLAG_WALKING
+
+
+class DeviceInfo:
+    """Device Information service strings."""
+
+    def __init__(self, manufacturer="stridepod", model="stridepod-1", serial="0",
+                 hardware_rev="1", firmware_rev="0.1.0"):
+        self.manufacturer = manufacturer
+        self.model = model
+        self.serial = serial
+        self.hardware_rev = hardware_rev
+        self.firmware_rev = firmware_rev
+
+
+class _Central:
+    def __init__(self, conn):
+        self.conn = conn
+        self.encrypted = False
+        self.bonded = False
+        self.stream_next = None  # next sequence to send; None = not streaming
+        self.sent = 0  # records sent by the current stream
+        self.caught_up_due = False  # send EVENT_CAUGHT_UP when the stream reaches the end
+        self.indications = []  # control-point indications waiting their turn
+        self.indicating = False  # one indication in flight (ATT allows one at a time)
+
+    @property
+    def secure(self):
+        return self.encrypted and self.bonded
+
+
+class PodLink:
+    def __init__(self, ble, log, clock, name="stridepod", info=None, config=None,
+                 controller=None, bonds=None, battery_percent=100):
+        self.ble = ble
+        self.log = log
+        self.clock = clock
+        self.name = name
+        self.config = config
+        self.controller = controller
+        self.bonds = bonds
+        self.session_active = False
+        self.errors = 0  # exceptions caught in the IRQ handler and command handling
+        self.log_failures = 0  # windows that could not be logged (and so were not sent)
+        self.last_error = None
+        self._centrals = {}
+        self._writes = []  # (conn, bytes) control-point writes not handled yet
+        self._record = bytearray(wire.RECORD_SIZE)  # the window being published
+        self._stream_buf = bytearray(wire.RECORD_SIZE)  # a record read back for streaming
+        self._rsc = bytearray(4)
+        self._session_base_s = None  # pod-clock second at which the session's window 0 began
+        self._clock_generation = -1
+        self.handles = gatt.setup(ble, name)
+        info = info or DeviceInfo()
+        h = self.handles
+        ble.gatts_write(h.manufacturer, info.manufacturer.encode())
+        ble.gatts_write(h.model, info.model.encode())
+        ble.gatts_write(h.serial, info.serial.encode())
+        ble.gatts_write(h.hardware_rev, info.hardware_rev.encode())
+        ble.gatts_write(h.firmware_rev, info.firmware_rev.encode())
+        ble.gatts_write(h.rsc_feature, rsc.feature_value())
+        ble.gatts_write(h.sensor_location, rsc.location_value())
+        ble.gatts_write(h.rsc_measurement, rsc.measurement(0, False, self._rsc))
+        ble.gatts_write(h.battery, bytes((battery_percent,)))
+        ble.irq(self._irq)
+        gatt.advertise(ble, name)
+
+    # ---- the window sink ---------------------------------------------------------------
+
+    def publish(self, summary):
+        """Logs one WindowSummary, then sends it (RSC cadence to every central, the
+        record to streaming bonded centrals). Returns its sequence number, or None when
+        the flash log refused it (counted in log_failures; the pod keeps running)."""
+        try:
+            seq = self._log(summary)
+        except Exception as exc:  # flash full or failing: the pod must keep sampling
+            self.log_failures += 1
+            self.last_error = exc
+            return None
+        h = self.handles
+        ble = self.ble
+        running = summary.steps > 0 and not (summary.flags & _FLAG_WALKING)
+        rsc.measurement(summary.cadence_spm, running, self._rsc)
+        try:
+            ble.gatts_write(h.summary, self._record)
+            ble.gatts_write(h.rsc_measurement, self._rsc)
+        except OSError as exc:
+            self._note(exc)
+        for central in list(self._centrals.values()):
+            try:
+                ble.gatts_notify(central.conn, h.rsc_measurement, self._rsc)
+            except OSError:
+                pass  # stack busy or link gone: cadence is live data, the next one follows
+        self.poll()
+        return seq
+
+    def _log(self, summary):
+        clock = self.clock
+        now = clock.now_s()
+        if (summary.index == 0 or self._session_base_s is None
+                or self._clock_generation != clock.generation):
+            # anchor the session on the pod clock; later windows count from the anchor,
+            # so timestamps follow the sample clock even when windows are published late
+            self._session_base_s = now - (summary.start_ms + summary.duration_ms) // 1000
+            self._clock_generation = clock.generation
+        time_s = self._session_base_s + summary.start_ms // 1000
+        if time_s < 0:
+            time_s = 0
+        wire.encode_summary(summary, self.log.next_seq, time_s, clock.is_set, self._record)
+        return self.log.append(self._record)
+
+    def set_battery(self, percent):
+        value = bytes((max(0, min(100, percent)),))
+        try:
+            self.ble.gatts_write(self.handles.battery, value)
+        except OSError as exc:
+            self._note(exc)
+            return
+        for central in list(self._centrals.values()):
+            try:
+                self.ble.gatts_notify(central.conn, self.handles.battery, value)
+            except OSError:
+                pass
+
+    # ---- IRQ: record only ---------------------------------------------------------------
+
+    def _irq(self, event, data):
+        try:
+            if event == _IRQ_GATTS_WRITE:
+                conn, handle = data
+                if handle == self.handles.control_point and conn in self._centrals:
+                    if len(self._writes) < MAX_PENDING_WRITES:
+                        # copy now: the stack reuses its buffer after the IRQ returns
+                        self._writes.append((conn, bytes(self.ble.gatts_read(handle))))
+                    # else: the central is flooding; it gets no answer and may retry
+            elif event == _IRQ_CENTRAL_CONNECT:
+                self._centrals[data[0]] = _Central(data[0])
+                if len(self._centrals) < MAX_CONNECTIONS:
+                    gatt.advertise(self.ble, self.name)
+            elif event == _IRQ_CENTRAL_DISCONNECT:
+                self._centrals.pop(data[0], None)
+                gatt.advertise(self.ble, self.name)
+            elif event == _IRQ_ENCRYPTION_UPDATE:
+                central = self._centrals.get(data[0])
+                if central is not None:
+                    central.encrypted = bool(data[1])
+                    central.bonded = bool(data[3])
+            elif event == _IRQ_GATTS_INDICATE_DONE:
+                central = self._centrals.get(data[0])
+                if central is not None:
+                    central.indicating = False
+            elif event == _IRQ_GET_SECRET:
+                if self.bonds is not None:
+                    return self.bonds.get(data[0], data[1], data[2])
+                return None
+            elif event == _IRQ_SET_SECRET:
+                if self.bonds is not None:
+                    return self.bonds.set(data[0], data[1], data[2])
+                return False
+        except Exception as exc:  # an IRQ handler that raises would stop the BLE task
+            self._note(exc)
+        return None
+
+    def _note(self, exc):
+        self.errors += 1
+        self.last_error = exc
+
+    # ---- main-loop work -------------------------------------------------------------------
+
+    def poll(self):
+        """Handles queued control-point writes, streams records, sends indications.
+        Returns True while a stream still has logged records to send."""
+        while self._writes:
+            conn, data = self._writes.pop(0)
+            central = self._centrals.get(conn)
+            if central is not None:
+                self._queue_indication(central, self.handle_command(central, data))
+        busy = False
+        for central in list(self._centrals.values()):
+            if self._stream(central):
+                busy = True
+            self._flush_indications(central)
+        return busy
+
+    def handle_command(self, central, data):
+        """Runs one control-point command and returns the response bytes. Never raises:
+        malformed input gets an error result, a failing handler a "failed" result."""
+        op = data[0] if len(data) else 0
+        try:
+            if not central.secure:
+                return wire.encode_response(op, wire.RESULT_NOT_PERMITTED)
+            try:
+                op, param = wire.parse_command(data)
+            except wire.WireError:
+                if op in wire.OP_NAMES:
+                    return wire.encode_response(op, wire.RESULT_INVALID_PARAMETER)
+                return wire.encode_response(op, wire.RESULT_NOT_SUPPORTED)
+            return self._run(central, op, param)
+        except Exception as exc:
+            self._note(exc)
+            return wire.encode_response(op, wire.RESULT_FAILED)
+
+    def _run(self, central, op, param):
+        if op == wire.OP_SET_TIME:
+            self.clock.set_s(param)
+            return wire.encode_response(op, wire.RESULT_SUCCESS)
+        if op == wire.OP_BACKFILL:
+            return wire.encode_response(op, wire.RESULT_SUCCESS, self._start_stream(central, param))
+        if op == wire.OP_STOP_STREAM:
+            central.stream_next = None
+            central.caught_up_due = False
+            return wire.encode_response(op, wire.RESULT_SUCCESS)
+        if op == wire.OP_READ_CONFIG:
+            return wire.encode_response(op, wire.RESULT_SUCCESS, self._config_payload())
+        if op == wire.OP_CALIBRATE:
+            if param not in (wire.CALIBRATE_IMU_STILL, wire.CALIBRATE_PRESSURE_ZERO):
+                return wire.encode_response(op, wire.RESULT_INVALID_PARAMETER)
+            return self._delegate(op, "calibrate", param)
+        if op == wire.OP_START_SESSION:
+            response = self._delegate(op, "start_session", None)
+            if response[2] == wire.RESULT_SUCCESS:
+                self.session_active = True
+            return response
+        # OP_STOP_SESSION: parse_command admits no other op
+        response = self._delegate(op, "stop_session", None)
+        if response[2] == wire.RESULT_SUCCESS:
+            self.session_active = False
+        return response
+
+    def _delegate(self, op, method, param):
+        handler = getattr(self.controller, method, None) if self.controller else None
+        if handler is None:
+            return wire.encode_response(op, wire.RESULT_NOT_SUPPORTED)
+        ok = handler(param) if param is not None else handler()
+        return wire.encode_response(op, wire.RESULT_SUCCESS if ok else wire.RESULT_FAILED)
+
+    def _start_stream(self, central, wanted):
+        log = self.log
+        if wanted == wire.BACKFILL_LIVE_ONLY:
+            first, lost = log.next_seq, 0
+        else:
+            first = log.next_present(wanted)
+            oldest = log.oldest_seq
+            lost = oldest - wanted if wanted < oldest else 0
+        central.stream_next = first
+        central.sent = 0
+        central.caught_up_due = True
+        return wire.backfill_payload(first, log.next_seq, lost, log.log_id)
+
+    def _config_payload(self):
+        config = self.config
+        status = 0
+        if self.clock.is_set:
+            status |= wire.STATUS_CLOCK_SET
+        if self.session_active:
+            status |= wire.STATUS_SESSION_ACTIVE
+        if config is None:
+            return wire.config_payload(0, 0, 0, "unknown", status, self.log.capacity,
+                                       self.log.next_seq)
+        if getattr(config, "has_gyro", False):
+            status |= wire.STATUS_HAS_GYRO
+        if getattr(config, "zone_xy", None):
+            status |= wire.STATUS_HAS_PRESSURE
+        return wire.config_payload(config.window_s, config.imu_rate_hz,
+                                   config.pressure_rate_hz, config.placement, status,
+                                   self.log.capacity, self.log.next_seq)
+
+    def _stream(self, central):
+        if central.stream_next is None or not central.secure:
+            return False
+        log = self.log
+        buf = self._stream_buf
+        budget = NOTIFY_BURST
+        while budget > 0 and central.stream_next < log.next_seq:
+            seq = log.next_present(central.stream_next)
+            if seq >= log.next_seq:
+                central.stream_next = seq
+                break
+            if not log.read(seq, buf):
+                central.stream_next = seq + 1  # damaged on flash: the host sees a gap
+                continue
+            try:
+                self.ble.gatts_notify(central.conn, self.handles.summary, buf)
+            except OSError:
+                return True  # stack out of buffers (or link closing): retry next poll
+            central.stream_next = seq + 1
+            central.sent += 1
+            budget -= 1
+        if central.stream_next < log.next_seq:
+            return True
+        if central.caught_up_due:
+            central.caught_up_due = False
+            self._queue_indication(central, wire.encode_event(
+                wire.EVENT_CAUGHT_UP, wire.caught_up_payload(log.next_seq, central.sent)))
+        return False
+
+    def _queue_indication(self, central, data):
+        if len(central.indications) < MAX_PENDING_INDICATIONS:
+            central.indications.append(data)
+        else:
+            self.errors += 1  # the central is not acknowledging; drop rather than grow
+
+    def _flush_indications(self, central):
+        if central.indicating or not central.indications:
+            return
+        try:
+            self.ble.gatts_write(self.handles.control_point, central.indications[0])
+            self.ble.gatts_indicate(central.conn, self.handles.control_point)
+        except OSError:
+            return  # stack busy: the indication stays first in line for the next poll
+        central.indications.pop(0)
+        central.indicating = True
