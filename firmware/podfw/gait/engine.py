@@ -21,7 +21,7 @@ from podfw.gait.events import (
     EventRing,
 )
 from podfw.gait.fixedpoint import SampleClock, isqrt
-from podfw.gait.step_detector import AccSteps, FootGyroStrides, shift_for
+from podfw.gait.step_detector import FootAccStrides, FootGyroStrides, SacrumSteps, shift_for
 
 SUMMARY_POOL = const(4)
 MAX_STEP_INTERVAL_MS = const(2500)  # longer gaps are pauses, not slow steps
@@ -45,7 +45,8 @@ class GaitEngine:
         self.g = 0
         self.clip_m2 = 1 << 30
         self.gyro_strides = None
-        self.acc_steps = None
+        self.acc_strides = None
+        self.sacrum_steps = None
         if cfg.has_imu:
             self.acc_shift = shift_for(cfg.acc_lsb_per_g, 256)
             self.g = (cfg.acc_lsb_per_g + (1 << self.acc_shift) // 2) >> self.acc_shift
@@ -54,9 +55,10 @@ class GaitEngine:
             if cfg.has_gyro and cfg.foot:
                 self.gyro_strides = FootGyroStrides(
                     self.imu_clock, cfg.imu_rate_hz, cfg.gyro_lsb_per_dps, self)
+            elif cfg.foot:
+                self.acc_strides = FootAccStrides(self.imu_clock, cfg.imu_rate_hz, self.g, self)
             else:
-                self.acc_steps = AccSteps(
-                    self.imu_clock, cfg.imu_rate_hz, self.g, not cfg.foot, self)
+                self.sacrum_steps = SacrumSteps(self.imu_clock, cfg.imu_rate_hz, self.g, self)
         self.pressure = None
         if cfg.has_pressure:
             from podfw.gait.pressure import PressureContacts
@@ -115,8 +117,10 @@ class GaitEngine:
             self._check_clipping(ax, ay, az)
         if self.gyro_strides is not None:
             self.gyro_strides.update(n, gx, gy, gz, m2)
+        elif self.sacrum_steps is not None:
+            self.sacrum_steps.update(n, x, y, z, m2)
         else:
-            self.acc_steps.update(n, m2)
+            self.acc_strides.update(n, m2)
         if self.imu_clock is self.clock and n + 1 >= self.window_end_n:
             self._close_window()
 
@@ -138,10 +142,7 @@ class GaitEngine:
             return
         self.w_flags |= S.FLAG_SAMPLES_LOST
         self.n_imu += n
-        if self.gyro_strides is not None:
-            self.gyro_strides.reset()
-        else:
-            self.acc_steps.reset()
+        (self.gyro_strides or self.sacrum_steps or self.acc_strides).reset()
         if self.imu_clock is self.clock:
             while self.n_imu >= self.window_end_n:
                 self._close_window()

@@ -82,7 +82,7 @@ def _per_mille(values):
 
 class PressureContacts:
     def __init__(self, zone_xy, rate_hz, lsb_per_newton=10, full_scale=32767,
-                 initial_peak_newton=400):
+                 initial_peak_newton=700):
         nz = len(zone_xy)
         if nz < 1 or nz > MAX_ZONES:
             raise ValueError("pressure zones: need 1 to %d, got %d" % (MAX_ZONES, nz))
@@ -104,7 +104,7 @@ class PressureContacts:
         self.start_samples = max(1, (rate * 3 + 50) // 100)  # 30 ms for the strike CoP
         self.slope_lag = max(1, (rate + 25) // 50)  # 20 ms for the loading rate
         self.idle_samples = 2 * rate  # off the ground this long: let peak_track relax
-        self.max_ramp = (rate * 15 + 50) // 100  # 150 ms from touch to confirm at most
+        self.max_ramp = (rate * 3 + 5) // 10  # 300 ms from touch to confirm at most
         # floor average: time constant about 0.2 s
         shift = 0
         while (2 << shift) <= rate // 5:
@@ -237,7 +237,16 @@ class PressureContacts:
                 return 0
             prev = total
         if state == _STANDING:
+            # wait for the foot to lift; a level below confirm that lasts a second is
+            # an insole offset, not a foot standing on it
             if total < self.confirm_level():
+                self.idle += 1
+            else:
+                self.idle = 0
+            if total <= touch or self.idle >= self.stuck_samples:
+                if total > touch:
+                    self.floor = total
+                self.idle = 0
                 self.state = _OFF
             return 0
         if state == _OFF:
@@ -341,11 +350,7 @@ class PressureContacts:
     def _end(self, n, prev, total, touch):
         # crossing between sample n-1 (prev > touch) and n (total <= touch)
         self.off_index = n - 1
-        frac = 0
-        if total < touch:
-            frac = (prev - touch) * 100 // (prev - total)
-        if frac > 99:
-            frac = 99
+        frac = (prev - touch) * 100 // (prev - total)
         self.off_frac = frac
         d = self.off_index - self.on_index
         if d > _MAX_GAP_SAMPLES:
@@ -396,6 +401,13 @@ class PressureContacts:
         if self.peak_track < self.min_peak:
             self.peak_track = self.min_peak
         return EV_OFF
+
+    def crossing_ms(self, index, frac):
+        """Time in ms since the first sample of a crossing (index + frac/100 samples)."""
+        q = index // self.rate_num
+        r = index - q * self.rate_num
+        block = 1000 * self.rate_den
+        return q * block + (r * 100 + frac) * block // (100 * self.rate_num)
 
     def _ms(self, centisamples):
         if centisamples <= 0:

@@ -7,10 +7,14 @@
 #   forward through 60-150 degrees) preceded by a lobe of the other sign (push-off).
 #   Final contact (toe-off) = peak of the push-off lobe, initial contact = the zero
 #   crossing that ends the swing (the foot stops pitching forward as the heel lands).
-# AccSteps: accelerometer only (sacrum, or a foot pod without gyro). Steps are excursions
-#   of the acceleration magnitude above an adaptive threshold with an adaptive refractory
-#   time; at the sacrum the initial contact is the magnitude minimum before the rise (end
-#   of the flight phase), on the foot it is the start of the impact.
+# SacrumSteps: accelerometer at the sacrum (any orientation, 2 or 3 axes). The vertical
+#   acceleration (projection on the slowly averaged gravity direction) follows the vertical
+#   ground reaction force in body weights: a step is an excursion above an adaptive
+#   threshold. The magnitude is near zero in flight, so the initial contact is where it
+#   rises back through ONSET_G after the flight minimum.
+# FootAccStrides: a foot/ankle pod without gyro. Each stride has one impact, the largest
+#   acceleration magnitude of the stride; excursions above a threshold relative to the
+#   recent impact peaks, at least MIN_STRIDE_MS apart, are strides.
 from micropython import const
 
 from podfw.gait.fixedpoint import isqrt
@@ -218,31 +222,67 @@ class FootGyroStrides:
         self.last_ic_n = ic_n
 
 
-class AccSteps:
-    def __init__(self, clock, rate_hz, g, at_sacrum, sink):
-        # g: internal acceleration units per g (256..511); magnitudes squared < 2**26
+ONSET_G_X10 = const(6)  # sacrum: contact onset when the magnitude rises through 0.6 g
+MIN_STEP_MS = const(200)  # 300 steps/min
+MIN_STRIDE_MS = const(450)  # 267 steps/min from one foot
+MAX_INTERVAL_MS = const(2500)
+
+
+class _Intervals:
+    """Adaptive refractory time from the recent step (or stride) intervals."""
+
+    def __init__(self, clock, typical_ms, min_ms):
+        self.min_interval = clock.span(min_ms)
+        self.max_interval = clock.span(MAX_INTERVAL_MS)
+        self.interval_avg = clock.span(typical_ms)
+        self.refractory = self.min_interval
+        self.last_n = -1
+
+    def step(self, n):
+        interval = n - self.last_n
+        if self.last_n >= 0 and interval < self.max_interval:
+            self.interval_avg += (interval - self.interval_avg) >> 2
+            r = (self.interval_avg * 5) >> 3
+            self.refractory = r if r > self.min_interval else self.min_interval
+        self.last_n = n
+
+
+class SacrumSteps:
+    def __init__(self, clock, rate_hz, g, sink):
+        # g: internal acceleration units per g (256..511)
         self.sink = sink
         self.clock = clock
         self.g = g
-        self.at_sacrum = at_sacrum
-        # a foot pod without gyro sees one impact per stride, the sacrum one per step
-        self.min_interval = clock.span(400 if not at_sacrum else 200)
-        self.max_interval = clock.span(2500)
+        self.intervals = _Intervals(clock, 350, MIN_STEP_MS)
         self.high_max_n = clock.span(300)
         self.floor_hi = (g * 12) // 10  # never call anything below 1.2 g a step
         self.floor_lo = (g * 11) // 10
-        self.peak_avg = (g * 25) // 10 if at_sacrum else 4 * g
+        onset = (g * ONSET_G_X10) // 10
+        self.onset2 = onset * onset
+        self.peak_avg = (g * 25) // 10
         self.valley_avg = g // 2
-        self.interval_avg = clock.span(700 if not at_sacrum else 350)
+        # gravity direction: exponential average of the acceleration (~2.5 s), unit Q14
+        self.avg_every = max(1, int(rate_hz / 50 + 0.5))
+        self.avg_left = 1
+        self.norm_every = 8
+        self.norm_left = 1
+        self.m0 = 0
+        self.m1 = 0
+        self.m2 = g << 4  # sums in 1/16 units; start with z up
+        self.u0 = 0
+        self.u1 = 0
+        self.u2 = ONE_Q14
         self.reset()
         self._thresholds()
 
     def reset(self):
         self.high = False
         self.peak = 0
-        self.peak_n = 0
+        self.peak_m2 = 0
         self.valley = 1 << 30
         self.valley_n = 0
+        self.prev_m2 = 0
+        self.onset_n = -1
         self.step_n = -(1 << 29)
         self.ic_n = -1
 
@@ -250,47 +290,125 @@ class AccSteps:
         span = self.peak_avg - self.valley_avg
         hi = self.valley_avg + span // 2
         lo = self.valley_avg + (span * 3) // 8
-        if hi < self.floor_hi:
-            hi = self.floor_hi
-        if lo < self.floor_lo:
-            lo = self.floor_lo
-        self.thr_hi2 = hi * hi
+        self.thr_hi = hi if hi > self.floor_hi else self.floor_hi
+        self.thr_lo = lo if lo > self.floor_lo else self.floor_lo
+
+    def _gravity(self, x, y, z):
+        # |x| <= 4095: the averages in 1/16 units stay below 2**17
+        self.m0 += ((x << 4) - self.m0) >> 7
+        self.m1 += ((y << 4) - self.m1) >> 7
+        self.m2 += ((z << 4) - self.m2) >> 7
+        self.norm_left -= 1
+        if self.norm_left > 0:
+            return
+        self.norm_left = self.norm_every
+        a0 = self.m0 >> 4
+        a1 = self.m1 >> 4
+        a2 = self.m2 >> 4
+        norm = isqrt(a0 * a0 + a1 * a1 + a2 * a2)
+        if norm > self.g >> 2:
+            self.u0 = (a0 << Q14) // norm
+            self.u1 = (a1 << Q14) // norm
+            self.u2 = (a2 << Q14) // norm
+
+    def update(self, n, x, y, z, m2):
+        left = self.avg_left - 1
+        if left <= 0:
+            left = self.avg_every
+            self._gravity(x, y, z)
+        self.avg_left = left
+        # vertical acceleration: |x| <= 4095, |u| <= 2**14 -> |sum| < 2**28
+        v = (x * self.u0 + y * self.u1 + z * self.u2) >> Q14
+        if self.high:
+            if v > self.peak:
+                self.peak = v
+            if m2 > self.peak_m2:
+                self.peak_m2 = m2
+            if v < self.thr_lo or n - self.step_n > self.high_max_n:
+                self._end_step(n, v)
+        else:
+            if v < self.valley:
+                self.valley = v
+                self.valley_n = n
+            if m2 >= self.onset2 and self.prev_m2 < self.onset2:
+                self.onset_n = n
+            if v > self.thr_hi and self.valley < self.thr_lo \
+                    and n - self.step_n >= self.intervals.refractory:
+                self._start_step(n, v, m2)
+        self.prev_m2 = m2
+
+    def _start_step(self, n, v, m2):
+        # the last rise through the onset level after the flight minimum; without a
+        # flight phase (walking) the minimum itself
+        ic_n = n
+        if self.onset_n >= self.valley_n and n - self.onset_n < self.high_max_n:
+            ic_n = self.onset_n
+        elif n - self.valley_n < self.high_max_n:
+            ic_n = self.valley_n
+        self.intervals.step(ic_n)
+        self.valley_avg += (self.valley - self.valley_avg) >> 3
+        self.ic_n = ic_n
+        self.step_n = n
+        self.high = True
+        self.peak = v
+        self.peak_m2 = m2
+
+    def _end_step(self, n, v):
+        self.high = False
+        self.peak_avg += (self.peak - self.peak_avg) >> 3
+        self._thresholds()
+        self.valley = v
+        self.valley_n = n
+        self.sink.initial_contact(self.clock.ms(self.ic_n), self.peak_m2)
+
+
+class FootAccStrides:
+    def __init__(self, clock, rate_hz, g, sink):
+        self.sink = sink
+        self.clock = clock
+        self.g = g
+        self.intervals = _Intervals(clock, 800, MIN_STRIDE_MS)
+        self.high_max_n = clock.span(150)
+        self.floor2 = (2 * g) * (2 * g)  # impacts are above 2 g
+        self.peak_max = 6 * g  # slowly decaying maximum of recent impact peaks (linear g)
+        self.reset()
+        self._thresholds()
+
+    def reset(self):
+        self.high = False
+        self.peak = 0
+        self.armed = False
+        self.step_n = -(1 << 29)
+
+    def _thresholds(self):
+        hi = (self.peak_max * 9) >> 4  # 56 % of the recent impacts
+        lo = hi >> 1
+        hi2 = hi * hi
+        self.thr_hi2 = hi2 if hi2 > self.floor2 else self.floor2
         self.thr_lo2 = lo * lo
-        refractory = self.interval_avg // 2
-        self.refractory = refractory if refractory > self.min_interval else self.min_interval
 
     def update(self, n, m2):
         if self.high:
             if m2 > self.peak:
                 self.peak = m2
-                self.peak_n = n
             if m2 < self.thr_lo2 or n - self.step_n > self.high_max_n:
-                self._end_step(n, m2)
+                self._end_stride()
             return
-        if m2 < self.valley:
-            self.valley = m2
-            self.valley_n = n
-        if m2 > self.thr_hi2 and n - self.step_n >= self.refractory:
-            self._start_step(n, m2)
+        if m2 < self.thr_lo2:
+            self.armed = True
+        elif m2 > self.thr_hi2 and self.armed and n - self.step_n >= self.intervals.refractory:
+            self.intervals.step(n)
+            self.step_n = n
+            self.high = True
+            self.armed = False
+            self.peak = m2
 
-    def _start_step(self, n, m2):
-        ic_n = self.valley_n if self.at_sacrum and n - self.valley_n < self.high_max_n else n
-        interval = ic_n - self.ic_n
-        if self.ic_n >= 0 and interval < self.max_interval:
-            self.interval_avg += (interval - self.interval_avg) >> 2
-        if self.valley < (1 << 30):
-            self.valley_avg += (isqrt(self.valley) - self.valley_avg) >> 3
-        self.ic_n = ic_n
-        self.step_n = n
-        self.high = True
-        self.peak = m2
-        self.peak_n = n
-
-    def _end_step(self, n, m2):
+    def _end_stride(self):
         self.high = False
         peak = isqrt(self.peak)
-        self.peak_avg += (peak - self.peak_avg) >> 3
+        if peak > self.peak_max:
+            self.peak_max = peak
+        else:
+            self.peak_max -= (self.peak_max - peak) >> 3
         self._thresholds()
-        self.valley = m2
-        self.valley_n = n
-        self.sink.initial_contact(self.clock.ms(self.ic_n), self.peak)
+        self.sink.initial_contact(self.clock.ms(self.step_n), self.peak)

@@ -1,0 +1,263 @@
+"""Accuracy of detected gait events against reference events (`NAME.truth.json`).
+
+Matching is one to one, nearest pair first, within a tolerance (±50 ms for initial
+contacts, ±100 ms for final contacts). Only events inside the scored stretches count:
+inside `walking_bounds_s` when the truth gives it, otherwise inside the span of the
+reference events (a motion-capture volume or a force plate only sees part of a walk),
+and never inside an `exclude_s` stretch (interpolated sensor data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from stridepod import dumps
+from stridepod.errors import StridepodError
+from stridepod.replay import GaitResult
+
+IC_TOLERANCE_S = 0.050
+FC_TOLERANCE_S = 0.100
+MAX_CONTACT_S = 2.0
+
+
+class EvaluationError(StridepodError):
+    pass
+
+
+def match_events(detected: Iterable[float], reference: Iterable[float], tolerance_s: float):
+    """Pairs detected with reference events one to one, the nearest pairs first.
+    Returns (pairs as (detected index, reference index) sorted by reference time,
+    unmatched detected indices, unmatched reference indices)."""
+    det = np.asarray(list(detected), dtype=float)
+    ref = np.asarray(list(reference), dtype=float)
+    candidates = []
+    for i, t in enumerate(det):
+        lo = np.searchsorted(ref, t - tolerance_s, side="left")
+        hi = np.searchsorted(ref, t + tolerance_s, side="right")
+        for j in range(lo, hi):
+            candidates.append((abs(t - ref[j]), i, j))
+    candidates.sort()
+    used_det, used_ref, pairs = set(), set(), []
+    for _, i, j in candidates:
+        if i not in used_det and j not in used_ref:
+            used_det.add(i)
+            used_ref.add(j)
+            pairs.append((i, j))
+    pairs.sort(key=lambda p: p[1])
+    return (pairs, [i for i in range(len(det)) if i not in used_det],
+            [j for j in range(len(ref)) if j not in used_ref])
+
+
+def scored_stretches(truth: dict, tolerance_s: float) -> list[tuple[float, float]]:
+    """Where events are scored, as (start, end) seconds, before exclusions."""
+    bounds = truth.get("walking_bounds_s")
+    if bounds:
+        if isinstance(bounds[0], (int, float)):
+            bounds = [bounds]
+        return [(float(a), float(b)) for a, b in bounds]
+    times = [t for key in ("initial_contacts_s", "final_contacts_s")
+             for t in truth.get(key, []) if isinstance(t, (int, float))]
+    if not times:
+        return []
+    return [(min(times) - tolerance_s, max(times) + tolerance_s)]
+
+
+def in_scored(times: np.ndarray, stretches, excluded) -> np.ndarray:
+    keep = np.zeros(len(times), dtype=bool)
+    for a, b in stretches:
+        keep |= (times >= a) & (times <= b)
+    for a, b in excluded:
+        keep &= ~((times >= a) & (times <= b))
+    return keep
+
+
+@dataclass
+class EventScore:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    errors_ms: list[float] = field(default_factory=list)  # detected - reference
+
+    def add(self, other: EventScore) -> None:
+        self.tp += other.tp
+        self.fp += other.fp
+        self.fn += other.fn
+        self.errors_ms.extend(other.errors_ms)
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else float("nan")
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else float("nan")
+
+    @property
+    def f1(self) -> float:
+        d = 2 * self.tp + self.fp + self.fn
+        return 2 * self.tp / d if d else float("nan")
+
+    @property
+    def median_ms(self) -> float:
+        return float(np.median(np.abs(self.errors_ms))) if self.errors_ms else float("nan")
+
+    @property
+    def p95_ms(self) -> float:
+        return float(np.percentile(np.abs(self.errors_ms), 95)) if self.errors_ms else float("nan")
+
+    def as_dict(self) -> dict:
+        return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "precision": self.precision,
+                "recall": self.recall, "f1": self.f1, "median_ms": self.median_ms,
+                "p95_ms": self.p95_ms}
+
+
+def score_events(detected, reference, tolerance_s, stretches, excluded) -> EventScore:
+    det = np.asarray(detected, dtype=float)
+    ref = np.asarray(reference, dtype=float)
+    det = det[in_scored(det, stretches, excluded)]
+    ref = ref[in_scored(ref, stretches, excluded)]
+    pairs, extra, missed = match_events(det, ref, tolerance_s)
+    return EventScore(tp=len(pairs), fp=len(extra), fn=len(missed),
+                      errors_ms=[(det[i] - ref[j]) * 1000.0 for i, j in pairs])
+
+
+def contact_times(ic: np.ndarray, fc: np.ndarray) -> np.ndarray:
+    """Per initial contact: time to the next final contact before the next initial
+    contact (NaN when there is none within MAX_CONTACT_S)."""
+    out = np.full(len(ic), np.nan)
+    for k, t in enumerate(ic):
+        nxt = ic[k + 1] if k + 1 < len(ic) else np.inf
+        j = np.searchsorted(fc, t, side="right")
+        if j < len(fc) and fc[j] < nxt and fc[j] - t <= MAX_CONTACT_S:
+            out[k] = fc[j] - t
+    return out
+
+
+def cadence_from(ic: np.ndarray, steps_per_contact: int) -> float:
+    if len(ic) < 2:
+        return float("nan")
+    d = np.diff(ic)
+    d = d[d <= 2.5 * steps_per_contact]
+    return 60.0 * steps_per_contact / float(np.median(d)) if len(d) else float("nan")
+
+
+@dataclass
+class RecordingScore:
+    name: str
+    family: str
+    ic: EventScore
+    fc: EventScore
+    contact_errors_ms: list[float]
+    cadence_spm: float
+    reference_cadence_spm: float
+
+    @property
+    def cadence_error_pct(self) -> float:
+        if not np.isfinite(self.reference_cadence_spm) or not self.reference_cadence_spm:
+            return float("nan")
+        return abs(self.cadence_spm - self.reference_cadence_spm) / self.reference_cadence_spm * 100
+
+
+def family_of(name: str) -> str:
+    return name.split("_", 1)[0]
+
+
+def score_recording(rec: dumps.Recording, result: GaitResult) -> RecordingScore:
+    truth = rec.truth or {}
+    ref_ic = np.asarray(dumps.truth_times(rec, "initial_contacts_s"))
+    ref_fc = np.asarray(dumps.truth_times(rec, "final_contacts_s"))
+    excluded = [(float(a), float(b)) for a, b in truth.get("exclude_s", [])]
+    det_ic = np.asarray(result.initial_contacts_s)
+    det_fc = np.asarray(result.final_contacts_s)
+    ic = score_events(det_ic, ref_ic, IC_TOLERANCE_S,
+                      scored_stretches(truth, IC_TOLERANCE_S), excluded)
+    fc = score_events(det_fc, ref_fc, FC_TOLERANCE_S,
+                      scored_stretches(truth, FC_TOLERANCE_S), excluded)
+    # contact time of matched strides: detected vs reference
+    contact_errors = []
+    if len(ref_fc) and len(det_fc):
+        keep = in_scored(det_ic, scored_stretches(truth, IC_TOLERANCE_S), excluded)
+        pairs, _, _ = match_events(det_ic[keep], ref_ic, IC_TOLERANCE_S)
+        det_ct = contact_times(det_ic[keep], det_fc)
+        ref_ct = contact_times(ref_ic, ref_fc)
+        for i, j in pairs:
+            if np.isfinite(det_ct[i]) and np.isfinite(ref_ct[j]):
+                contact_errors.append((det_ct[i] - ref_ct[j]) * 1000.0)
+    per = 1 if truth.get("foot") == "both" else 2
+    stretch_ic = in_scored(det_ic, scored_stretches(truth, IC_TOLERANCE_S), excluded)
+    return RecordingScore(
+        name=rec.name, family=family_of(rec.name), ic=ic, fc=fc,
+        contact_errors_ms=contact_errors,
+        cadence_spm=cadence_from(det_ic[stretch_ic], per),
+        reference_cadence_spm=cadence_from(ref_ic, per),
+    )
+
+
+@dataclass
+class GroupScore:
+    name: str
+    recordings: int = 0
+    ic: EventScore = field(default_factory=EventScore)
+    fc: EventScore = field(default_factory=EventScore)
+    contact_errors_ms: list[float] = field(default_factory=list)
+    cadence_errors_pct: list[float] = field(default_factory=list)
+
+    def add(self, s: RecordingScore) -> None:
+        self.recordings += 1
+        self.ic.add(s.ic)
+        self.fc.add(s.fc)
+        self.contact_errors_ms.extend(s.contact_errors_ms)
+        if np.isfinite(s.cadence_error_pct):
+            self.cadence_errors_pct.append(s.cadence_error_pct)
+
+    @property
+    def contact_median_ms(self) -> float:
+        e = self.contact_errors_ms
+        return float(np.median(np.abs(e))) if e else float("nan")
+
+    @property
+    def cadence_error_pct(self) -> float:
+        """Mean over recordings of the absolute cadence error in percent."""
+        e = self.cadence_errors_pct
+        return float(np.mean(e)) if e else float("nan")
+
+    def as_dict(self) -> dict:
+        return {"recordings": self.recordings, "initial_contacts": self.ic.as_dict(),
+                "final_contacts": self.fc.as_dict(),
+                "contact_time_error_median_ms": self.contact_median_ms,
+                "cadence_error_pct": self.cadence_error_pct}
+
+
+def group(scores: list[RecordingScore]) -> tuple[dict[str, GroupScore], GroupScore]:
+    families: dict[str, GroupScore] = {}
+    overall = GroupScore("overall")
+    for s in scores:
+        families.setdefault(s.family, GroupScore(s.family)).add(s)
+        overall.add(s)
+    return families, overall
+
+
+def recordings_with_truth(folder: str | Path) -> list[Path]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise EvaluationError(f"{folder}: not a folder")
+    found = sorted(p.with_name(p.name[: -len(".truth.json")] + ".csv")
+                   for p in folder.glob("*.truth.json"))
+    if not found:
+        raise EvaluationError(f"{folder}: no recordings with a .truth.json")
+    return found
+
+
+def evaluate_folder(folder: str | Path, run: Callable[[dumps.Recording], GaitResult],
+                    progress: Callable[[str], None] | None = None) -> list[RecordingScore]:
+    scores = []
+    for path in recordings_with_truth(folder):
+        rec = dumps.load(path)
+        if progress:
+            progress(rec.name)
+        scores.append(score_recording(rec, run(rec)))
+    return scores
