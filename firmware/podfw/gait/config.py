@@ -32,7 +32,7 @@ class GaitConfig:
         self.gyro_lsb_per_dps_x1000 = int(round(gyro_lsb_per_dps * GYRO_SCALE))
         self.has_gyro = bool(has_gyro) and imu_rate_hz > 0
         self.zone_xy = [(int(x), int(y)) for x, y in zone_xy] if zone_xy is not None else None
-        self.pressure_lsb_per_newton = pressure_lsb_per_newton
+        self.pressure_lsb_per_newton = int(round(pressure_lsb_per_newton))
         self.window_s = int(window_s)
 
     @property

@@ -21,9 +21,11 @@ from podfw.gait.events import (
     EventRing,
 )
 from podfw.gait.fixedpoint import SampleClock, isqrt
+from podfw.gait.pressure import EV_OFF, PFLAG_NEGATIVE, PFLAG_STUCK, PressureContacts
 from podfw.gait.step_detector import FootAccStrides, FootGyroStrides, SacrumSteps, shift_for
 
 SUMMARY_POOL = const(4)
+PRESSURE_ON = const(2)  # PressureContacts.state while a contact is confirmed
 MAX_STEP_INTERVAL_MS = const(2500)  # longer gaps are pauses, not slow steps
 FULL_SCALE = const(32767)
 
@@ -61,9 +63,8 @@ class GaitEngine:
                 self.sacrum_steps = SacrumSteps(self.imu_clock, cfg.imu_rate_hz, self.g, self)
         self.pressure = None
         if cfg.has_pressure:
-            from podfw.gait.pressure import PressureContacts
-
-            self.pressure = PressureContacts(cfg, self.pressure_clock, self)
+            self.pressure = PressureContacts(
+                cfg.zone_xy, cfg.pressure_rate_hz, cfg.pressure_lsb_per_newton)
         # contact timing comes from pressure when it is there; the IMU keeps the impact
         self.imu_timing = self.pressure is None
         self.pending_impact_cg = 0
@@ -132,7 +133,8 @@ class GaitEngine:
     def push_pressure(self, zones):
         n = self.n_pressure
         self.n_pressure = n + 1
-        self.pressure.update(n, zones)
+        if self.pressure.push(zones) & EV_OFF:
+            self._pressure_contact()
         if self.pressure_clock is self.clock and n + 1 >= self.window_end_n:
             self._close_window()
 
@@ -153,7 +155,7 @@ class GaitEngine:
             return
         self.w_flags |= S.FLAG_SAMPLES_LOST
         self.n_pressure += n
-        self.pressure.reset()
+        self.pressure.gap(n)
         if self.pressure_clock is self.clock:
             while self.n_pressure >= self.window_end_n:
                 self._close_window()
@@ -169,18 +171,27 @@ class GaitEngine:
         if self.imu_timing:
             self._contact(t_ms, cg, 0)
         else:
-            # pressure owns the timing: the impact goes to the strike it detected
-            self._impact(cg)
+            # pressure owns the timing: the impact goes to the contact it reports next
+            if cg > self.pending_impact_cg:
+                self.pending_impact_cg = cg
 
     def final_contact(self, t_ms, contact_ms):
         if self.imu_timing:
             self._toe_off(t_ms, contact_ms)
 
-    def pressure_initial_contact(self, t_ms, strike):
-        self._contact(t_ms, 0, strike)
+    def _pressure_contact(self):
+        # the insole reports a contact when it ends: strike (with the IMU's impact for
+        # it, if any), then toe-off with the contact time
+        p = self.pressure
+        self._contact(p.crossing_ms(p.on_index, p.on_frac), self._take_impact(), p.strike)
+        self._toe_off(p.crossing_ms(p.off_index, p.off_frac), p.contact_ms)
+        if p.swing_ms > 0:
+            self.flight(p.flight_ms)
 
-    def pressure_final_contact(self, t_ms, contact_ms):
-        self._toe_off(t_ms, contact_ms)
+    def _take_impact(self):
+        cg = self.pending_impact_cg
+        self.pending_impact_cg = 0
+        return cg
 
     def _impact(self, cg):
         if cg <= 0:
@@ -215,7 +226,7 @@ class GaitEngine:
         self.last_fc_ms = t_ms
 
     def flight(self, flight_ms):
-        """A measured flight time (pressure: toe-off to the next strike of the other foot)."""
+        """A measured flight time (0 when walking)."""
         self.w_flight_sum += flight_ms
         self.w_flight_count += 1
 
@@ -258,6 +269,8 @@ class GaitEngine:
         out.strike_mid = self.w_mid
         out.strike_fore = self.w_fore
         flags = self.w_flags
+        if self.pressure is not None and self.pressure.take_flags() & (PFLAG_NEGATIVE | PFLAG_STUCK):
+            flags |= S.FLAG_PRESSURE_DEGRADED
         if self.w_contacts and self._walking(cadence, contact):
             flags |= S.FLAG_WALKING
         out.flags = flags
@@ -288,6 +301,12 @@ class GaitEngine:
     def finish(self):
         """Closes the last, partial window at the end of a session and returns the
         oldest unpolled summary (the partial one if everything else was polled)."""
+        imu = self.gyro_strides or self.sacrum_steps or self.acc_strides
+        if imu is not None:
+            imu.flush()
+        if self.pressure is not None and self.pressure.state == PRESSURE_ON:
+            p = self.pressure  # a contact still on the ground: its strike, no toe-off
+            self._contact(p.crossing_ms(p.on_index, p.on_frac), self._take_impact(), 0)
         clock = self.clock
         n = self.n_imu if clock is self.imu_clock else self.n_pressure
         now_ms = clock.ms(n)

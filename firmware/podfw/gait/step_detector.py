@@ -77,6 +77,12 @@ class FootGyroStrides:
         self.pend_m2 = 0
         self.last_ic_n = -1
 
+    def flush(self):
+        """End of session: report the strike still collecting its impact."""
+        if self.pend_n >= 0:
+            self.sink.initial_contact(self.clock.ms(self.pend_n), self.pend_m2)
+            self.pend_n = -1
+
     def _update_axis(self, gx, gy, gz):
         # covariance terms: |g| <= 2048 after the shift, products <= 2**22
         self.c00 += (gx * gx - self.c00) >> 7
@@ -353,6 +359,11 @@ class SacrumSteps:
         self.peak = v
         self.peak_m2 = m2
 
+    def flush(self):
+        """End of session: report the step in progress."""
+        if self.high:
+            self._end_step(self.step_n, self.thr_lo)
+
     def _end_step(self, n, v):
         self.high = False
         self.peak_avg += (self.peak - self.peak_avg) >> 3
@@ -402,6 +413,11 @@ class FootAccStrides:
             self.high = True
             self.armed = False
             self.peak = m2
+
+    def flush(self):
+        """End of session: report the stride in progress."""
+        if self.high:
+            self._end_stride()
 
     def _end_stride(self):
         self.high = False
