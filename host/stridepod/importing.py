@@ -60,10 +60,10 @@ def import_file(store: Store, path: Path) -> ImportResult:
     if earlier is not None:
         return ImportResult(path, earlier["kind"], earlier["rows"], 0, already_imported=True)
     if _is_fit(path):
-        kind, batches = "fit", _read_fit(path)
+        batches = _read_fit(path)
+        kind, rows = "fit", sum(len(r) for _, r in batches)
     else:
-        kind, batches = _read_csv(path)
-    rows = sum(len(r) for _, r in batches)
+        kind, rows, batches = _read_csv(path)
     with store.transaction():
         changed = sum(store.upsert(table, table_rows) for table, table_rows in batches)
         store.note_import(sha, str(path), kind, rows)
@@ -180,7 +180,8 @@ def _detect(path: Path, header: list[str]) -> str:
     return kind
 
 
-def _read_csv(path: Path) -> tuple[str, list[tuple[_Table, list[dict]]]]:
+def _read_csv(path: Path) -> tuple[str, int, list[tuple[_Table, list[dict]]]]:
+    """(kind, rows read, rows per store table)."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             lines = list(csv.reader(fh))
@@ -210,12 +211,12 @@ def _read_csv(path: Path) -> tuple[str, list[tuple[_Table, list[dict]]]]:
             except ValueError as exc:
                 raise ImportFormatError(f"{path}:{number}: {name} {cell!r}: {exc}") from None
         rows.append(row)
-    return kind, _to_tables(kind, path, rows)
+    return kind, len(rows), _to_tables(kind, rows)
 
 
-def _to_tables(kind: str, path: Path, rows: list[dict]) -> list[tuple[_Table, list[dict]]]:
+def _to_tables(kind: str, rows: list[dict]) -> list[tuple[_Table, list[dict]]]:
     if kind == "wellness":
-        days = [{**r, "source": f"csv:{path.name}"} for r in rows
+        days = [{**r, "source": "csv"} for r in rows
                 if any(k != "date" for k in r)]
         return [(WELLNESS, days)]
     if kind == "pain":
@@ -286,7 +287,7 @@ def _read_fit(path: Path) -> list[tuple[_Table, list[dict]]]:
         stamp = summary.get("timestamp")
         if night and stamp is not None:
             wellness.append({"date": _local_iso(stamp)[:10], "rmssd_ms": float(night),
-                             "source": f"fit:{path.name}"})
+                             "source": "fit"})
     if not runs and not wellness:
         raise ImportFormatError(
             f"{path}: FIT file without runs or HRV status (file type "

@@ -1,0 +1,155 @@
+"""`stridepod import`, `export` and `hrv --from-file`: what lands in the store, idempotency,
+and one clear line with exit code 2 for every bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import struct
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from stridepod.store import Store
+
+DATA = Path(__file__).resolve().parents[2] / "host" / "stridepod" / "data"
+HRV = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets" / "hrv"
+
+
+def _store(tmp_path) -> Store:
+    return Store.open(tmp_path / "stridepod.db")
+
+
+def test_wellness_import_is_idempotent(stridepod_cli, tmp_path):
+    first = stridepod_cli("import", DATA / "demo_wellness.csv")
+    assert first.exit_code == 0, first.stderr
+    assert "wellness, 88 rows read, 85 added or changed" in first.stdout
+    again = stridepod_cli("import", DATA / "demo_wellness.csv")
+    assert "already imported" in again.stdout
+    # the same rows in another file are recognised row by row
+    copy = tmp_path / "copy.csv"
+    copy.write_text(DATA.joinpath("demo_wellness.csv").read_text() + "\n")
+    third = stridepod_cli("import", copy)
+    assert "88 rows read, 0 added or changed" in third.stdout
+    with _store(tmp_path) as store:
+        days = store.wellness_days()
+    assert len(days) == 85
+    assert days[-1] == {"date": "2022-01-22", "resting_hr": 71.5, "rmssd_ms": 22.0,
+                        "sleep_h": 8.07, "source": "csv"}
+
+
+def test_runs_pain_and_plan_files(stridepod_cli, tmp_path):
+    runs = tmp_path / "runs.csv"
+    runs.write_text("start,duration_min,distance_km,rpe,avg_hr,kind\n"
+                    "2026-11-18T07:05:00,42,8.1,4,141,easy\n2026-11-20,65.5,12,6,,long\n")
+    pain = tmp_path / "pain.csv"
+    pain.write_text("date,site,during,next_morning\n2026-11-18,Knee,2,0\n2026-11-20,shin,4,\n")
+    plan = tmp_path / "plan.csv"
+    plan.write_text("date,kind,duration_min,intensity,back_to_back,name\n"
+                    "2026-11-23,easy,40,conversational,no,\n"
+                    "2026-11-24,quality,50,5 x 3 min at 90% HRmax,no,\n"
+                    "2026-12-06,race,,,,Nikolauslauf 10k\n")
+    result = stridepod_cli("import", runs, pain, plan)
+    assert result.exit_code == 0, result.stderr
+    assert "runs, 2 rows read" in result.stdout and "plan, 3 rows read" in result.stdout
+    with _store(tmp_path) as store:
+        stored_runs = store.runs()
+        assert [(r["date"], r["duration_min"], r["kind"]) for r in stored_runs] == [
+            ("2026-11-18", 42.0, "easy"), ("2026-11-20", 65.5, "long")]
+        assert stored_runs[1]["start"] == "2026-11-20T00:00:00"
+        assert store.pain_entries()[0] == {"date": "2026-11-18", "site": "knee",
+                                           "during": 2.0, "next_morning": 0.0}
+        assert [s["kind"] for s in store.planned_sessions()] == ["easy", "quality", "race"]
+        assert store.goals() == [{"date": "2026-12-06", "name": "Nikolauslauf 10k",
+                                  "distance_km": None}]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"format": "stridepod-dump-csv/1"}\n', "not a file stridepod knows"),
+    ("date,resting_hr_bpm,rmssd_ms\n2026-11-01,52,61\n2026-11-02,53\n",
+     "bad.csv:3: 2 cells, the header has 3"),
+    ("date,resting_hr_bpm\n2026-11-01,fast\n", "bad.csv:2: resting_hr_bpm 'fast'"),
+    ("date,resting_hr_bpm\n2026-13-01,52\n", "bad.csv:2: date '2026-13-01'"),
+    ("date,site,during\n2026-11-01,knee,12\n", "during '12': 12 is outside 0..10"),
+    ("date,kind\n2026-11-01,tempo\n", "kind 'tempo' is not one of"),
+    ("date,resting_hr_bpm,mood\n2026-11-01,52,ok\n", "unknown column mood in a wellness CSV"),
+    ("date,site\n", None),  # a header alone is a valid, empty pain log
+    ("", "empty file"),
+])
+def test_bad_files_are_one_line_with_exit_code_2(stridepod_cli, tmp_path, content, message):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(content)
+    result = stridepod_cli("import", bad)
+    if message is None:
+        assert result.exit_code == 0
+        return
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and message in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    with _store(tmp_path) as store:  # nothing of a rejected file is stored
+        assert store.imports() == [] and store.wellness_days() == []
+
+
+def test_missing_binary_and_damaged_fit_files(stridepod_cli, tmp_path):
+    missing = stridepod_cli("import", tmp_path / "nope.csv")
+    assert (missing.exit_code, missing.stderr) == (2, f"error: {tmp_path / 'nope.csv'}: no such file\n")
+    binary = tmp_path / "photo.jpg"
+    binary.write_bytes(bytes(range(256)) * 4)
+    result = stridepod_cli("import", binary)
+    assert result.exit_code == 2 and "not a text file" in result.stderr
+    fit = tmp_path / "watch.fit"
+    fit.write_bytes(struct.pack("<BBHI4sH", 14, 0x20, 2100, 40, b".FIT", 0) + bytes(42))
+    result = stridepod_cli("import", fit)
+    assert result.exit_code == 2 and "watch.fit: damaged FIT file" in result.stderr
+
+
+def test_export_writes_every_table_as_csv_and_parquet(stridepod_cli, tmp_path):
+    stridepod_cli("import", DATA / "demo_wellness.csv")
+    with _store(tmp_path) as store:
+        store.add_pod_records("pod-1", [{"seq": 0, "steps": 12}, {"seq": 1, "steps": 14}])
+    result = stridepod_cli("export", tmp_path / "out", "--json")
+    assert result.exit_code == 0, result.stderr
+    written = json.loads(result.stdout)
+    assert written["wellness_days"]["rows"] == 85 and written["pod_records"]["rows"] == 2
+    with open(tmp_path / "out" / "wellness_days.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[-1]["rmssd_ms"] == "22.0" and len(rows) == 85
+    assert stridepod_cli("export", tmp_path / "pq", "--format", "parquet").exit_code == 0
+    table = pq.read_table(tmp_path / "pq" / "wellness_days.parquet")
+    assert table.num_rows == 85 and table.column("resting_hr")[-1].as_py() == 71.5
+    assert pq.read_table(tmp_path / "pq" / "runs.parquet").num_rows == 0
+
+
+def _strap_notifications(rr_ms: list[float]) -> list[bytes]:
+    """0x2A37 notifications as a strap sends them: flags (RR present), HR, RR in 1/1024 s."""
+    return [bytes([0x10, 62]) + b"".join(struct.pack("<H", round(x * 1.024)) for x in rr_ms[i:i + 3])
+            for i in range(0, len(rr_ms), 3)]
+
+
+def test_hrv_from_a_saved_measurement_is_stored_for_that_morning(stridepod_cli, tmp_path):
+    rr = [float(x) for x in (HRV / "pyhrv_SampleNNISeriesShort.txt").read_text().split()]
+    saved = tmp_path / "morning.hex"
+    saved.write_text("".join(p.hex() + "\n" for p in _strap_notifications(rr)))
+    result = stridepod_cli("hrv", "--from-file", saved, "--date", "2026-11-21", "--json")
+    assert result.exit_code == 0, result.stderr
+    measured = json.loads(result.stdout)
+    assert measured["date"] == "2026-11-21"
+    assert measured["beats_used"] + measured["beats_removed"] == len(rr)
+    with _store(tmp_path) as store:
+        (day,) = store.wellness_days()
+    assert day["source"] == "strap" and day["rmssd_ms"] == pytest.approx(measured["rmssd_ms"], abs=0.01)
+
+
+def test_hrv_bad_inputs(stridepod_cli, tmp_path, monkeypatch):
+    garbage = tmp_path / "garbage.hex"
+    garbage.write_text("not hex at all\n")
+    result = stridepod_cli("hrv", "--from-file", garbage)
+    assert result.exit_code == 2 and "not a saved measurement" in result.stderr
+    short = tmp_path / "short.hex"
+    short.write_text("".join(p.hex() + "\n" for p in _strap_notifications([800.0] * 20)))
+    result = stridepod_cli("hrv", "--from-file", short)
+    assert result.exit_code == 2 and "usable beats" in result.stderr
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={tmp_path}/no-bluez")
+    result = stridepod_cli("hrv", "--scan-timeout", "1")
+    assert (result.exit_code, result.stderr) == (
+        2, "error: Bluetooth is not available (cannot reach BlueZ on the system bus)\n")
