@@ -1,0 +1,120 @@
+# Storage helpers for the flash-log tests: a scratch directory, a littlefs volume on a
+# RAM block device (the filesystem the ESP32 port uses), and a wrapper that cuts the
+# power in the middle of a write.
+import os
+
+from podfw.link import flashlog
+
+
+class PowerCut(Exception):
+    pass
+
+
+class CuttingStorage:
+    """Wraps a real storage. After arm_append(k) the next append writes only the first k
+    bytes of its data and the power goes off; after arm_remove() the next remove never
+    happens. Once off, every call raises PowerCut, like a pod that has lost power."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.append_cut = None
+        self.remove_cut = False
+        self.off = False
+
+    def arm_append(self, keep):
+        self.append_cut = keep
+
+    def arm_remove(self):
+        self.remove_cut = True
+
+    def _alive(self):
+        if self.off:
+            raise PowerCut()
+
+    def segments(self):
+        self._alive()
+        return self.inner.segments()
+
+    def size(self, first):
+        self._alive()
+        return self.inner.size(first)
+
+    def read(self, first, offset, buf):
+        self._alive()
+        return self.inner.read(first, offset, buf)
+
+    def append(self, first, data):
+        self._alive()
+        if self.append_cut is not None:
+            if self.append_cut:
+                self.inner.append(first, data[:self.append_cut])
+            self.off = True
+            raise PowerCut()
+        self.inner.append(first, data)
+
+    def remove(self, first):
+        self._alive()
+        if self.remove_cut:
+            self.off = True
+            raise PowerCut()
+        self.inner.remove(first)
+
+    def read_id(self):
+        self._alive()
+        return self.inner.read_id()
+
+    def write_id(self, log_id):
+        self._alive()
+        self.inner.write_id(log_id)
+
+
+def scratch_dir():
+    path = "/tmp/stridepod-fwtest-" + "".join("%02x" % b for b in os.urandom(6))
+    os.mkdir(path)
+    return path
+
+
+def remove_tree(path):
+    for name in os.listdir(path):
+        os.remove(path + "/" + name)
+    os.rmdir(path)
+
+
+def fresh_storage():
+    return flashlog.FileStorage(scratch_dir())
+
+
+class RamBlockDevice:
+    """Block device for os.VfsLfs2 that counts erases (flash wear)."""
+
+    def __init__(self, block_size, blocks):
+        self.block_size = block_size
+        self.data = bytearray(block_size * blocks)
+        self.erases = 0
+
+    def readblocks(self, block, buf, offset=0):
+        start = block * self.block_size + offset
+        buf[:] = self.data[start:start + len(buf)]
+
+    def writeblocks(self, block, buf, offset=None):
+        if offset is None:
+            offset = 0
+        start = block * self.block_size + offset
+        self.data[start:start + len(buf)] = buf
+
+    def ioctl(self, op, arg):
+        if op == 4:  # block count
+            return len(self.data) // self.block_size
+        if op == 5:  # block size
+            return self.block_size
+        if op == 6:  # erase
+            self.erases += 1
+            return 0
+        return None
+
+
+def mount_littlefs(blocks, mount_point):
+    device = RamBlockDevice(4096, blocks)
+    os.VfsLfs2.mkfs(device)
+    os.mount(os.VfsLfs2(device), mount_point)
+    return device

@@ -1,0 +1,157 @@
+# The flash log under real MicroPython: power cut at every byte offset of every kind of
+# write (new segment, mid segment, ring eviction), replay after the cut, wrap-around
+# with the dropped count, and the same log on littlefs with its erase count.
+import os
+
+from fwtest import assert_equal, assert_raises
+from logstorage import CuttingStorage, PowerCut, fresh_storage, mount_littlefs, remove_tree
+from podfw.link import flashlog, wire
+
+SEGMENT = 4
+CAPACITY = 12
+
+
+def record(seq):
+    return bytes(wire.encode_fields(seq, 1000 + 5 * seq, 5000, seq % 200, 160 + seq % 20,
+                                    seq % 4000, 200 + seq % 100, seq & 0xFF, seq % 8,
+                                    seq % 5, seq % 3))
+
+
+def fill(log, n):
+    for _ in range(n):
+        log.append(record(log.next_seq))
+
+
+def check_contents(log, first, end):
+    buf = bytearray(wire.RECORD_SIZE)
+    assert_equal((log.oldest_seq, log.next_seq, log.count), (first, end, end - first),
+                 "oldest, next, count")
+    for seq in range(first, end):
+        assert log.read(seq, buf), "record %d missing" % seq
+        assert_equal(bytes(buf), record(seq), "record %d" % seq)
+    assert not log.read(end, buf)
+    if first:
+        assert not log.read(first - 1, buf)
+
+
+def expected_oldest(n, capacity=CAPACITY, segment=SEGMENT):
+    # whole segments go when the ring is full
+    oldest = 0
+    while n - oldest > capacity:
+        oldest += segment
+    return oldest
+
+
+def test_power_cut_at_every_byte_of_every_append():
+    # n records already logged (new segment, mid segment, last slot, ring full and
+    # evicting), then the append of record n is cut after `keep` bytes
+    for n in range(0, 2 * CAPACITY + 2):
+        for keep in range(wire.RECORD_SIZE + 1):
+            storage = fresh_storage()
+            try:
+                cutter = CuttingStorage(storage)
+                log = flashlog.FlashLog(cutter, CAPACITY, SEGMENT)
+                fill(log, n)
+                cutter.arm_append(keep)
+                assert_raises(PowerCut, log.append, record(n))
+                rebooted = flashlog.FlashLog(storage, CAPACITY, SEGMENT)
+                survived = n + 1 if keep == wire.RECORD_SIZE else n
+                # eviction happens before the write, so it stands either way
+                oldest = expected_oldest(n + 1)
+                check_contents(rebooted, oldest, survived)
+                assert_equal(rebooted.log_id, log.log_id, "log id after the cut")
+                # the log goes on: the lost record's number is reused, nothing is mixed
+                fill(rebooted, 2 * SEGMENT + 1)
+                end = survived + 2 * SEGMENT + 1
+                again = flashlog.FlashLog(storage, CAPACITY, SEGMENT)
+                check_contents(again, again.oldest_seq, end)
+                assert again.oldest_seq >= end - CAPACITY
+            finally:
+                remove_tree(storage.root)
+
+
+def test_power_cut_during_eviction():
+    storage = fresh_storage()
+    try:
+        cutter = CuttingStorage(storage)
+        log = flashlog.FlashLog(cutter, CAPACITY, SEGMENT)
+        fill(log, CAPACITY)
+        cutter.arm_remove()
+        assert_raises(PowerCut, log.append, record(CAPACITY))
+        rebooted = flashlog.FlashLog(storage, CAPACITY, SEGMENT)
+        check_contents(rebooted, 0, CAPACITY)
+        fill(rebooted, 1)
+        check_contents(rebooted, SEGMENT, CAPACITY + 1)
+    finally:
+        remove_tree(storage.root)
+
+
+def test_wrap_around_reports_dropped_records():
+    storage = fresh_storage()
+    try:
+        log = flashlog.FlashLog(storage, CAPACITY, SEGMENT)
+        fill(log, 10 * CAPACITY + 3)
+        end = 10 * CAPACITY + 3
+        oldest = expected_oldest(end)
+        check_contents(log, oldest, end)
+        assert_equal(log.dropped, oldest, "dropped count")
+        assert_equal(len(storage.segments()), (end - oldest + SEGMENT - 1) // SEGMENT,
+                     "segment files")
+        assert_equal(log.next_present(0), oldest, "first kept record")
+        assert_equal(log.next_present(end + 5), end, "past the end")
+        check_contents(flashlog.FlashLog(storage, CAPACITY, SEGMENT), oldest, end)
+    finally:
+        remove_tree(storage.root)
+
+
+def test_damaged_record_is_skipped_not_served():
+    storage = fresh_storage()
+    try:
+        log = flashlog.FlashLog(storage, CAPACITY, SEGMENT)
+        fill(log, 6)
+        # flip one bit of record 1 in its segment file, as flash bit rot would
+        path = "%s/%08x.seg" % (storage.root, 0)
+        with open(path, "rb") as f:
+            data = bytearray(f.read())
+        data[wire.RECORD_SIZE + 7] ^= 0x10
+        with open(path, "wb") as f:
+            f.write(data)
+        reopened = flashlog.FlashLog(storage, CAPACITY, SEGMENT)
+        buf = bytearray(wire.RECORD_SIZE)
+        assert not reopened.read(1, buf)
+        assert reopened.read(2, buf) and reopened.read(5, buf)
+        assert_equal(reopened.next_seq, 6, "next sequence")
+    finally:
+        remove_tree(storage.root)
+
+
+def test_rejects_out_of_order_and_corrupt_records():
+    storage = fresh_storage()
+    try:
+        log = flashlog.FlashLog(storage, CAPACITY, SEGMENT)
+        fill(log, 2)
+        assert_raises(flashlog.LogError, log.append, record(5))
+        bad = bytearray(record(2))
+        bad[3] ^= 1
+        assert_raises(wire.WireError, log.append, bad)
+        assert_raises(flashlog.LogError, log.append, record(2)[:10])
+        check_contents(log, 0, 2)
+    finally:
+        remove_tree(storage.root)
+
+
+def test_littlefs_day_of_records_and_wear():
+    # 512 KiB littlefs volume, like the pod's: log 2000 records, remount, check them
+    device = mount_littlefs(128, "/lfs")
+    try:
+        storage = flashlog.FileStorage("/lfs/log")
+        log = flashlog.FlashLog(storage, 1536, 192)
+        before = device.erases
+        fill(log, 2000)
+        erases = device.erases - before
+        check_contents(flashlog.FlashLog(storage, 1536, 192),
+                       expected_oldest(2000, 1536, 192), 2000)
+        print("littlefs: %.2f block erases per record (4 KiB blocks)" % (erases / 2000))
+        assert erases < 3 * 2000
+    finally:
+        os.umount("/lfs")
