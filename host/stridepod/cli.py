@@ -18,6 +18,8 @@ COMMAND_MODULES = [
     "export",
     "hrv",
     "import_cmd",
+    "plan",
+    "today",
 ]
 
 

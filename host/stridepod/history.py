@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from stridepod.recovery import Assessment, Config, assess
 from stridepod.recovery.model import Goal, History, PainEntry, PlannedSession, Run, WellnessDay
 from stridepod.store import Store
 
@@ -32,3 +33,13 @@ def load_history(store: Store, as_of: dt.date, lookback_days: int | None = None)
               for r in store.planned_sessions(start)],
         goal=_build(Goal, goals[0]) if goals else None,
     )
+
+
+# The model's longest look-back is the 60-day baseline; fitness (CTL, 42-day time constant)
+# needs about a year to settle to within 0.02 % of the full-history value (e^(-365/42)).
+LOOKBACK_DAYS = 365
+
+
+def assess_store(store: Store, as_of: dt.date, config: Config | None = None) -> Assessment:
+    """The recovery model's verdict and plan for `as_of`, from what the store holds."""
+    return assess(load_history(store, as_of, LOOKBACK_DAYS), as_of, config)
