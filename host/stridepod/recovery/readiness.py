@@ -209,15 +209,18 @@ def _hrv_verdict(s: SignalSeries, t: int, cfg: Config) -> SignalVerdict:
     k = cfg.normal_range_sd * s.base_sd[t]
     base, lo, hi = exp(s.base_mean[t]), exp(s.base_mean[t] - k), exp(s.base_mean[t] + k)
     streak = bool(s.extra["falling_streak"][t])
-    if streak:
-        msg = (f"HRV fell {cfg.hrv_drop_mornings} mornings in a row to {today:.0f} ms, below the "
-               f"60-day mean {base:.0f} ms.")
-    elif s.state[t] == DRIFTING:
-        msg = f"HRV 7-day mean {mean7:.0f} ms is below the normal range {lo:.0f}-{hi:.0f} ms."
+    below = bool(s.short_mean[t] < s.base_mean[t] - k)
+    fell = (f"HRV fell {cfg.hrv_drop_mornings} mornings in a row to {today:.0f} ms, below the "
+            f"60-day mean {base:.0f} ms.") if streak else ""
+    if below:
+        msg = f"HRV 7-day mean {mean7:.0f} ms is below the normal range {lo:.0f}-{hi:.0f} ms." + (
+            f" {fell}" if fell else "")
+    elif streak:
+        msg = fell
     else:
         msg = f"HRV 7-day mean {mean7:.0f} ms is within or above the normal range {lo:.0f}-{hi:.0f} ms."
     reason = Reason(
-        "readiness.hrv_falling" if streak else "readiness.hrv", msg,
+        "readiness.hrv_falling" if streak and not below else "readiness.hrv", msg,
         {"rmssd_today_ms": _r(today), "rmssd_7d_ms": _r(mean7), "baseline_ms": _r(base),
          "normal_low_ms": _r(lo), "normal_high_ms": _r(hi), "sd_ln": _r(s.base_sd[t], 4)},
         baseline=f"ln(rMSSD) 60-day mean +/- {cfg.normal_range_sd} SD (SD floor {cfg.hrv_sd_floor_ln}) "
