@@ -9,6 +9,8 @@
 # Time is the sample count of each fixed-rate stream (SampleClock: exact integer ms).
 # Nothing allocates per sample: summaries come from a preallocated pool (a summary
 # returned by poll_window stays valid until SUMMARY_POOL more windows have closed).
+from array import array
+
 from micropython import const
 
 from podfw.gait import summary as S
@@ -25,9 +27,22 @@ from podfw.gait.pressure import EV_OFF, PFLAG_NEGATIVE, PFLAG_STUCK, PressureCon
 from podfw.gait.step_detector import FootAccStrides, FootGyroStrides, SacrumSteps, shift_for
 
 SUMMARY_POOL = const(4)
+MAX_INTERVALS = const(256)  # per window; later intervals of a very long window are ignored
 PRESSURE_ON = const(2)  # PressureContacts.state while a contact is confirmed
 MAX_STEP_INTERVAL_MS = const(2500)  # longer gaps are pauses, not slow steps
 FULL_SCALE = const(32767)
+
+
+def insertion_sort(values, k):
+    """Sorts values[:k] in place (at most MAX_INTERVALS, once per window) and returns it."""
+    for i in range(1, k):
+        v = values[i]
+        j = i - 1
+        while j >= 0 and values[j] > v:
+            values[j + 1] = values[j]
+            j -= 1
+        values[j + 1] = v
+    return values
 
 
 class GaitEngine:
@@ -78,12 +93,13 @@ class GaitEngine:
         self.window_end_n = self.clock.samples(self.window_ms)
         self.last_contact_ms = -1
         self.last_fc_ms = -1
+        # this window's contact intervals (ms) for a robust cadence
+        self.intervals = array("i", bytes(4 * MAX_INTERVALS))
         self._clear_window()
 
     # ---- per-window accumulators -------------------------------------------------
     def _clear_window(self):
         self.w_contacts = 0
-        self.w_interval_sum = 0
         self.w_interval_count = 0
         self.w_impact_sum = 0
         self.w_impact_count = 0
@@ -206,9 +222,11 @@ class GaitEngine:
         self.w_contacts += 1
         if self.last_contact_ms >= 0:
             interval = t_ms - self.last_contact_ms
-            if 0 < interval <= MAX_STEP_INTERVAL_MS * (self.steps_per_contact):
-                self.w_interval_sum += interval
-                self.w_interval_count += 1
+            if 0 < interval <= MAX_STEP_INTERVAL_MS * self.steps_per_contact:
+                k = self.w_interval_count
+                if k < MAX_INTERVALS:
+                    self.intervals[k] = interval
+                    self.w_interval_count = k + 1
         self.last_contact_ms = t_ms
         self._impact(cg)
         if strike == STRIKE_HEEL:
@@ -248,9 +266,17 @@ class GaitEngine:
         per = self.steps_per_contact
         out.steps = self.w_contacts * per
         cadence = 0
-        if self.w_interval_count > 0:
-            cadence = (60000 * per * self.w_interval_count + self.w_interval_sum // 2) \
-                // self.w_interval_sum
+        k = self.w_interval_count
+        if k > 0:
+            # interquartile mean of the intervals: the steady rhythm of the window, not
+            # bent by a missed or extra contact, a stop or the first steps after one
+            d = insertion_sort(self.intervals, k)
+            lo = k >> 2
+            hi = k - lo
+            total = 0
+            for i in range(lo, hi):
+                total += d[i]
+            cadence = (60000 * per * (hi - lo) + total // 2) // total
         out.cadence_spm = cadence
         out.impact_mean_cg = self.w_impact_sum // self.w_impact_count if self.w_impact_count else 0
         out.impact_peak_cg = self.w_impact_peak

@@ -382,6 +382,7 @@ class FootAccStrides:
         self.high_max_n = clock.span(150)
         self.floor2 = (2 * g) * (2 * g)  # impacts are above 2 g
         self.peak_max = 6 * g  # slowly decaying maximum of recent impact peaks (linear g)
+        self.peak_min = (g * 36) // 10  # its floor: the threshold never drops below 2 g
         self.reset()
         self._thresholds()
 
@@ -390,6 +391,7 @@ class FootAccStrides:
         self.peak = 0
         self.armed = False
         self.step_n = -(1 << 29)
+        self.decay_n = 0
 
     def _thresholds(self):
         hi = (self.peak_max * 9) >> 4  # 56 % of the recent impacts
@@ -407,9 +409,17 @@ class FootAccStrides:
             return
         if m2 < self.thr_lo2:
             self.armed = True
+            if n - self.decay_n > self.intervals.max_interval:
+                # no stride for a while (walk break, softer steps): lower the bar
+                self.decay_n = n
+                self.peak_max -= self.peak_max >> 3
+                if self.peak_max < self.peak_min:
+                    self.peak_max = self.peak_min
+                self._thresholds()
         elif m2 > self.thr_hi2 and self.armed and n - self.step_n >= self.intervals.refractory:
             self.intervals.step(n)
             self.step_n = n
+            self.decay_n = n
             self.high = True
             self.armed = False
             self.peak = m2
