@@ -1,0 +1,336 @@
+# PodLink and the GATT table under real MicroPython, with a recording stand-in for the
+# `bluetooth` module (radio_recorder): security flags, advertising, logging before
+# sending, backfill + live streaming in order with flow control, link drops mid-backfill,
+# and control-point writes of random bytes.
+import os
+
+import radio_recorder
+from fwtest import assert_equal
+from logstorage import fresh_storage, remove_tree
+
+radio_recorder.install()
+
+from podfw.gait.config import GaitConfig  # noqa: E402
+from podfw.gait.summary import FLAG_WALKING, WindowSummary  # noqa: E402
+from podfw.link import clock, flashlog, gatt, podlink, wire  # noqa: E402
+
+_FLAG_READ_ENCRYPTED = 0x0200
+_FLAG_WRITE_ENCRYPTED = 0x1000
+
+
+class Lcg:
+    def __init__(self, seed):
+        self.state = seed
+
+    def below(self, n):
+        self.state = (self.state * 1103515245 + 12345) & 0x7FFFFFFF
+        return (self.state >> 8) % n
+
+
+class Controller:
+    def __init__(self):
+        self.calls = []
+
+    def start_session(self):
+        self.calls.append("start")
+        return True
+
+    def stop_session(self):
+        self.calls.append("stop")
+        return True
+
+    def calibrate(self, target):
+        self.calls.append(("calibrate", target))
+        return target == wire.CALIBRATE_IMU_STILL
+
+
+class Rig:
+    """A pod (PodLink on a scratch flash log) and the test acting as its centrals."""
+
+    def __init__(self, capacity=flashlog.DEFAULT_CAPACITY, segment=flashlog.SEGMENT_RECORDS,
+                 **kwargs):
+        self.storage = fresh_storage()
+        self.ble = radio_recorder.BLE()
+        self.log = flashlog.FlashLog(self.storage, capacity, segment)
+        self.clock = clock.PodClock()
+        self.link = podlink.PodLink(self.ble, self.log, self.clock, name="pod-test", **kwargs)
+        self.cp = self.ble.handle_of(gatt.CONTROL_POINT_UUID)
+        self.summary = self.ble.handle_of(gatt.SUMMARY_UUID)
+        self.windows = 0
+        self.seen = 0  # indications already collected
+
+    def close(self):
+        remove_tree(self.storage.root)
+
+    def window(self, steps=14, cadence=168, flags=0):
+        index = self.windows
+        self.windows += 1
+        return self.link.publish(WindowSummary(
+            index=index, start_ms=index * 5000, duration_ms=5000, steps=steps,
+            cadence_spm=cadence, impact_peak_cg=800 + index % 50, contact_ms=230,
+            strike_heel=3, strike_mid=2, strike_fore=2, flags=flags))
+
+    def bonded_central(self, conn):
+        self.ble.connect(conn)
+        self.ble.encrypt(conn)
+
+    def command(self, conn, data):
+        self.ble.write(conn, self.cp, data)
+        self.link.poll()
+
+    def indications(self, conn):
+        """Acknowledges every indication so far and returns the new ones decoded."""
+        out = []
+        while self.seen < len(self.ble.indicated):
+            who, handle, data = self.ble.indicated[self.seen]
+            self.seen += 1
+            if who == conn and handle == self.cp:
+                out.append(wire.decode_indication(data))
+                self.ble.ack_indication(conn, self.cp)
+                self.link.poll()
+        return out
+
+    def records(self, conn):
+        return [wire.decode(data) for who, handle, data in self.ble.notified
+                if who == conn and handle == self.summary]
+
+
+def test_services_security_and_advertising():
+    rig = Rig()
+    try:
+        ble = rig.ble
+        for uuid in (gatt.SUMMARY_UUID, gatt.CONTROL_POINT_UUID):
+            flags = ble.flags[ble.handle_of(uuid)]
+            assert flags & (_FLAG_READ_ENCRYPTED | _FLAG_WRITE_ENCRYPTED), uuid
+        for uuid in (0x2A53, 0x2A54, 0x2A5D, 0x2A29, 0x2A24, 0x2A25, 0x2A27, 0x2A26, 0x2A19):
+            flags = ble.flags[ble.handle_of(uuid)]
+            assert not flags & (_FLAG_READ_ENCRYPTED | _FLAG_WRITE_ENCRYPTED), uuid
+        assert_equal((ble.settings["addr_mode"], ble.settings["bond"], ble.settings["le_secure"]),
+                     (2, True, True), "privacy and security config")
+        interval, adv, resp = ble.advertising[-1]
+        assert len(adv) <= 31 and len(resp) <= 31
+        assert gatt._uuid128_le(gatt.STRIDEPOD_SERVICE_UUID) in adv
+        assert b"\x03\x03\x14\x18" in adv and b"pod-test" in resp
+        assert_equal(ble.values[ble.handle_of(0x2A54)], b"\x04\x00", "RSC features")
+        assert_equal(ble.values[ble.handle_of(0x2A5D)], b"\x02", "sensor location in shoe")
+        assert_equal(ble.values[ble.handle_of(0x2A29)], b"stridepod", "manufacturer")
+    finally:
+        rig.close()
+
+
+def test_unbonded_central_gets_cadence_but_no_records_or_commands():
+    rig = Rig()
+    try:
+        rig.ble.connect(1)
+        rig.ble.handler(radio_recorder.IRQ_ENCRYPTION_UPDATE, (1, True, False, False, 16))
+        rig.command(1, wire.encode_command(wire.OP_BACKFILL, 0))
+        rig.window(cadence=171)
+        rig.window(cadence=90, flags=FLAG_WALKING)
+        rsc = [data for who, handle, data in rig.ble.notified
+               if handle == rig.ble.handle_of(0x2A53)]
+        assert_equal(rsc, [b"\x04\x00\x00\xab", b"\x00\x00\x00\x5a"], "RSC measurements")
+        assert_equal(rig.records(1), [], "records to an unbonded central")
+        replies = rig.indications(1)
+        assert_equal([(r.op, r.result) for r in replies],
+                     [(wire.OP_BACKFILL, wire.RESULT_NOT_PERMITTED)], "replies")
+        assert_equal(rig.log.count, 2, "windows logged anyway")
+    finally:
+        rig.close()
+
+
+def test_backfill_then_live_in_order():
+    rig = Rig()
+    try:
+        for _ in range(30):
+            rig.window()
+        rig.bonded_central(1)
+        rig.command(1, wire.encode_command(wire.OP_BACKFILL, 10))
+        while rig.link.poll():
+            pass
+        replies = rig.indications(1)
+        assert_equal(replies[0].fields, {"first_seq": 10, "next_seq": 30, "lost": 0,
+                                         "log_id": rig.log.log_id}, "backfill response")
+        assert_equal((replies[1].kind, replies[1].fields["sent"]), ("event", 20), "caught up")
+        for _ in range(5):
+            rig.window()
+        seqs = [r.seq for r in rig.records(1)]
+        assert_equal(seqs, list(range(10, 35)), "streamed sequence numbers")
+        assert_equal(rig.records(1)[-1].time_s - rig.records(1)[0].time_s, 24 * 5,
+                     "timestamps follow the windows")
+        rig.command(1, wire.encode_command(wire.OP_STOP_STREAM))
+        rig.window()
+        assert_equal(len(rig.records(1)), 25, "nothing after stop-stream")
+    finally:
+        rig.close()
+
+
+def test_flow_control_sends_each_record_once():
+    rig = Rig()
+    try:
+        for _ in range(100):
+            rig.window()
+        rig.bonded_central(1)
+        rig.ble.notify_room = 0
+        rig.command(1, wire.encode_command(wire.OP_BACKFILL, 0))
+        rounds = 0
+        while True:
+            rig.ble.notify_room = 3  # the stack frees three buffers per connection event
+            rounds += 1
+            if not rig.link.poll():
+                break
+        assert_equal([r.seq for r in rig.records(1)], list(range(100)), "records")
+        assert rounds >= 34
+    finally:
+        rig.close()
+
+
+def test_link_drops_mid_backfill_lose_and_duplicate_nothing():
+    rng = Lcg(2024)
+    rig = Rig(capacity=4096, segment=64)
+    try:
+        stored = {}
+        duplicates = 0
+        conn = 0
+        for _session in range(100):
+            for _ in range(rng.below(12)):
+                rig.window()
+            conn += 1
+            rig.bonded_central(conn)
+            start = max(stored) + 1 if stored else 0
+            rig.command(conn, wire.encode_command(wire.OP_BACKFILL, start))
+            for _ in range(rng.below(6)):
+                if rng.below(3) == 0:
+                    rig.window()
+                rig.ble.notify_room = rng.below(5)  # a slow link: the backfill takes a while
+                rig.link.poll()
+            rig.ble.notify_room = None
+            for record in rig.records(conn):
+                if record.seq in stored:
+                    duplicates += 1
+                stored[record.seq] = record
+            rig.ble.disconnect(conn)  # at a random point of the backfill or live stream
+            rig.ble.notified = []
+        assert_equal(rig.link.errors, 0, "errors")
+        conn += 1
+        rig.bonded_central(conn)
+        rig.command(conn, wire.encode_command(wire.OP_BACKFILL, max(stored) + 1))
+        while rig.link.poll():
+            pass
+        for record in rig.records(conn):
+            if record.seq in stored:
+                duplicates += 1
+            stored[record.seq] = record
+        assert_equal(duplicates, 0, "records received twice (by the host's resume rule)")
+        missing = [seq for seq in range(rig.log.next_seq) if seq not in stored]
+        assert_equal(missing, [], "records never received")
+        assert rig.log.next_seq > 400
+        assert_equal(rig.link.errors, 0, "errors")
+    finally:
+        rig.close()
+
+
+def test_backfill_older_than_the_ring_reports_lost():
+    rig = Rig(capacity=64, segment=16)
+    try:
+        for _ in range(100):
+            rig.window()
+        rig.bonded_central(1)
+        rig.command(1, wire.encode_command(wire.OP_BACKFILL, 5))
+        while rig.link.poll():
+            pass
+        reply = rig.indications(1)[0]
+        assert_equal((reply.fields["first_seq"], reply.fields["lost"]), (48, 43), "lost")
+        assert_equal([r.seq for r in rig.records(1)], list(range(48, 100)), "kept records")
+        rig.command(1, wire.encode_command(wire.OP_BACKFILL, wire.BACKFILL_LIVE_ONLY))
+        rig.window()
+        assert_equal(rig.records(1)[-1].seq, 100, "live only")
+    finally:
+        rig.close()
+
+
+def test_commands_time_session_calibrate_config():
+    controller = Controller()
+    config = GaitConfig(placement="right_foot", window_s=5)
+    rig = Rig(controller=controller, config=config)
+    try:
+        rig.bonded_central(7)
+        rig.command(7, wire.encode_command(wire.OP_SET_TIME, 850000000))
+        rig.command(7, wire.encode_command(wire.OP_START_SESSION))
+        rig.command(7, wire.encode_command(wire.OP_CALIBRATE, wire.CALIBRATE_IMU_STILL))
+        rig.command(7, wire.encode_command(wire.OP_CALIBRATE, wire.CALIBRATE_PRESSURE_ZERO))
+        replies = rig.indications(7)
+        rig.command(7, wire.encode_command(wire.OP_CALIBRATE, 9))
+        rig.command(7, wire.encode_command(wire.OP_READ_CONFIG))
+        rig.command(7, wire.encode_command(wire.OP_STOP_SESSION))
+        rig.command(7, b"\x42")
+        replies += rig.indications(7)
+        assert_equal([(r.op, r.result) for r in replies], [
+            (wire.OP_SET_TIME, wire.RESULT_SUCCESS), (wire.OP_START_SESSION, wire.RESULT_SUCCESS),
+            (wire.OP_CALIBRATE, wire.RESULT_SUCCESS), (wire.OP_CALIBRATE, wire.RESULT_FAILED),
+            (wire.OP_CALIBRATE, wire.RESULT_INVALID_PARAMETER),
+            (wire.OP_READ_CONFIG, wire.RESULT_SUCCESS), (wire.OP_STOP_SESSION, wire.RESULT_SUCCESS),
+            (0x42, wire.RESULT_NOT_SUPPORTED)], "replies")
+        fields = replies[5].fields
+        assert_equal((fields["placement"], fields["window_s"], fields["imu_rate_hz"],
+                      fields["status"] & (wire.STATUS_CLOCK_SET | wire.STATUS_SESSION_ACTIVE)),
+                     ("right_foot", 5, 200, wire.STATUS_CLOCK_SET | wire.STATUS_SESSION_ACTIVE),
+                     "config")
+        assert_equal(controller.calls, ["start", ("calibrate", 1), ("calibrate", 2), "stop"],
+                     "controller calls")
+        rig.window()
+        record = wire.decode(rig.ble.values[rig.summary])
+        assert record.clock_set and abs(record.time_s - (850000000 - 5)) <= 1
+    finally:
+        rig.close()
+
+
+def test_random_control_point_writes_never_crash():
+    rng = Lcg(31337)
+    rig = Rig(controller=Controller(), config=GaitConfig())
+    try:
+        for _ in range(20):
+            rig.window()
+        rig.bonded_central(3)
+        replies = 0
+        for i in range(1500):
+            data = bytes(rng.below(10) if k == 0 else rng.below(256)
+                         for k in range(rng.below(24)))
+            rig.command(3, data)
+            if i % 50 == 0:
+                rig.window()
+            replies += len(rig.indications(3))
+            rig.link.poll()
+        assert_equal(rig.link.errors, 0, "errors")
+        assert replies >= 1500, replies
+        rig.command(3, wire.encode_command(wire.OP_BACKFILL, 0))
+        while rig.link.poll():
+            pass
+        assert rig.records(3)[-1].seq == rig.log.next_seq - 1
+    finally:
+        rig.close()
+
+
+def test_bond_store_survives_a_reboot():
+    root = fresh_storage().root
+    try:
+        path = root + "/bonds.json"
+        bonds = gatt.BondStore(path)
+        rig = Rig(bonds=bonds)
+        try:
+            handler = rig.ble.handler
+            assert handler(radio_recorder.IRQ_SET_SECRET, (1, b"\x01\x02", b"secret"))
+            assert handler(radio_recorder.IRQ_SET_SECRET, (1, b"\x03", b"other"))
+            reloaded = gatt.BondStore(path)
+            assert_equal(reloaded.get(1, 0, b"\x01\x02"), b"secret", "by key")
+            assert_equal(reloaded.get(1, 1, None), b"other", "by index")
+            assert handler(radio_recorder.IRQ_SET_SECRET, (1, b"\x01\x02", None))
+            assert_equal(gatt.BondStore(path).get(1, 0, b"\x01\x02"), None, "deleted")
+        finally:
+            rig.close()
+        with open(path, "w") as f:
+            f.write("{not json")
+        assert_equal(gatt.BondStore(path).get(1, 0, None), None, "unreadable store")
+    finally:
+        for name in os.listdir(root):
+            os.remove(root + "/" + name)
+        os.rmdir(root)
