@@ -66,6 +66,8 @@ _CONFIRM_DIV = const(8)
 _HALF_LIMIT = const(1 << 29)  # zone impulse accumulators are halved above this
 _MAX_GAP_SAMPLES = const(100000)  # longer sample differences are not durations any more
 
+# `state`: STATE_ON while a confirmed contact is on the ground
+STATE_ON = const(2)
 _OFF = const(0)
 _CANDIDATE = const(1)
 _ON = const(2)
@@ -77,7 +79,7 @@ def _per_mille(values):
     hi = max(values)
     if hi == lo:
         return [_SPAN // 2 for _ in values]
-    return [(v - lo) * _SPAN // (hi - lo) for v in values]
+    return [((v - lo) * _SPAN + (hi - lo) // 2) // (hi - lo) for v in values]
 
 
 class PressureContacts:
@@ -126,6 +128,7 @@ class PressureContacts:
         self.flags = 0
         self.peak_track = self.initial_peak
         self.floor = 0
+        self.floor_acc = 0  # floor << floor_shift, so the average keeps its fraction
         self.state = _OFF
         self.rise_start = 0
         self.started = False  # first sample seen (decides _STANDING)
@@ -181,6 +184,14 @@ class PressureContacts:
         if m < self.min_confirm:
             m = self.min_confirm
         return self.floor + m
+
+    def _follow_floor(self, total):
+        self.floor_acc += total - self.floor
+        self.floor = self.floor_acc >> self.floor_shift
+
+    def _set_floor(self, total):
+        self.floor = total
+        self.floor_acc = total << self.floor_shift
 
     def gap(self, n):
         """n scans were lost: time moves on and a contact in progress is dropped."""
@@ -245,13 +256,13 @@ class PressureContacts:
                 self.idle = 0
             if total <= touch or self.idle >= self.stuck_samples:
                 if total > touch:
-                    self.floor = total
+                    self._set_floor(total)
                 self.idle = 0
                 self.state = _OFF
             return 0
         if state == _OFF:
             if total <= touch:
-                self.floor += (total - self.floor) >> self.floor_shift
+                self._follow_floor(total)
                 self.idle += 1
                 if self.idle >= self.idle_samples:
                     # nothing confirmed for a while: a lighter wearer or a weaker
@@ -268,7 +279,7 @@ class PressureContacts:
             # above touch for too long without loading up: an insole offset or a foot
             # resting lightly, not a strike. Learn it as floor; a strike from here on
             # starts at the last sample of the hover.
-            self.floor += (total - self.floor) >> self.floor_shift
+            self._follow_floor(total)
             self._begin(n, prev, total, touch)
         elif total <= touch:
             self.state = _OFF
@@ -324,8 +335,9 @@ class PressureContacts:
                 rise = total - self.recent[0]
                 if rise > self.max_rise:
                     self.max_rise = rise
-        cx = sx // total
-        cy = sy // total
+        half = total >> 1  # rounded centre of pressure
+        cx = (sx + half) // total
+        cy = (sy + half) // total
         if cx < self.cop_x_min:
             self.cop_x_min = cx
         if cx > self.cop_x_max:
@@ -369,9 +381,9 @@ class PressureContacts:
         # strike pattern from the first-loaded zone and the early centre of pressure
         cop0 = self.cop_y_end
         if self.start_count:
-            cop0 = self.start_sum // self.start_count
+            cop0 = (self.start_sum + (self.start_count >> 1)) // self.start_count
         self.cop_y_start = cop0
-        pos = (cop0 + self.zy[self.first_zone]) >> 1
+        pos = (cop0 + self.zy[self.first_zone] + 1) >> 1
         self.strike_pos = pos
         if pos < _SPAN // 3:
             self.strike = STRIKE_HEEL
@@ -395,7 +407,7 @@ class PressureContacts:
         if whole < 1:
             whole = 1
         for i in range(self.nz):
-            self.share[i] = (imp[i] >> shift) * 1000 // whole
+            self.share[i] = ((imp[i] >> shift) * 1000 + (whole >> 1)) // whole
         # follow the wearer: a quarter of the way to this contact's peak
         self.peak_track += (self.peak - self.peak_track) >> 2
         if self.peak_track < self.min_peak:
