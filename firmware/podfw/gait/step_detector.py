@@ -23,6 +23,25 @@ Q14 = const(14)
 ONE_Q14 = const(16384)
 
 
+AVG_SHIFT = const(7)  # exponential averages over 128 updates at ~50 Hz: about 2.5 s
+
+
+class AverageShift:
+    """The right shift of an exponential average that starts as the plain mean: it grows
+    0, 1, 2 ... AVG_SHIFT as updates arrive, so the first samples count fully."""
+
+    def __init__(self):
+        self.shift = 0
+        self.seen = 0
+
+    def tick(self):
+        if self.shift < AVG_SHIFT:
+            self.seen += 1
+            if self.seen >= (1 << self.shift):
+                self.shift += 1
+                self.seen = 0
+
+
 def shift_for(lsb_per_unit, lowest):
     """Right shift that brings lsb_per_unit down to [lowest, 2*lowest)."""
     shift = 0
@@ -52,6 +71,7 @@ class FootGyroStrides:
         self.axis_every = 4
         self.axis_left = 1
         self.c00 = self.c11 = self.c22 = self.c01 = self.c02 = self.c12 = 0
+        self.avg = AverageShift()
         self.v0 = 0
         self.v1 = 0
         self.v2 = ONE_Q14
@@ -85,12 +105,14 @@ class FootGyroStrides:
 
     def _update_axis(self, gx, gy, gz):
         # covariance terms: |g| <= 2048 after the shift, products <= 2**22
-        self.c00 += (gx * gx - self.c00) >> 7
-        self.c11 += (gy * gy - self.c11) >> 7
-        self.c22 += (gz * gz - self.c22) >> 7
-        self.c01 += (gx * gy - self.c01) >> 7
-        self.c02 += (gx * gz - self.c02) >> 7
-        self.c12 += (gy * gz - self.c12) >> 7
+        k = self.avg.shift
+        self.c00 += (gx * gx - self.c00) >> k
+        self.c11 += (gy * gy - self.c11) >> k
+        self.c22 += (gz * gz - self.c22) >> k
+        self.c01 += (gx * gy - self.c01) >> k
+        self.c02 += (gx * gz - self.c02) >> k
+        self.c12 += (gy * gz - self.c12) >> k
+        self.avg.tick()
         self.axis_left -= 1
         if self.axis_left > 0:
             return
@@ -267,14 +289,15 @@ class SacrumSteps:
         self.onset2 = onset * onset
         self.peak_avg = (g * 25) // 10
         self.valley_avg = g // 2
-        # gravity direction: exponential average of the acceleration (~2.5 s), unit Q14
+        # gravity direction: average of the acceleration (~2.5 s), as a unit vector in Q14
         self.avg_every = max(1, int(rate_hz / 50 + 0.5))
         self.avg_left = 1
         self.norm_every = 8
         self.norm_left = 1
-        self.m0 = 0
-        self.m1 = 0
-        self.m2 = g << 4  # sums in 1/16 units; start with z up
+        self.grav0 = 0
+        self.grav1 = 0
+        self.grav2 = 0
+        self.avg = AverageShift()
         self.u0 = 0
         self.u1 = 0
         self.u2 = ONE_Q14
@@ -301,16 +324,19 @@ class SacrumSteps:
 
     def _gravity(self, x, y, z):
         # |x| <= 4095: the averages in 1/16 units stay below 2**17
-        self.m0 += ((x << 4) - self.m0) >> 7
-        self.m1 += ((y << 4) - self.m1) >> 7
-        self.m2 += ((z << 4) - self.m2) >> 7
-        self.norm_left -= 1
-        if self.norm_left > 0:
-            return
+        k = self.avg.shift
+        self.grav0 += ((x << 4) - self.grav0) >> k
+        self.grav1 += ((y << 4) - self.grav1) >> k
+        self.grav2 += ((z << 4) - self.grav2) >> k
+        self.avg.tick()
+        if k == AVG_SHIFT:  # (while warming up: a new direction at every update)
+            self.norm_left -= 1
+            if self.norm_left > 0:
+                return
         self.norm_left = self.norm_every
-        a0 = self.m0 >> 4
-        a1 = self.m1 >> 4
-        a2 = self.m2 >> 4
+        a0 = self.grav0 >> 4
+        a1 = self.grav1 >> 4
+        a2 = self.grav2 >> 4
         norm = isqrt(a0 * a0 + a1 * a1 + a2 * a2)
         if norm > self.g >> 2:
             self.u0 = (a0 << Q14) // norm
