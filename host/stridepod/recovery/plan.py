@@ -63,10 +63,11 @@ def training_state(runs: list[Run], week_minutes_series: np.ndarray, today: dt.d
     active = [n for n in run_days if n]
     runs_per_week = int(min(6, max(3, round(statistics.median(active))))) if active else 3
     # step-back weeks: under deload_detect_ratio of the mean of the 3 weeks before them
+    # (the weeks after it when the history starts right before it)
     step_back = []
     for w in range(len(weeks)):
-        before = [m for m in weeks[w + 1:w + 4] if m > 0]
-        step_back.append(bool(before) and weeks[w] < cfg.deload_detect_ratio * (sum(before) / len(before)))
+        around = [m for m in weeks[w + 1:w + 4] if m > 0] or [m for m in weeks[max(0, w - 3):w] if m > 0]
+        step_back.append(bool(around) and weeks[w] < cfg.deload_detect_ratio * (sum(around) / len(around)))
     in_block = 0
     for w in range(len(weeks)):
         if step_back[w] or weeks[w] == 0:
