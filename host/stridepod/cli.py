@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "hrv",
     "import_cmd",
     "plan",
+    "report",
     "today",
 ]
 

@@ -297,6 +297,9 @@ class Store:
         return [{**json.loads(record), "pod_id": pod, "received_at": received}
                 for pod, received, record in cursor]
 
+    def pod_record_count(self) -> int:
+        return self._conn.execute("SELECT COUNT(*) FROM pod_records").fetchone()[0]
+
     def pod_ids(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT DISTINCT pod_id FROM pod_records")]
 

@@ -10,42 +10,9 @@ from rich.table import Table
 from stridepod import ui
 from stridepod.commands.today import as_of_date, as_of_option, reason_lines
 from stridepod.history import assess_store
-from stridepod.recovery import Assessment, PlannedSession
+from stridepod.recovery import Assessment
 from stridepod.recovery.model import to_jsonable
-
-
-def session_text(s: PlannedSession | None) -> str:
-    if s is None:
-        return "-"
-    size = []
-    if s.duration_min:
-        size.append(f"{s.duration_min:.0f} min")
-    if s.distance_km:
-        size.append(f"{s.distance_km:g} km")
-    text = s.kind + (f" {' / '.join(size)}" if size else "")
-    return text + (f", {s.intensity}" if s.intensity else "")
-
-
-def plan_rows(a: Assessment) -> list[dict]:
-    """One row per day of the next 7: the session, what it was before a change, and why."""
-    changes = {}
-    for change in a.plan.changes:
-        changes.setdefault(change.date, []).append(change)
-    by_day = {}
-    for s in a.plan.adjusted:
-        by_day.setdefault(s.date, []).append(s)
-    rows = []
-    for offset in range(1, 8):
-        day = a.today + dt.timedelta(days=offset)
-        sessions = by_day.get(day, [])
-        day_changes = changes.get(day, [])
-        rows.append({
-            "date": day,
-            "session": "; ".join(session_text(s) for s in sessions) or "rest",
-            "was": "; ".join(session_text(c.before) for c in day_changes),
-            "reasons": [r for c in day_changes for r in c.reasons],
-        })
-    return rows
+from stridepod.report.summary import plan_origin, plan_rows, unchanged_label
 
 
 def plan_json(a: Assessment) -> dict:
@@ -67,8 +34,7 @@ def command(as_of: dt.datetime | None, as_json: bool) -> None:
         ui.emit_json(plan_json(a))
         return
     out = ui.console()
-    origin = "your plan" if a.plan.source == "supplied" else "proposed from your history"
-    unchanged = "as you planned" if a.plan.source == "supplied" else "as proposed"
+    origin, unchanged = plan_origin(a), unchanged_label(a)
     table = Table(title=f"Next 7 days from {day:%d %B %Y} ({origin})", title_justify="left")
     for column in ("day", "session", "changed from", "why"):
         table.add_column(column, overflow="fold")

@@ -10,6 +10,7 @@ from stridepod import ui
 from stridepod.history import assess_store
 from stridepod.recovery import Assessment, Reason
 from stridepod.recovery.model import to_jsonable
+from stridepod.report.summary import verdict
 
 STATE_STYLE = {"ok": "green", "drifting": "bold red", "calibrating": "yellow"}
 SIGNAL_NAMES = {"hrv": "HRV", "rhr": "resting HR", "sleep": "sleep"}
@@ -35,15 +36,7 @@ def reason_lines(reason: Reason, indent: str = "  ") -> list[str]:
     return lines
 
 
-def verdict_headline(a: Assessment) -> str:
-    if a.readiness.cut_next_week:
-        return "[bold red]Back off: the next 7 days are cut[/bold red]"
-    if a.pain.decision == "step_back":
-        return "[bold red]Step back: pain says so[/bold red]"
-    drifting = a.readiness.drifting
-    if drifting:
-        return f"[yellow]Train as planned, keep an eye on {', '.join(drifting)}[/yellow]"
-    return "[green]Ready: train as planned[/green]"
+VERDICT_STYLE = {"stop": "bold red", "watch": "yellow", "go": "green"}
 
 
 def today_json(a: Assessment) -> dict:
@@ -67,7 +60,9 @@ def command(as_of: dt.datetime | None, as_json: bool) -> None:
         ui.emit_json(today_json(a))
         return
     out = ui.console()
-    out.print(f"[bold]{day:%A %d %B %Y}[/bold]: {verdict_headline(a)}")
+    level, headline = verdict(a)
+    style = VERDICT_STYLE[level]
+    out.print(f"[bold]{day:%A %d %B %Y}[/bold]: [{style}]{headline}[/{style}]")
     for name, signal in a.readiness.signals.items():
         style = STATE_STYLE.get(signal.state, "")
         out.print(f"  {SIGNAL_NAMES.get(name, name):11} [{style}]{signal.state:12}[/{style}]"

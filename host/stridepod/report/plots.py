@@ -12,6 +12,7 @@ import matplotlib.dates as mdates
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
 from stridepod.recovery.model import Run
 
 STRIKE_COLOURS = {"heel": "#c0504d", "mid": "#9bbb59", "fore": "#4f81bd"}

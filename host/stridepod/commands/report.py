@@ -1,0 +1,29 @@
+"""`stridepod report`: the HTML report with figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+from stridepod import ui
+from stridepod.commands.today import as_of_date, as_of_option
+from stridepod.paths import default_report_dir
+from stridepod.report.build import write_report
+
+
+@click.command("report")
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Directory for report.html and its figures "
+              "(default: 'report' next to the database).")
+@as_of_option
+def command(out_dir: Path | None, as_of: dt.datetime | None) -> None:
+    """Write a report you can open in any browser, offline: your readiness and its reasons,
+    HRV, resting heart rate and sleep against your normal ranges, fitness and fatigue, your
+    running form per run (cadence, impact, ground contact, strike pattern) and the next
+    7 days with the reason for each change."""
+    target = out_dir or default_report_dir(ui.db_path())
+    with ui.open_store() as store, ui.progress("drawing the report", total=1) as advance:
+        report = write_report(store, target, as_of_date(as_of))
+        advance()
+    ui.console().print(f"report: {report.html}")
