@@ -54,8 +54,9 @@ class WeekPlan:
 
 
 def training_state(runs: list[Run], week_minutes_series: np.ndarray, today: dt.date, cfg: Config) -> TrainingState:
-    weeks = [float(week_minutes_series[len(week_minutes_series) - 1 - 7 * w])
-             for w in range(12) if len(week_minutes_series) - 1 - 7 * w >= 0]
+    # the last 12 weeks; weeks before the first record had no running
+    last = len(week_minutes_series) - 1
+    weeks = [float(week_minutes_series[last - 7 * w]) if last - 7 * w >= 0 else 0.0 for w in range(12)]
     past = [r for r in runs if r.date <= today]
     last_run = max((r.date for r in past), default=None)
     days_since = (today - last_run).days if last_run else None
