@@ -37,7 +37,10 @@ class UUID:
 
 
 class BLE:
-    def __init__(self):
+    def __init__(self, pairing_api=True):
+        # pairing_api=False behaves like a build without the pairing/bonding API
+        # (the stock ESP32 port): bond/le_secure/mitm/io are unknown config keys
+        self.pairing_api = pairing_api
         self.handler = None
         self.is_active = False
         self.settings = {}
@@ -59,6 +62,9 @@ class BLE:
     def config(self, *args, **kwargs):
         if args:
             return self.settings[args[0]]
+        for key in ("bond", "le_secure", "mitm", "io"):
+            if key in kwargs and not self.pairing_api:
+                raise ValueError("unknown config param")
         self.settings.update(kwargs)
         return None
 

@@ -334,3 +334,31 @@ def test_bond_store_survives_a_reboot():
         for name in os.listdir(root):
             os.remove(root + "/" + name)
         os.rmdir(root)
+
+
+def test_port_without_pairing_api_relies_on_the_stack():
+    # the stock ESP32 build has no bond/le_secure config and never reports encryption:
+    # the encrypted-write flag is then the gate, and a write that arrives opens the link
+    storage = fresh_storage()
+    try:
+        ble = radio_recorder.BLE(pairing_api=False)
+        log = flashlog.FlashLog(storage)
+        link = podlink.PodLink(ble, log, clock.PodClock())
+        assert not link.handles.pairing_api and "bond" not in ble.settings
+        assert_equal(ble.settings["addr_mode"], 2, "private address")
+        for i in range(3):
+            link.publish(WindowSummary(index=i, start_ms=i * 5000, duration_ms=5000))
+        ble.connect(1)
+        link.poll()
+        assert_equal(ble.notified, [], "nothing before the first command")
+        ble.write(1, ble.handle_of(gatt.CONTROL_POINT_UUID),
+                  wire.encode_command(wire.OP_BACKFILL, 0))
+        while link.poll():
+            pass
+        reply = wire.decode_indication(ble.indicated[0][2])
+        assert reply.ok
+        summary = ble.handle_of(gatt.SUMMARY_UUID)
+        assert_equal([wire.decode(d).seq for c, h, d in ble.notified if h == summary],
+                     [0, 1, 2], "records")
+    finally:
+        remove_tree(storage.root)

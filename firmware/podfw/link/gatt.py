@@ -78,13 +78,22 @@ class Handles:
 def setup(ble, name):
     """Configures security and privacy, registers the services; returns Handles.
     LE Secure Connections with bonding; the pod has no display or buttons, so pairing
-    is "just works" (no MITM protection) and the control point decides what a bonded
-    central may do."""
+    is "just works" (no MITM protection). `Handles.pairing_api` tells whether this
+    MicroPython build has the pairing/bonding API (and so reports encryption with
+    _IRQ_ENCRYPTION_UPDATE); builds without it (MICROPY_PY_BLUETOOTH_ENABLE_PAIRING_BONDING
+    off, as on the stock ESP32 port) reject those config keys, and then the stack's
+    encrypted-characteristic flags are the only gate."""
     ble.active(True)
     ble.config(gap_name=name)
-    ble.config(bond=True, le_secure=True, mitm=False, io=_IO_CAPABILITY_NO_INPUT_OUTPUT)
+    try:
+        ble.config(bond=True, le_secure=True, mitm=False, io=_IO_CAPABILITY_NO_INPUT_OUTPUT)
+        pairing_api = True
+    except ValueError:  # "unknown config param"
+        pairing_api = False
     ble.config(addr_mode=_ADDR_MODE_RPA)
-    return Handles(ble.gatts_register_services(SERVICES))
+    handles = Handles(ble.gatts_register_services(SERVICES))
+    handles.pairing_api = pairing_api
+    return handles
 
 
 def _field(ad_type, value):

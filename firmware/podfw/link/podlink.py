@@ -53,9 +53,11 @@ class _Central:
         self.indications = []  # control-point indications waiting their turn
         self.indicating = False  # one indication in flight (ATT allows one at a time)
 
-    @property
-    def secure(self):
-        return self.encrypted and self.bonded
+    def secure(self, pairing_api):
+        # without the pairing API the port never reports encryption; a control-point
+        # write then only reaches us over a link the stack has encrypted (the
+        # characteristic's _FLAG_WRITE_ENCRYPTED), so the first one marks the link
+        return (self.encrypted and self.bonded) or not pairing_api and self.encrypted
 
 
 class PodLink:
@@ -216,7 +218,9 @@ class PodLink:
         malformed input gets an error result, a failing handler a "failed" result."""
         op = data[0] if len(data) else 0
         try:
-            if not central.secure:
+            if not self.handles.pairing_api:
+                central.encrypted = True  # see _Central.secure
+            if not central.secure(self.handles.pairing_api):
                 return wire.encode_response(op, wire.RESULT_NOT_PERMITTED)
             try:
                 op, param = wire.parse_command(data)
@@ -295,7 +299,7 @@ class PodLink:
                                    self.log.capacity, self.log.next_seq)
 
     def _stream(self, central):
-        if central.stream_next is None or not central.secure:
+        if central.stream_next is None or not central.secure(self.handles.pairing_api):
             return False
         log = self.log
         buf = self._stream_buf
