@@ -1,0 +1,62 @@
+# Boots the pod: board file -> Pod -> Scheduler, windows to the BLE link (PodLink, which
+# logs each to flash first). `import main; main.record()` from the REPL starts the raw
+# sample stream for `stridepod record` instead.
+import asyncio
+
+from podfw import board as boardfile
+from podfw.hw import EspHardware
+from podfw.pod import Pod
+from podfw.sampling.scheduler import Scheduler
+
+BOARD_FILE = "/board.json"
+LINK_POLL_MS = 20
+
+
+def _load():
+    try:
+        return boardfile.load(BOARD_FILE), EspHardware()
+    except boardfile.BoardError as exc:
+        print("stridepod: " + str(exc))
+        raise SystemExit(1) from None
+
+
+async def _serve_link(link, pod):
+    while True:
+        link.poll()
+        link.set_battery(pod.battery_percent)
+        await asyncio.sleep_ms(LINK_POLL_MS)
+
+
+def run():
+    import bluetooth
+    from podfw.link.clock import PodClock
+    from podfw.link.flashlog import FileStorage, FlashLog
+    from podfw.link.podlink import PodLink
+
+    board, hw = _load()
+    link = None
+
+    def sink(summary):
+        link.publish(summary)
+
+    pod = Pod(board, sink, hw)
+    link = PodLink(bluetooth.BLE(), FlashLog(FileStorage("/log")), PodClock(), controller=pod,
+                   battery_percent=pod.battery_percent)
+
+    async def both():
+        asyncio.create_task(_serve_link(link, pod))
+        await Scheduler(pod).run()
+
+    asyncio.run(both())
+
+
+def record():
+    """Raw mode: every sample to USB serial in podfw.rawframe frames until reset."""
+    board, hw = _load()
+    pod = Pod(board, None, hw, raw_out=hw.serial_out())
+    pod.engine.send_info()
+    asyncio.run(Scheduler(pod).run())
+
+
+if __name__ == "__main__":
+    run()

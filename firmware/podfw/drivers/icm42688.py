@@ -1,0 +1,100 @@
+# TDK InvenSense ICM-42688-P (WHO_AM_I 0x47): ±16 g, ±2000 dps, 200 Hz, stream-to-FIFO of
+# 16-byte packets (header, accel XYZ, gyro XYZ big-endian, temperature, timestamp).
+# Register map: TDK DS-000347.
+from micropython import const
+
+from podfw.drivers.imu import FifoImu, s16_be
+
+_DEVICE_CONFIG = const(0x11)
+_INT_CONFIG = const(0x14)
+_FIFO_CONFIG = const(0x16)
+_INT_STATUS = const(0x2D)  # followed by FIFO_COUNTH, FIFO_COUNTL
+_INTF_CONFIG0 = const(0x4C)
+_PWR_MGMT0 = const(0x4E)
+_GYRO_CONFIG0 = const(0x4F)
+_ACCEL_CONFIG0 = const(0x50)
+_SMD_CONFIG = const(0x57)
+_FIFO_CONFIG1 = const(0x5F)
+_INT_SOURCE1 = const(0x66)
+_REG_BANK_SEL = const(0x76)
+_ACCEL_WOM_X_THR = const(0x4A)  # bank 4, then Y, Z
+_HEADER_EMPTY = const(0x80)
+_HEADER_ACC_GYRO = const(0x60)
+
+_ODR_CODES = ((100, 8), (200, 7), (500, 15), (1000, 6))
+
+
+class ICM42688P(FifoImu):
+    NAME = "icm42688p"
+    WHO_AM_I_REG = 0x75
+    WHO_AM_I = 0x47
+    DATA_REG = 0x30  # FIFO_DATA: a burst read streams the FIFO
+    RECORD_BYTES = 16
+    RECORDS_PER_SAMPLE = 1
+    MAX_BURST_RECORDS = 16
+    ACC_LSB_PER_G = 2048
+    GYRO_LSB_PER_DPS = 16.4
+
+    def __init__(self, i2c, address, rate_hz, board_path, clock):
+        FifoImu.__init__(self, i2c, address, rate_hz, board_path, clock)
+        self._odr = 0
+        for hz, code in _ODR_CODES:
+            if hz == rate_hz:
+                self._odr = code
+        if not self._odr:
+            raise ValueError("%s: icm42688p supports imu.rate_hz 100, 200, 500 or 1000, not %d"
+                             % (board_path, rate_hz))
+        self._status = bytearray(3)
+        self.bad_packets = 0
+
+    def configure(self):
+        d = self.dev
+        d.write_u8(_REG_BANK_SEL, 0)
+        d.write_u8(_DEVICE_CONFIG, 0x01)  # soft reset
+        self.clock.sleep_ms(2)
+        d.write_u8(_INTF_CONFIG0, 0x70)  # FIFO count in records, big-endian count and data
+        d.write_u8(_GYRO_CONFIG0, self._odr)  # FS_SEL 0 = ±2000 dps
+        d.write_u8(_ACCEL_CONFIG0, self._odr)  # FS_SEL 0 = ±16 g
+        d.write_u8(_FIFO_CONFIG1, 0x07)  # accel + gyro + temperature: 16-byte packets
+        d.write_u8(_FIFO_CONFIG, 0x40)  # stream-to-FIFO
+        d.write_u8(_PWR_MGMT0, 0x0F)  # accel and gyro low-noise mode
+        self.clock.sleep_ms(45)  # gyroscope start-up
+
+    def _read_level(self):
+        s = self._status
+        self.dev.read_into(_INT_STATUS, s)
+        self.level = (s[1] << 8) | s[2]
+        self.fifo_overflowed = bool(s[0] & 0x02)  # FIFO_FULL_INT, cleared by the read
+
+    def _parse(self, k, ring):
+        b = self.buf
+        got = 0
+        i = 0
+        for _ in range(k):
+            header = b[i]
+            if header & _HEADER_EMPTY or header & _HEADER_ACC_GYRO != _HEADER_ACC_GYRO:
+                self.bad_packets += 1
+                self._stamp += self.period_us
+            else:
+                self._emit(ring, s16_be(b, i + 1), s16_be(b, i + 3), s16_be(b, i + 5),
+                           s16_be(b, i + 7), s16_be(b, i + 9), s16_be(b, i + 11))
+                got += 1
+            i += 16
+        return got
+
+    def enable_wake(self, threshold_mg):
+        """Accelerometer alone in low-power mode, wake-on-motion interrupt on INT1."""
+        d = self.dev
+        d.write_u8(_PWR_MGMT0, 0x00)
+        d.write_u8(_ACCEL_CONFIG0, 0x09)  # 50 Hz
+        d.write_u8(_INT_CONFIG, 0x03)  # INT1 push-pull, active high
+        ths = threshold_mg * 256 // 1000  # 1 LSB = 1 g / 256
+        ths = 255 if ths > 255 else ths
+        d.write_u8(_REG_BANK_SEL, 4)
+        d.write_u8(_ACCEL_WOM_X_THR, ths)
+        d.write_u8(_ACCEL_WOM_X_THR + 1, ths)
+        d.write_u8(_ACCEL_WOM_X_THR + 2, ths)
+        d.write_u8(_REG_BANK_SEL, 0)
+        d.write_u8(_PWR_MGMT0, 0x02)  # accelerometer low-power mode
+        d.write_u8(_INT_SOURCE1, 0x07)  # WOM X/Y/Z to INT1
+        d.write_u8(_SMD_CONFIG, 0x05)  # WOM compares to the previous sample, SMD_MODE WOM

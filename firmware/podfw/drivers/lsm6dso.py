@@ -1,0 +1,107 @@
+# ST LSM6DSO (WHO_AM_I 0x6C): ±16 g, ±2000 dps, 208 Hz, continuous FIFO of tagged 7-byte
+# words (tag, X, Y, Z little-endian). Accelerometer and gyroscope words arrive as separate
+# tagged records; a sample is complete when both were seen. Register map: ST DS12140.
+from micropython import const
+
+from podfw.drivers.imu import FifoImu, s16_le
+
+_FIFO_CTRL3 = const(0x09)
+_FIFO_CTRL4 = const(0x0A)
+_CTRL1_XL = const(0x10)
+_CTRL2_G = const(0x11)
+_CTRL3_C = const(0x12)
+_FIFO_STATUS1 = const(0x3A)
+_TAP_CFG0 = const(0x56)
+_TAP_CFG2 = const(0x58)
+_WAKE_UP_THS = const(0x5B)
+_WAKE_UP_DUR = const(0x5C)
+_MD1_CFG = const(0x5E)
+_TAG_GYRO = const(0x01)
+_TAG_ACC = const(0x02)
+_FS_MG = const(16000)
+
+# ODR codes (bits 7:4 of CTRL1_XL/CTRL2_G and of the FIFO batch rates)
+_ODR_CODES = ((104, 4), (208, 5), (416, 6), (833, 7))
+
+
+class LSM6DSO(FifoImu):
+    NAME = "lsm6dso"
+    WHO_AM_I_REG = 0x0F
+    WHO_AM_I = 0x6C
+    DATA_REG = 0x78  # FIFO_DATA_OUT_TAG; burst reads roll over 0x78..0x7E
+    RECORD_BYTES = 7
+    RECORDS_PER_SAMPLE = 2
+    MAX_BURST_RECORDS = 36
+    ACC_LSB_PER_G = 2049  # 0.488 mg/LSB at ±16 g
+    GYRO_LSB_PER_DPS = 14.286  # 70 mdps/LSB at ±2000 dps
+
+    def __init__(self, i2c, address, rate_hz, board_path, clock):
+        FifoImu.__init__(self, i2c, address, rate_hz, board_path, clock)
+        self._odr = 0
+        for hz, code in _ODR_CODES:
+            if hz == rate_hz:
+                self._odr = code
+        if not self._odr:
+            raise ValueError("%s: lsm6dso supports imu.rate_hz 104, 208, 416 or 833, not %d"
+                             % (board_path, rate_hz))
+        self._status = bytearray(2)
+        self._acc = [0, 0, 0]
+        self._gx = self._gy = self._gz = 0
+        self._has_acc = False
+        self._has_gyro = False
+
+    def configure(self):
+        d = self.dev
+        d.write_u8(_CTRL3_C, 0x01)  # SW_RESET
+        self.clock.sleep_ms(2)
+        d.write_u8(_CTRL3_C, 0x44)  # BDU | IF_INC
+        d.write_u8(_CTRL1_XL, (self._odr << 4) | 0x04)  # FS_XL = ±16 g
+        d.write_u8(_CTRL2_G, (self._odr << 4) | 0x0C)  # FS_G = ±2000 dps
+        d.write_u8(_FIFO_CTRL3, (self._odr << 4) | self._odr)  # batch gyro and acc
+        d.write_u8(_FIFO_CTRL4, 0x06)  # continuous mode
+        self._has_acc = False
+        self._has_gyro = False
+
+    def _read_level(self):
+        self.dev.read_into(_FIFO_STATUS1, self._status)
+        s2 = self._status[1]
+        self.level = self._status[0] | ((s2 & 0x03) << 8)
+        self.fifo_overflowed = bool(s2 & 0x40)  # FIFO_OVR_IA
+
+    def _parse(self, k, ring):
+        b = self.buf
+        acc = self._acc
+        got = 0
+        i = 0
+        for _ in range(k):
+            tag = b[i] >> 3
+            if tag == _TAG_ACC:
+                acc[0] = s16_le(b, i + 1)
+                acc[1] = s16_le(b, i + 3)
+                acc[2] = s16_le(b, i + 5)
+                self._has_acc = True
+            elif tag == _TAG_GYRO:
+                self._gx = s16_le(b, i + 1)
+                self._gy = s16_le(b, i + 3)
+                self._gz = s16_le(b, i + 5)
+                self._has_gyro = True
+            if self._has_acc and self._has_gyro:
+                self._emit(ring, acc[0], acc[1], acc[2], self._gx, self._gy, self._gz)
+                self._has_acc = False
+                self._has_gyro = False
+                got += 1
+            i += 7
+        return got
+
+    def enable_wake(self, threshold_mg):
+        """Accelerometer alone at 26 Hz, wake-up (slope) interrupt routed to INT1."""
+        d = self.dev
+        d.write_u8(_FIFO_CTRL4, 0x00)  # FIFO bypass
+        d.write_u8(_CTRL2_G, 0x00)  # gyroscope off
+        d.write_u8(_CTRL1_XL, 0x24)  # 26 Hz, ±16 g
+        d.write_u8(_TAP_CFG0, 0x00)  # slope filter
+        d.write_u8(_WAKE_UP_DUR, 0x00)  # WAKE_THS_W = 0: 1 LSB = FS / 64
+        ths = threshold_mg * 64 // _FS_MG
+        d.write_u8(_WAKE_UP_THS, ths if ths > 0 else 1)
+        d.write_u8(_TAP_CFG2, 0x80)  # INTERRUPTS_ENABLE
+        d.write_u8(_MD1_CFG, 0x20)  # INT1_WU

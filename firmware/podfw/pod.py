@@ -1,0 +1,292 @@
+# The pod runtime: board file -> drivers -> rings -> gait engine -> sink(summary).
+#
+#   pod = Pod(board, sink, hw)      # hw: podfw.hw.EspHardware() or the test simulation
+#   asyncio.run(Scheduler(pod).run())
+#
+# Per drain (service): the IMU FIFO is read in bursts into the IMU ring, pressure scans
+# that the timer interrupt left in the pressure ring are calibrated, both streams go to
+# the engine, finished windows go to the sink. Faults never stop the pod: I2C errors are
+# retried by the driver and mark the window FLAG_IMU_DEGRADED; a FIFO that stops filling
+# is restarted and its lost samples reported with engine.imu_gap; lost samples (chip FIFO
+# or ring overruns) are counted and reported, never silently dropped. Raw mode
+# (raw_out=stream) replaces the engine with podfw.rawstream.RawStreamer.
+from array import array
+
+from micropython import const
+
+from podfw.drivers.battery import LOW_PERCENT, Battery
+from podfw.drivers.imu import IMU_ROW, ImuError, open_imu
+from podfw.drivers.led import StatusLed
+from podfw.drivers.pressure import PressureZones
+from podfw.gait import summary as S
+from podfw.power import ACTIVE, IDLE, Power
+from podfw.sampling.ring import Ring, stamp_diff
+
+RING_DRAINS = const(4)  # the rings hold this many drain periods
+STALL_DRAINS = const(3)  # drains without a sample before the IMU is restarted
+BATTERY_EVERY_MS = const(60000)
+LED_MS = const(50)
+
+
+class Pod:
+    def __init__(self, board, sink, hw, raw_out=None):
+        self.board = board
+        self.sink = sink
+        self.hw = hw
+        self.imu = open_imu(board, hw.i2c(board.i2c_id, board.i2c_sda, board.i2c_scl,
+                                          board.i2c_freq), hw)
+        self.zones = PressureZones(board, hw, hw.flash_dir) if board.zones else None
+        self.battery = Battery(hw.adc(board.battery_pin), board.battery_divider_x1000)
+        self.led = StatusLed(hw, board.led_pin, board.led_kind)
+        self.power = Power(board, hw)
+        per_drain = board.imu_rate_hz * board.drain_ms // 1000 + 1
+        self.imu_ring = Ring(IMU_ROW, RING_DRAINS * per_drain)
+        if self.zones is not None:
+            per_drain = board.pressure_rate_hz * board.drain_ms // 1000 + 1
+            self.pressure_ring = Ring(self.zones.n, RING_DRAINS * per_drain, "H")
+            self.zone_values = array("h", bytes(2 * self.zones.n))
+            self.timer = hw.timer(0)
+        else:
+            self.pressure_ring = None
+            self.timer = None
+        if raw_out is None:
+            from podfw.gait.config import GaitConfig
+            from podfw.gait.engine import GaitEngine
+
+            self.engine = GaitEngine(GaitConfig(**self.stream_info(engine_args=True)))
+        else:
+            from podfw.rawstream import RawStreamer
+
+            self.engine = RawStreamer(raw_out, self.stream_info(), self.zones.n if self.zones else 0)
+        self._scan_cb = self._scan  # bound once: the timer interrupt must not allocate
+        # gyro |x|+|y|+|z| above this (LSB) is motion
+        self.motion_lsb = int(board.motion_threshold_dps * self.imu.GYRO_LSB_PER_DPS)
+        self.period_us = 1000000 // board.imu_rate_hz
+        # counters: what went wrong, for the status report and the tests
+        self.imu_faults = 0  # drains that failed after the driver's retries
+        self.imu_restarts = 0
+        self.imu_lost = 0  # samples reported to the engine as lost
+        self.pressure_lost = 0
+        self.windows = 0
+        self.battery_percent = 100
+        self.running = False
+        self._imu_dropped_seen = 0
+        self._p_dropped_seen = 0
+        self._retries_seen = 0
+        self._last_good_us = 0
+        self._stalled = 0
+        self._battery_ms = 0
+        self._led_ms = 0
+        self._scanning = False
+        self._idle_since_us = 0
+
+    def stream_info(self, engine_args=False):
+        """The streams' description: GaitConfig arguments, or the raw stream's INFO."""
+        b = self.board
+        args = {
+            "imu_rate_hz": b.imu_rate_hz,
+            "pressure_rate_hz": b.pressure_rate_hz or 100,
+            "placement": b.placement,
+            "acc_lsb_per_g": self.imu.ACC_LSB_PER_G,
+            "gyro_lsb_per_dps": self.imu.GYRO_LSB_PER_DPS,
+            "has_gyro": True,
+            "zone_xy": b.zone_xy() if b.zones else None,
+            "pressure_lsb_per_newton": 10,
+        }
+        if engine_args:
+            return args
+        args["board"] = b.name
+        args["imu"] = b.imu_model
+        args["zones"] = [{"name": z.name, "x": z.x, "y": z.y} for z in b.zones]
+        del args["zone_xy"]
+        return args
+
+    # --- start / stop -------------------------------------------------------------------
+    def start(self):
+        try:
+            self.imu.start()
+        except OSError as exc:
+            raise ImuError("%s: no answer from imu.model %s at address 0x%02x (i2c sda %d, "
+                           "scl %d): %s" % (self.board.path, self.board.imu_model,
+                                            self.board.imu_address, self.board.i2c_sda,
+                                            self.board.i2c_scl, exc)) from None
+        now = self.hw.ticks_us()
+        self._last_good_us = now
+        self._retries_seen = self.imu.dev.retries
+        self._start_scans()
+        self._read_battery()
+        self.running = True
+
+    def _start_scans(self):
+        if self.timer is not None and not self._scanning:
+            self.timer.init(freq=self.board.pressure_rate_hz, callback=self._scan_cb)
+            self._scanning = True
+
+    def _stop_scans(self):
+        if self.timer is not None and self._scanning:
+            self.timer.deinit()
+            self._scanning = False
+            self._idle_since_us = self.hw.ticks_us()
+
+    def stop(self):
+        """Ends the session: the last partial window goes to the sink."""
+        self._stop_scans()
+        self.process()
+        last = self.engine.finish()
+        if last is not None:
+            self._publish(last)
+        self.running = False
+
+    def sleep(self):
+        """Deep sleep until the IMU sees motion (never returns on the pod)."""
+        self.stop()
+        self.led.set(False)
+        self.power.deep_sleep(self.imu)
+
+    # --- interrupt context ----------------------------------------------------------
+    def _scan(self, _timer):
+        self.zones.scan(self.pressure_ring, self.hw.ticks_us())
+
+    # --- task context ---------------------------------------------------------------
+    def service(self):
+        """One scheduling cycle: drain, feed the engine, publish windows; returns the
+        power state (podfw.power ACTIVE, IDLE or DEEP_SLEEP)."""
+        self.process()  # rows left from before: keeps gaps in their place
+        self.drain_imu()
+        motion = self.process()
+        now_ms = self.hw.ticks_ms()
+        if self.hw.ticks_diff(now_ms, self._battery_ms) >= BATTERY_EVERY_MS:
+            self._read_battery()
+        if self.led.lit and self.hw.ticks_diff(now_ms, self._led_ms) >= LED_MS:
+            self.led.set(False)
+        state = self.power.update(motion)
+        if state == ACTIVE:
+            if not self._scanning and self.timer is not None:
+                self._resume_scans()
+        elif state == IDLE:
+            self._stop_scans()
+        return state
+
+    def _resume_scans(self):
+        # the scans missed while idle are a gap in the pressure stream, not a loss
+        missed = stamp_diff(self.hw.ticks_us(), self._idle_since_us) // 1000
+        self.engine.pressure_gap(missed * self.board.pressure_rate_hz // 1000)
+        self._start_scans()
+
+    def drain_imu(self):
+        """Reads the IMU FIFO into the ring; returns the number of samples."""
+        imu = self.imu
+        eng = self.engine
+        now = self.hw.ticks_us()
+        try:
+            got = imu.drain(self.imu_ring, now)
+        except OSError:
+            # the samples stay in the chip FIFO for the next drain
+            self.imu_faults += 1
+            eng.flag(S.FLAG_IMU_DEGRADED)
+            return 0
+        if imu.dev.retries != self._retries_seen:
+            self._retries_seen = imu.dev.retries
+            eng.flag(S.FLAG_IMU_DEGRADED)
+        if got:
+            expected = stamp_diff(now, self._last_good_us) // 1000 * self.board.imu_rate_hz // 1000
+            self._stalled = 0
+            self._last_good_us = now
+            if imu.fifo_overflowed and expected > got:
+                # the chip overwrote samples before this drain: they came before these
+                self._report_imu_gap_before_ring(expected - got)
+            return got
+        self._stalled += 1
+        if self._stalled >= STALL_DRAINS:
+            self._restart_imu()
+        return 0
+
+    def _report_imu_gap_before_ring(self, lost):
+        # process() ran before the drain, so the ring holds only this drain's samples,
+        # which follow the lost ones: report the gap first
+        self.imu_lost += lost
+        self.engine.imu_gap(lost)
+
+    def _restart_imu(self):
+        """The FIFO stopped filling: reset and reconfigure the chip, report the loss."""
+        self.engine.flag(S.FLAG_IMU_DEGRADED)
+        self._stalled = 0
+        try:
+            self.imu.start()
+            self.imu_restarts += 1
+        except (OSError, ImuError):
+            self.imu_faults += 1
+            return
+        now = self.hw.ticks_us()
+        lost = stamp_diff(now, self._last_good_us) // 1000 * self.board.imu_rate_hz // 1000
+        self._last_good_us = now
+        if lost > 0:
+            self.imu_lost += lost
+            self.engine.imu_gap(lost)
+
+    def process(self):
+        """Feeds every buffered row to the engine and publishes finished windows.
+        Returns True if the IMU rows showed motion."""
+        eng = self.engine
+        motion = False
+        ring = self.imu_ring
+        d = ring.data
+        limit = self.motion_lsb
+        while ring.available():
+            o = ring.oldest()
+            gx = d[o + 3]
+            gy = d[o + 4]
+            gz = d[o + 5]
+            eng.push_imu(d[o], d[o + 1], d[o + 2], gx, gy, gz)
+            if (gx if gx >= 0 else -gx) + (gy if gy >= 0 else -gy) + (gz if gz >= 0 else -gz) > limit:
+                motion = True
+            ring.release()
+        dropped = ring.dropped - self._imu_dropped_seen
+        if dropped:
+            self._imu_dropped_seen = ring.dropped
+            self.imu_lost += dropped
+            eng.imu_gap(dropped)
+        ring = self.pressure_ring
+        if ring is not None:
+            zones = self.zones
+            values = self.zone_values
+            d = ring.data
+            while ring.available():
+                zones.calibrate_row(d, ring.oldest(), values)
+                eng.push_pressure(values)
+                ring.release()
+            dropped = ring.dropped - self._p_dropped_seen
+            if dropped:
+                self._p_dropped_seen = ring.dropped
+                self.pressure_lost += dropped
+                eng.pressure_gap(dropped)
+            if zones.take_clipped():
+                eng.flag(S.FLAG_CLIPPED)
+            if zones.stuck:
+                eng.flag(S.FLAG_PRESSURE_DEGRADED)
+        if self.battery_percent < LOW_PERCENT:
+            eng.flag(S.FLAG_LOW_BATTERY)
+        while True:
+            summary = eng.poll_window()
+            if summary is None:
+                break
+            self._publish(summary)
+        return motion
+
+    def _publish(self, summary):
+        self.windows += 1
+        self.led.set(True)
+        self._led_ms = self.hw.ticks_ms()
+        self.sink(summary)
+
+    def _read_battery(self):
+        self.battery_percent = self.battery.percent()
+        self._battery_ms = self.hw.ticks_ms()
+
+    # --- commands (PodLink controller) -------------------------------------------------
+    def calibrate(self, target=None):
+        """Zero calibration of the pressure zones (insole unloaded); saved in flash."""
+        if self.zones is None:
+            return False
+        self.zones.calibrate_zero()
+        return True

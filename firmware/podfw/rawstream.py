@@ -1,0 +1,99 @@
+# The pod's raw mode for `stridepod record`: takes the place of the gait engine in the
+# pod (same push_imu / push_pressure / gap interface) and writes every sample to a
+# stream (USB serial) in podfw.rawframe frames. Frames have a fixed batch size and live
+# in buffers allocated once, so streaming allocates nothing per sample.
+import json
+
+from podfw import rawframe as F
+
+
+class RawStreamer:
+    def __init__(self, out, info, zones):
+        self.out = out
+        self.zones = zones
+        self.seq = 0
+        self.imu_index = 0
+        self.pressure_index = 0
+        self.flags = 0
+        self.frames = 0
+        self._imu = bytearray(F.HEADER + 4 + 12 * F.IMU_BATCH + F.CRC_BYTES)
+        self._imu_n = 0
+        self._p_row = 2 * zones
+        self._p = bytearray(F.HEADER + 5 + self._p_row * F.PRESSURE_BATCH + F.CRC_BYTES)
+        self._p_n = 0
+        self._info = json.dumps(info).encode()
+
+    def _send(self, buf, ftype, length):
+        size = F.seal(buf, ftype, self.seq, length)
+        self.seq = (self.seq + 1) & 0xFF
+        self.frames += 1
+        if size == len(buf):
+            self.out.write(buf)
+        else:
+            self.out.write(memoryview(buf)[:size])
+
+    def send_info(self):
+        buf = bytearray(F.HEADER + len(self._info) + F.CRC_BYTES)
+        buf[F.HEADER:F.HEADER + len(self._info)] = self._info
+        self._send(buf, F.TYPE_INFO, len(self._info))
+
+    # --- the gait engine's interface --------------------------------------------------
+    def push_imu(self, ax, ay, az, gx, gy, gz):
+        buf = self._imu
+        if self._imu_n == 0:
+            F.put_u32(buf, F.HEADER, self.imu_index)
+        i = F.HEADER + 4 + 12 * self._imu_n
+        F.put_i16(buf, i, ax)
+        F.put_i16(buf, i + 2, ay)
+        F.put_i16(buf, i + 4, az)
+        F.put_i16(buf, i + 6, gx)
+        F.put_i16(buf, i + 8, gy)
+        F.put_i16(buf, i + 10, gz)
+        self.imu_index += 1
+        self._imu_n += 1
+        if self._imu_n == F.IMU_BATCH:
+            self._flush_imu()
+
+    def _flush_imu(self):
+        if self._imu_n:
+            self._send(self._imu, F.TYPE_IMU, 4 + 12 * self._imu_n)
+            self._imu_n = 0
+
+    def push_pressure(self, zones):
+        buf = self._p
+        if self._p_n == 0:
+            F.put_u32(buf, F.HEADER, self.pressure_index)
+            buf[F.HEADER + 4] = self.zones
+        i = F.HEADER + 5 + self._p_row * self._p_n
+        for z in range(self.zones):
+            F.put_i16(buf, i + 2 * z, zones[z])
+        self.pressure_index += 1
+        self._p_n += 1
+        if self._p_n == F.PRESSURE_BATCH:
+            self._flush_pressure()
+
+    def _flush_pressure(self):
+        if self._p_n:
+            self._send(self._p, F.TYPE_PRESSURE, 5 + self._p_row * self._p_n)
+            self._p_n = 0
+
+    def imu_gap(self, n):
+        self._flush_imu()  # the next frame starts at the index after the gap
+        self.imu_index += n
+
+    def pressure_gap(self, n):
+        self._flush_pressure()
+        self.pressure_index += n
+
+    def flag(self, bits):
+        self.flags |= bits
+
+    def poll_window(self):
+        return None
+
+    def finish(self):
+        self._flush_imu()
+        self._flush_pressure()
+        buf = bytearray(F.HEADER + F.CRC_BYTES)
+        self._send(buf, F.TYPE_END, 0)
+        return None

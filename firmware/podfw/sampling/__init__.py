@@ -1,0 +1,1 @@
+# Sampling: preallocated rings between interrupt context and tasks, and the scheduler.

@@ -1,0 +1,55 @@
+# Single-producer single-consumer ring of fixed-width integer rows, allocated once.
+# The producer (a timer ISR or the FIFO drain) only writes `head` and `dropped`; the
+# consumer (the processing task) only writes `tail`, so no lock is needed. A push into a
+# full ring is counted in `dropped` (an overrun), never silently lost.
+from array import array
+
+from micropython import const
+
+# Timestamps are kept modulo 2**30 like the ESP32's time.ticks_us (the 64-bit unix port's
+# ticks wrap later); stamp_diff compares them across the wrap.
+STAMP_MASK = const(0x3FFFFFFF)
+_STAMP_HALF = const(0x20000000)
+
+
+def stamp_diff(later, earlier):
+    return ((later - earlier + _STAMP_HALF) & STAMP_MASK) - _STAMP_HALF
+
+
+class Ring:
+    def __init__(self, width, capacity, typecode="h"):
+        self.width = width
+        self.capacity = capacity
+        self.data = array(typecode, bytes(2 * width * capacity))  # 16-bit typecode: h or H
+        # per-row timestamp in microseconds, modulo 2**30
+        self.stamps = array("i", bytes(4 * capacity))
+        self.head = 0  # rows ever pushed (producer)
+        self.tail = 0  # rows ever popped (consumer)
+        self.dropped = 0  # rows that did not fit (producer)
+
+    def free_slot(self):
+        """Offset of the next row to fill in `data`, or -1 (and one overrun) when full."""
+        if self.head - self.tail >= self.capacity:
+            self.dropped += 1
+            return -1
+        return (self.head % self.capacity) * self.width
+
+    def commit(self, stamp):
+        self.stamps[self.head % self.capacity] = stamp & STAMP_MASK
+        self.head += 1
+
+    def available(self):
+        return self.head - self.tail
+
+    def oldest(self):
+        """Offset of the oldest unread row in `data` (call only when available())."""
+        return (self.tail % self.capacity) * self.width
+
+    def oldest_stamp(self):
+        return self.stamps[self.tail % self.capacity]
+
+    def release(self):
+        self.tail += 1
+
+    def clear(self):
+        self.tail = self.head

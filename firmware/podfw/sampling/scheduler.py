@@ -1,0 +1,35 @@
+# The sampling schedule on asyncio: pressure scans run in the board timer's interrupt
+# (started by Pod.start) and land in a ring; this task drains the IMU FIFO every
+# power.drain_ms, feeds both rings to the engine, and pauses (light sleep when idle) in
+# between. Other tasks (the BLE link) run during the pauses.
+
+from podfw.power import DEEP_SLEEP
+
+
+class Scheduler:
+    def __init__(self, pod):
+        self.pod = pod
+        self.running = False
+        self.cycles = 0
+
+    async def run(self):
+        pod = self.pod
+        hw = pod.hw
+        period = pod.board.drain_ms
+        pod.start()
+        self.running = True
+        try:
+            while self.running:
+                t0 = hw.ticks_ms()
+                state = pod.service()
+                self.cycles += 1
+                if state == DEEP_SLEEP:
+                    pod.sleep()  # does not return on the pod
+                    return
+                spent = hw.ticks_diff(hw.ticks_ms(), t0)
+                await pod.power.pause(period - spent if spent < period else 0)
+        finally:
+            self.running = False
+
+    def stop(self):
+        self.running = False

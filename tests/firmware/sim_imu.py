@@ -1,0 +1,246 @@
+# Register-level models of the supported IMUs for firmware tests under MicroPython: the
+# identity register, the range/rate/FIFO configuration the driver writes, and a FIFO that
+# fills at the configured output data rate from a recording (sim_feed.Feed) on the
+# simulated clock. Faults: `stuck` (the FIFO stops filling until a software reset).
+
+from sim_feed import Feed
+
+FIFO_BYTES_LSM = 9 * 1024 // 7 * 7  # 9 KB FIFO of 7-byte words
+FIFO_BYTES_ICM = 2048 // 16 * 16
+
+
+def _motion_feed(name, acc_lsb_per_g, gyro_lsb_per_dps):
+    scales = {}
+    for c in ("ax", "ay", "az"):
+        scales[c] = (acc_lsb_per_g, 0, -32768, 32767)
+    for c in ("gx", "gy", "gz"):
+        scales[c] = (gyro_lsb_per_dps, 0, -32768, 32767)
+    return Feed(name, scales)
+
+
+class _ByteFifo:
+    """The chip FIFO as a byte ring; when full the oldest record is overwritten and the
+    overflow flag set (LSM6DSO continuous mode, ICM-42688-P stream mode)."""
+
+    def __init__(self, size, record):
+        self.buf = bytearray(size)
+        self.size = size
+        self.record = record
+        self.head = 0  # bytes ever written
+        self.tail = 0  # bytes ever read
+        self.overflow = False
+
+    def clear(self):
+        self.tail = self.head
+        self.overflow = False
+
+    def records(self):
+        return (self.head - self.tail) // self.record
+
+    def push(self, rec, n):
+        if self.head - self.tail + n > self.size:
+            self.tail += self.record
+            self.overflow = True
+        size = self.size
+        for i in range(n):
+            self.buf[(self.head + i) % size] = rec[i]
+        self.head += n
+
+    def pop_into(self, buf, filler):
+        size = self.size
+        for i in range(len(buf)):
+            if self.tail < self.head:
+                buf[i] = self.buf[self.tail % size]
+                self.tail += 1
+            else:
+                buf[i] = filler
+
+
+class _SimImu:
+    WHO_AM_I = 0
+    RECORD = 0
+    FIFO_BYTES = 0
+
+    def __init__(self, hw, feed_name, acc_lsb_per_g, gyro_lsb_per_dps):
+        self.hw = hw
+        self.feed = _motion_feed(feed_name, acc_lsb_per_g, gyro_lsb_per_dps)
+        self.cols = [self.feed.columns[c] for c in ("ax", "ay", "az", "gx", "gy", "gz")]
+        self.fifo = _ByteFifo(self.FIFO_BYTES, self.RECORD)
+        self.rec = bytearray(16)
+        self.regs = bytearray(128)
+        self.stuck = False
+        self.resets = 0
+        self.odr_hz = 0
+        self.streaming = False
+        self.t0_us = 0
+        self.produced = 0  # samples put in the FIFO since streaming started
+        self.reads = 0
+
+    def _reset(self):
+        for i in range(128):
+            self.regs[i] = 0
+        self.resets += 1
+        self.stuck = False
+        self.streaming = False
+        self.fifo.clear()
+
+    def _start(self, odr_hz):
+        self.odr_hz = odr_hz
+        self.streaming = True
+        self.t0_us = self.hw.now_us
+        self.produced = 0
+        self.fifo.clear()
+
+    def catch_up(self):
+        if not self.streaming:
+            return
+        due = (self.hw.now_us - self.t0_us) * self.odr_hz // 1000000
+        while self.produced < due:
+            if not self.stuck:
+                t_us = self.t0_us + self.produced * 1000000 // self.odr_hz
+                self._write_sample(self.feed.index_at(t_us - self.t0_us))
+            self.produced += 1
+
+    def sample_value(self, axis, i):
+        v = self.cols[axis][i]
+        return v & 0xFFFF
+
+
+class SimLSM6DSO(_SimImu):
+    WHO_AM_I = 0x6C
+    RECORD = 7
+    FIFO_BYTES = FIFO_BYTES_LSM
+    ODR = {4: 104, 5: 208, 6: 416, 7: 833}
+
+    def __init__(self, hw, feed_name, who_am_i=0x6C):
+        # the model serves data at the range the driver must select: ±16 g, ±2000 dps
+        _SimImu.__init__(self, hw, feed_name, 1 / 0.000488, 1 / 0.070)
+        self.who = who_am_i
+        self.fs_ok = False
+
+    def write(self, reg, buf):
+        v = buf[0]
+        if reg == 0x12 and v & 0x01:  # CTRL3_C SW_RESET
+            self._reset()
+            return
+        self.regs[reg] = v
+        if reg == 0x0A:  # FIFO_CTRL4
+            xl, g = self.regs[0x10], self.regs[0x11]
+            self.fs_ok = (xl & 0x0C) == 0x04 and (g & 0x0C) == 0x0C
+            odr = self.ODR.get(self.regs[0x09] & 0x0F, 0)
+            if v & 0x07 == 0x06 and odr and self.fs_ok:
+                self._start(odr)
+            else:
+                self.streaming = False
+
+    def read(self, reg, buf):
+        self.reads += 1
+        self.catch_up()
+        if reg == 0x0F:
+            buf[0] = self.who
+        elif reg == 0x3A:
+            words = self.fifo.records()
+            buf[0] = words & 0xFF
+            if len(buf) > 1:
+                buf[1] = ((words >> 8) & 0x03) | (0x40 if self.fifo.overflow else 0)
+            self.fifo.overflow = False
+        elif reg == 0x78:
+            self.fifo.pop_into(buf, 0)
+        else:
+            for i in range(len(buf)):
+                buf[i] = self.regs[(reg + i) & 0x7F]
+
+    def _write_sample(self, i):
+        rec = self.rec
+        rec[0] = 0x01 << 3  # gyroscope word
+        for k in range(3):
+            v = self.sample_value(3 + k, i)
+            rec[1 + 2 * k] = v & 0xFF
+            rec[2 + 2 * k] = v >> 8
+        self.fifo.push(rec, 7)
+        rec[0] = 0x02 << 3  # accelerometer word
+        for k in range(3):
+            v = self.sample_value(k, i)
+            rec[1 + 2 * k] = v & 0xFF
+            rec[2 + 2 * k] = v >> 8
+        self.fifo.push(rec, 7)
+
+
+class SimICM42688P(_SimImu):
+    WHO_AM_I = 0x47
+    RECORD = 16
+    FIFO_BYTES = FIFO_BYTES_ICM
+    ODR = {8: 100, 7: 200, 15: 500, 6: 1000}
+
+    def __init__(self, hw, feed_name, who_am_i=0x47):
+        _SimImu.__init__(self, hw, feed_name, 2048, 16.4)
+        self.who = who_am_i
+        self.bank = 0
+        self.full = False
+
+    def write(self, reg, buf):
+        v = buf[0]
+        if reg == 0x76:
+            self.bank = v & 0x07
+            return
+        if self.bank != 0:
+            return
+        if reg == 0x11 and v & 0x01:  # DEVICE_CONFIG soft reset
+            self._reset()
+            self.regs[0x4C] = 0x30  # reset value: byte counts, big-endian
+            return
+        self.regs[reg] = v
+        if reg in (0x4E, 0x16, 0x5F):
+            r = self.regs
+            odr = self.ODR.get(r[0x50] & 0x0F, 0)
+            fs_ok = (r[0x4F] >> 5) == 0 and (r[0x50] >> 5) == 0
+            ln = r[0x4E] & 0x0F == 0x0F
+            if ln and r[0x16] == 0x40 and r[0x5F] & 0x07 == 0x07 and odr and fs_ok:
+                if not self.streaming:
+                    self._start(odr)
+            else:
+                self.streaming = False
+
+    def read(self, reg, buf):
+        self.reads += 1
+        self.catch_up()
+        if self.bank != 0:
+            for i in range(len(buf)):
+                buf[i] = 0
+            return
+        if reg == 0x75:
+            buf[0] = self.who
+        elif reg == 0x2D:  # INT_STATUS, FIFO_COUNTH, FIFO_COUNTL
+            buf[0] = 0x02 if self.fifo.overflow else 0
+            self.fifo.overflow = False
+            n = self.fifo.records() if self.regs[0x4C] & 0x40 else self.fifo.head - self.fifo.tail
+            if len(buf) > 2:
+                buf[1] = n >> 8
+                buf[2] = n & 0xFF
+        elif reg == 0x30:
+            self.fifo.pop_into(buf, 0xFF)  # an empty FIFO reads 0xFF (header "empty")
+        else:
+            for i in range(len(buf)):
+                buf[i] = self.regs[(reg + i) & 0x7F]
+
+    def _write_sample(self, i):
+        rec = self.rec
+        rec[0] = 0x68  # header: accel, gyro, ODR timestamp
+        for k in range(6):
+            v = self.sample_value(k, i)
+            rec[1 + 2 * k] = v >> 8
+            rec[2 + 2 * k] = v & 0xFF
+        rec[13] = 0
+        rec[14] = 0
+        rec[15] = 0
+        self.fifo.push(rec, 16)
+
+
+def expected_rows(sim, first, count):
+    """Rows (ax..gz) of samples first..first+count-1 since streaming started: what a
+    correct driver must deliver."""
+    rows = []
+    for n in range(first, first + count):
+        i = sim.feed.index_at(n * 1000000 // sim.odr_hz)
+        rows.append(tuple(sim.cols[k][i] for k in range(6)))
+    return rows

@@ -1,0 +1,50 @@
+# A whole simulated pod for tests and the benchmark: board file, simulated chips fed from
+# recordings, and the real Pod on top.
+from podfw import board as boardfile
+from podfw.pod import Pod
+from sim_hw import SimHardware, feed_zones
+from sim_imu import SimICM42688P, SimLSM6DSO
+
+IMU_FEED = "gaitmap_walk_left"
+PRESSURE_FEED = "gaitpdb_GaCo01_01_left"
+BOARDS = ("boards/esp32-s3-devkitc-1.json", "boards/seeed-xiao-esp32s3.json")
+
+
+def flash_dir():
+    import os
+
+    path = "/tmp/stridepod-sim-flash-%s/" % os.getenv("PYTEST_XDIST_WORKER", "0")
+    try:
+        os.mkdir(path)
+    except OSError:
+        pass
+    for name in os.listdir(path):
+        os.remove(path + name)
+    return path
+
+
+def make_hardware(board_path, imu_feed=IMU_FEED, pressure_feed=PRESSURE_FEED, who_am_i=None):
+    board = boardfile.load(board_path)
+    hw = SimHardware(board, flash_dir())
+    model = SimLSM6DSO if board.imu_model == "lsm6dso" else SimICM42688P
+    chip = model(hw, imu_feed) if who_am_i is None else model(hw, imu_feed, who_am_i)
+    hw.i2c_bus.devices[board.imu_address] = chip
+    if board.zones and pressure_feed:
+        feed_zones(hw, board, pressure_feed)
+    return board, hw, chip
+
+
+def make_pod(board_path, sink=None, raw_out=None, **kw):
+    board, hw, chip = make_hardware(board_path, **kw)
+    windows = []
+    pod = Pod(board, sink or windows.append, hw, raw_out=raw_out)
+    return pod, hw, chip, windows
+
+
+def run_pod(pod, seconds):
+    """Runs the pod's schedule (drain, process, pause) for `seconds` of simulated time."""
+    hw = pod.hw
+    end = hw.now_us + seconds * 1000000
+    while hw.now_us < end:
+        pod.service()
+        hw.run_for(pod.board.drain_ms * 1000)
