@@ -1,0 +1,451 @@
+"""Syncing a pod over BLE with bleak: scan by the stridepod service UUID, connect, bond,
+subscribe, ask for a backfill from the last stored sequence, store every record exactly
+once, and reconnect with exponential backoff when the link drops.
+
+Exactly once: the pod streams its flash log in sequence order from the sequence asked
+for, then goes live (docs/protocol.md). The client stores only the record it expects
+next (`expected`): an older one is a duplicate and is skipped, a newer one means
+something went missing on the way, so it asks again from `expected` and ignores the
+stream until the pod answers. Records are written to the store in small transactions;
+after any drop the next backfill starts after the last stored one, so a record is
+either in the store or asked for again, never both. Records the pod's ring overwrote
+before they could be fetched are reported (`lost_on_pod`), not silently skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import podfw  # noqa: F401  (the CPython stand-in for `micropython`, for podfw.link.wire)
+from podfw.link import wire
+
+from stridepod.ble import profile
+from stridepod.errors import StridepodError
+from stridepod.store import Store
+
+log = logging.getLogger(__name__)
+
+POD_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+_BATCH = 128  # records per store transaction during a backfill
+
+
+class BleError(StridepodError):
+    """A Bluetooth problem the user can act on."""
+
+
+class NoAdapterError(BleError):
+    pass
+
+
+class BluetoothOffError(BleError):
+    pass
+
+
+class PodNotFoundError(BleError):
+    pass
+
+
+class LinkLostError(BleError):
+    """The link dropped (or the pod stopped answering) during a session."""
+
+
+@dataclass
+class Backoff:
+    """Waits between reconnection attempts: first, first*factor, ... up to longest."""
+
+    first_s: float = 0.5
+    factor: float = 2.0
+    longest_s: float = 15.0
+    attempts: int = 8  # consecutive failed attempts before giving up (None: never)
+
+    def delays(self):
+        delay = self.first_s
+        while True:
+            yield delay
+            delay = min(delay * self.factor, self.longest_s)
+
+
+@dataclass
+class SyncProgress:
+    pod_id: str
+    stored: int  # records newly stored in this sync so far
+    backfill_total: int  # records the current backfill has to deliver (0 when live)
+    backfill_done: int
+    phase: str  # "connecting", "backfill", "live", "reconnecting"
+
+
+@dataclass
+class SyncResult:
+    pod_id: str = ""
+    address: str = ""
+    name: str = ""
+    stored: int = 0  # records newly written to the store
+    duplicates: int = 0  # records received again and skipped
+    rejected: int = 0  # notifications that were not intact records (CRC, length, version)
+    lost_on_pod: int = 0  # records the pod's ring overwrote before they were fetched
+    sessions: int = 0  # connections that reached the backfill
+    link_drops: int = 0
+    next_seq: int = 0  # the pod's next sequence number when last heard
+    elapsed_s: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+
+def bluetooth_error(exc: BaseException) -> BleError:
+    """A failure from bleak or D-Bus as one line the user can act on."""
+    from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason
+
+    if isinstance(exc, BleError):
+        return exc
+    if isinstance(exc, BleakBluetoothNotAvailableError):
+        if exc.reason == BleakBluetoothNotAvailableReason.POWERED_OFF:
+            return BluetoothOffError("Bluetooth is off: turn it on and try again")
+        if exc.reason == BleakBluetoothNotAvailableReason.NO_BLUETOOTH:
+            return NoAdapterError("no Bluetooth adapter found")
+        if exc.reason == BleakBluetoothNotAvailableReason.NO_BLE_CENTRAL_ROLE:
+            return NoAdapterError("the Bluetooth adapter cannot act as a BLE central")
+        return BleError(f"Bluetooth is not available ({exc})")
+    if isinstance(exc, FileNotFoundError | ConnectionRefusedError | EOFError):
+        return NoAdapterError("Bluetooth is not available (cannot reach BlueZ on the system bus)")
+    return BleError(f"Bluetooth error: {exc}")
+
+
+def pod_clock_now() -> int:
+    return int((dt.datetime.now(dt.UTC) - POD_EPOCH).total_seconds())
+
+
+@dataclass
+class FoundPod:
+    name: str
+    address: str
+    rssi: int
+    device: Any  # bleak BLEDevice
+
+
+async def scan(timeout: float = 5.0) -> list[FoundPod]:
+    """Pods advertising the stridepod service, strongest first."""
+    from bleak import BleakScanner
+
+    try:
+        found = await BleakScanner.discover(
+            timeout=timeout, service_uuids=[profile.STRIDEPOD_SERVICE], return_adv=True
+        )
+    except Exception as exc:  # noqa: BLE001 - turned into one clear line
+        raise bluetooth_error(exc) from exc
+    pods = [
+        FoundPod(adv.local_name or device.name or "", device.address, adv.rssi, device)
+        for device, adv in found.values()
+        if profile.STRIDEPOD_SERVICE in adv.service_uuids
+    ]
+    return sorted(pods, key=lambda p: -p.rssi)
+
+
+async def find_pod(target: str | None, timeout: float = 10.0) -> Any:
+    """The BLEDevice of the pod with this address or name (any pod when None)."""
+    from bleak import BleakScanner
+
+    wanted = (target or "").strip().lower()
+
+    def matches(device: Any, adv: Any) -> bool:
+        if profile.STRIDEPOD_SERVICE not in adv.service_uuids:
+            return False
+        if not wanted:
+            return True
+        names = {(adv.local_name or "").lower(), (device.name or "").lower()}
+        return device.address.lower() == wanted or wanted in names
+
+    try:
+        device = await BleakScanner.find_device_by_filter(
+            matches, timeout=timeout, service_uuids=[profile.STRIDEPOD_SERVICE]
+        )
+    except Exception as exc:  # noqa: BLE001 - turned into one clear line
+        raise bluetooth_error(exc) from exc
+    if device is None:
+        what = f"pod {target!r}" if target else "stridepod pod"
+        raise PodNotFoundError(
+            f"no {what} in range (is it awake, charged and not connected to another phone?)"
+        )
+    return device
+
+
+class PodSync:
+    """Keeps one pod's records flowing into a store; see the module docstring."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        progress: Callable[[SyncProgress], None] | None = None,
+        backoff: Backoff | None = None,
+        response_timeout_s: float = 10.0,
+        idle_timeout_s: float = 30.0,
+        set_clock: bool = True,
+    ) -> None:
+        self.store = store
+        self.progress = progress
+        self.backoff = backoff or Backoff()
+        self.response_timeout_s = response_timeout_s
+        self.idle_timeout_s = idle_timeout_s
+        self.set_clock = set_clock
+        self.result = SyncResult()
+        self.caught_up = asyncio.Event()  # set whenever a backfill has been delivered
+        self._stored_seqs: set[int] = set()  # what this sync wrote (exactly-once check)
+        self.stored_twice = 0
+
+    # -- one connection -----------------------------------------------------------------
+
+    async def run(
+        self,
+        device: Any,
+        *,
+        follow: bool = False,
+        until: Callable[[], bool] | None = None,
+    ) -> SyncResult:
+        """Syncs `device` (a BLEDevice). Without follow, returns once a backfill has
+        caught up; with follow, stays connected (reconnecting as needed) until `until()`
+        is true after a catch-up or the task is cancelled."""
+        started = time.monotonic()
+        self.result.address = device.address
+        self.result.name = device.name or ""
+        delays = self.backoff.delays()
+        failures = 0
+        try:
+            while True:
+                try:
+                    done = await self._session(device, follow=follow, until=until)
+                except (LinkLostError, TimeoutError) as exc:
+                    if isinstance(exc, TimeoutError) or "link" not in str(exc):
+                        self.result.errors.append(str(exc) or "timed out")
+                    failures += 1
+                    self.result.link_drops += 1
+                    done = False
+                except Exception as exc:  # noqa: BLE001 - bleak/D-Bus errors
+                    err = bluetooth_error(exc)
+                    if isinstance(err, NoAdapterError | BluetoothOffError):
+                        raise err from exc
+                    self.result.errors.append(str(err))
+                    failures += 1
+                    done = False
+                else:
+                    if done:
+                        return self.result
+                    failures = 0
+                    delays = self.backoff.delays()
+                if self.backoff.attempts is not None and failures >= self.backoff.attempts:
+                    raise LinkLostError(
+                        f"lost the pod and could not reconnect after {failures} attempts"
+                        f" ({self.result.errors[-1] if self.result.errors else 'no answer'})"
+                    )
+                self._report("reconnecting", 0, 0)
+                await asyncio.sleep(next(delays))
+        finally:
+            self.result.elapsed_s = time.monotonic() - started
+
+    async def _session(self, device: Any, *, follow: bool, until: Callable[[], bool] | None) -> bool:
+        from bleak import BleakClient
+
+        queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+        self._report("connecting", 0, 0)
+        client = BleakClient(
+            device, disconnected_callback=lambda _c: queue.put_nowait(("gone", b"")), pair=True,
+            timeout=self.response_timeout_s,
+        )
+        await client.connect()
+        try:
+            serial = await self._serial(client)
+            await client.start_notify(
+                profile.CONTROL_POINT, lambda _c, data: queue.put_nowait(("cp", bytes(data)))
+            )
+            await client.start_notify(
+                profile.SUMMARY, lambda _c, data: queue.put_nowait(("rec", bytes(data)))
+            )
+            if self.set_clock:
+                await self._command(client, queue, wire.OP_SET_TIME, pod_clock_now())
+            # which log the pod keeps: a wiped log restarts numbering under a new id, so
+            # its records are a new series in the store rather than clashing with the old
+            probe = await self._command(client, queue, wire.OP_BACKFILL, wire.BACKFILL_LIVE_ONLY)
+            pod_id = f"{serial}-{probe.fields['log_id']:08x}"
+            self.result.pod_id = pod_id
+            self.result.sessions += 1
+            return await self._stream(client, queue, pod_id, follow=follow, until=until)
+        finally:
+            if client.is_connected:
+                try:
+                    await client.disconnect()
+                except Exception as exc:  # noqa: BLE001 - the link is going anyway
+                    log.debug("disconnect failed: %s", exc)
+
+    async def _serial(self, client: Any) -> str:
+        serial = bytes(await client.read_gatt_char(profile.SERIAL_NUMBER)).decode(errors="replace")
+        serial = serial.strip("\x00 ").strip()
+        if not serial:
+            raise BleError("the pod reports no serial number (Device Information 0x2A25)")
+        return serial
+
+    async def _next(self, queue: asyncio.Queue, timeout: float) -> tuple[str, bytes]:
+        async with asyncio.timeout(timeout):
+            kind, data = await queue.get()
+        if kind == "gone":
+            raise LinkLostError("link dropped")
+        return kind, data
+
+    async def _command(self, client: Any, queue: asyncio.Queue, op: int,
+                       param: int | None) -> wire.Response:
+        """Writes a control-point command and waits for its response. Records that
+        arrive meanwhile are dropped: the backfill that follows asks for them again."""
+        await client.write_gatt_char(profile.CONTROL_POINT, wire.encode_command(op, param),
+                                     response=True)
+        while True:
+            kind, data = await self._next(queue, self.response_timeout_s)
+            if kind == "rec":
+                continue
+            try:
+                answer = wire.decode_indication(data)
+            except wire.WireError as exc:
+                self.result.errors.append(f"bad control-point indication: {exc}")
+                continue
+            if answer.kind == "response" and answer.op == op:
+                if not answer.ok:
+                    raise BleError(
+                        f"the pod refused {wire.OP_NAMES[op]}: {wire.RESULT_NAMES[answer.result]}"
+                    )
+                return answer
+
+    async def _ask_from(self, client: Any, seq: int) -> None:
+        await client.write_gatt_char(
+            profile.CONTROL_POINT, wire.encode_command(wire.OP_BACKFILL, seq), response=True
+        )
+
+    async def _stream(self, client: Any, queue: asyncio.Queue, pod_id: str, *, follow: bool,
+                      until: Callable[[], bool] | None) -> bool:
+        last = self.store.last_sequence(pod_id)
+        expected = 0 if last is None else last + 1
+        await self._ask_from(client, expected)
+        pending = True  # a backfill request the pod has not answered yet
+        gap_at = -1  # where the stream last skipped records after we asked for them
+        backfill_total = 0
+        delivered = 0
+        batch: list[wire.Record] = []
+        caught_up = False
+
+        def flush() -> None:
+            nonlocal batch
+            if batch:
+                new = self.store.add_pod_records(pod_id, batch)
+                for record in batch:
+                    if record.seq in self._stored_seqs:
+                        self.stored_twice += 1
+                    self._stored_seqs.add(record.seq)
+                self.result.stored += new
+                self.result.duplicates += len(batch) - new
+                batch = []
+                self._report("live" if caught_up else "backfill", backfill_total, delivered)
+
+        try:
+            while True:
+                if caught_up and (not follow or (until is not None and until())):
+                    flush()
+                    return True
+                if batch and queue.empty():
+                    flush()
+                try:
+                    kind, data = await self._next(
+                        queue, self.idle_timeout_s if follow else self.response_timeout_s)
+                except TimeoutError:
+                    if follow and caught_up:
+                        continue  # a quiet pod (not running): keep the link
+                    raise
+                if kind == "cp":
+                    try:
+                        answer = wire.decode_indication(data)
+                    except wire.WireError as exc:
+                        self.result.errors.append(f"bad control-point indication: {exc}")
+                        continue
+                    if answer.kind == "response" and answer.op == wire.OP_BACKFILL and pending:
+                        if not answer.ok:
+                            raise BleError("the pod refused the backfill: "
+                                           + wire.RESULT_NAMES[answer.result])
+                        pending = False
+                        first, next_seq = answer.fields["first_seq"], answer.fields["next_seq"]
+                        if next_seq < expected:
+                            raise BleError(
+                                f"pod {pod_id} has records up to {next_seq - 1} but "
+                                f"{expected} are stored under its log id: the store and "
+                                "the pod disagree")
+                        if first > expected:
+                            self.result.lost_on_pod += first - expected
+                            self.result.errors.append(
+                                f"records {expected}..{first - 1} were overwritten on the pod "
+                                "before they could be fetched")
+                            expected = first
+                        self.result.next_seq = next_seq
+                        backfill_total = max(0, next_seq - expected) + delivered
+                        self._report("backfill" if backfill_total else "live",
+                                     backfill_total, delivered)
+                    elif (answer.kind == "event" and answer.op == wire.EVENT_CAUGHT_UP
+                          and not pending):
+                        self.result.next_seq = answer.fields["next_seq"]
+                        if answer.fields["next_seq"] <= expected:
+                            caught_up = True
+                            flush()
+                            self.caught_up.set()
+                    continue
+                try:
+                    record = wire.decode(data)
+                except wire.WireError as exc:
+                    self.result.rejected += 1
+                    self.result.errors.append(f"rejected a record: {exc}")
+                    if not pending:
+                        pending = True  # ask again for the record we still need
+                        await self._ask_from(client, expected)
+                    continue
+                # a record is immutable on the pod: the right sequence number is the right
+                # record, whichever stream (old or new) it came from
+                if record.seq < expected:
+                    self.result.duplicates += 1
+                    continue
+                if record.seq > expected:
+                    if pending:
+                        continue  # the rest of a stream we replaced
+                    if gap_at != expected:
+                        gap_at = expected
+                        pending = True
+                        await self._ask_from(client, expected)
+                        continue
+                    # asked again and the pod skips the same records: they are damaged
+                    # on its flash and will never come
+                    self.result.lost_on_pod += record.seq - expected
+                    self.result.errors.append(
+                        f"records {expected}..{record.seq - 1} are unreadable on the pod")
+                    expected = record.seq
+                batch.append(record)
+                expected += 1
+                delivered += 1
+                self.result.next_seq = max(self.result.next_seq, expected)
+                if len(batch) >= _BATCH:
+                    flush()
+        finally:
+            flush()
+
+    def _report(self, phase: str, total: int, done: int) -> None:
+        if self.progress is not None:
+            self.progress(SyncProgress(self.result.pod_id, self.result.stored, total, done, phase))
+
+
+async def sync(
+    target: str | None,
+    store: Store,
+    *,
+    progress: Callable[[SyncProgress], None] | None = None,
+    scan_timeout: float = 10.0,
+    follow: bool = False,
+    backoff: Backoff | None = None,
+) -> SyncResult:
+    """Syncs a real pod (address or name; the strongest one in range when None)."""
+    device = await find_pod(target, scan_timeout)
+    return await PodSync(store, progress=progress, backoff=backoff).run(device, follow=follow)

