@@ -31,6 +31,7 @@ MAX_INTERVALS = const(256)  # per window; later intervals of a very long window 
 PRESSURE_ON = const(2)  # PressureContacts.state while a contact is confirmed
 MAX_STEP_INTERVAL_MS = const(2500)  # longer gaps are pauses, not slow steps
 FULL_SCALE = const(32767)
+NEVER = const(0x3FFFFFFF)  # largest ESP32 small int: a level no sample reaches
 
 
 def insertion_sort(values, k):
@@ -60,7 +61,7 @@ class GaitEngine:
         self.steps_per_contact = 2 if cfg.foot else 1
         self.acc_shift = 0
         self.g = 0
-        self.clip_m2 = 1 << 30
+        self.clip_m2 = NEVER
         self.gyro_strides = None
         self.acc_strides = None
         self.sacrum_steps = None
@@ -142,9 +143,9 @@ class GaitEngine:
             self._close_window()
 
     def _check_clipping(self, ax, ay, az):
-        for v in (ax, ay, az):
-            if v >= FULL_SCALE or v <= -FULL_SCALE:
-                self.w_flags |= S.FLAG_CLIPPED
+        top = FULL_SCALE
+        if ax >= top or ax <= -top or ay >= top or ay <= -top or az >= top or az <= -top:
+            self.w_flags |= S.FLAG_CLIPPED
 
     def push_pressure(self, zones):
         n = self.n_pressure

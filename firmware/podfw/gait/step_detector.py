@@ -19,6 +19,7 @@ from micropython import const
 
 from podfw.gait.fixedpoint import isqrt
 
+LARGEST = const(0x3FFFFFFF)  # largest ESP32 small int
 Q14 = const(14)
 ONE_Q14 = const(16384)
 
@@ -308,7 +309,7 @@ class SacrumSteps:
         self.high = False
         self.peak = 0
         self.peak_m2 = 0
-        self.valley = 1 << 30
+        self.valley = LARGEST
         self.valley_n = 0
         self.prev_m2 = 0
         self.onset_n = -1

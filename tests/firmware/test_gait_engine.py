@@ -1,0 +1,134 @@
+# The gait engine's integer core under the real MicroPython unix port: exact helpers,
+# 31-bit state at full-scale input, no allocation per sample, steps on a real recording.
+from array import array
+
+import micropython
+from fwtest import assert_equal, assert_raises, assert_small_int, read_dump_columns
+from podfw.gait.config import GaitConfig
+from podfw.gait.engine import GaitEngine
+from podfw.gait.events import EV_FINAL_CONTACT, EV_INITIAL_CONTACT
+from podfw.gait.fixedpoint import SampleClock, isqrt, rate_fraction
+from podfw.gait.summary import FLAG_CLIPPED, FLAG_NO_PRESSURE, FLAG_SAMPLES_LOST
+
+
+def check_state(obj):
+    for name in dir(obj):
+        value = getattr(obj, name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            assert_small_int(value, type(obj).__name__ + "." + name)
+
+
+def engine_parts(eng):
+    return [p for p in (eng, eng.gyro_strides, eng.sacrum_steps, eng.acc_strides) if p]
+
+
+def test_isqrt_is_exact_up_to_the_small_int_limit():
+    values = list(range(0, 2000)) + [(1 << 30) - 1, (1 << 30) - 2, 46340 * 46340,
+                                     46340 * 46340 - 1, 12345678, 3 * 4095 * 4095]
+    for v in values:
+        r = isqrt(v)
+        if not (r * r <= v < (r + 1) * (r + 1)):
+            raise AssertionError("isqrt(%d) = %d" % (v, r))
+
+
+def test_sample_clock_has_no_drift_at_fractional_rates():
+    assert_equal(rate_fraction(204.8), (1024, 5), "204.8 Hz")
+    clock = SampleClock(204.8)
+    assert_equal(clock.ms(1024), 5000, "1024 samples")
+    assert_equal(clock.ms(1024 * 1000), 5000000, "1024000 samples")
+    last = -1
+    for n in range(0, 3000, 7):
+        t = clock.ms(n)
+        assert t >= last
+        assert clock.samples(t) <= n < clock.samples(t + 5)
+        last = t
+    assert_equal(clock.span(5000), 1024, "5 s")
+    # a month of samples at 500 Hz stays a small int in ms
+    assert_small_int(SampleClock(500).ms(500 * 86400 * 12), "12 days in ms")
+
+
+def test_config_rejects_bad_values():
+    assert_raises(ValueError, GaitConfig, 200, 100, "wrist")
+    assert_raises(ValueError, GaitConfig, 0)  # neither IMU nor insole
+    assert_raises(ValueError, GaitConfig, 200, 100, "left_foot", 10)
+
+
+def full_scale_run(cfg, samples):
+    eng = GaitEngine(cfg)
+    parts = engine_parts(eng)
+    rec = array("i", bytes(16))
+    top = 32767
+    for i in range(samples):
+        # square waves at every extreme, out of phase between axes
+        s = top if (i // 17) % 2 else -top - 1
+        t = top if (i // 29) % 2 else -top - 1
+        eng.push_imu(s, t, -s, t, -t, s)
+        for p in parts:
+            check_state(p)
+        while eng.events.pop_into(rec):
+            for v in rec:
+                assert_small_int(v, "event field")
+    return eng
+
+
+def test_state_fits_31_bits_at_full_scale_for_every_detector():
+    for placement, gyro in (("left_foot", True), ("left_foot", False), ("sacrum", False)):
+        cfg = GaitConfig(imu_rate_hz=500, placement=placement, has_gyro=gyro, window_s=1)
+        eng = full_scale_run(cfg, 1200)
+        w = eng.poll_window()
+        assert w is not None
+        assert w.flags & FLAG_CLIPPED, "full-scale samples must flag the window as clipped"
+
+
+def test_no_allocation_per_sample_windows_and_gaps_included():
+    eng = GaitEngine(GaitConfig(imu_rate_hz=200, placement="left_foot", window_s=1))
+    rec = array("i", bytes(16))
+    polled = 0
+    micropython.heap_lock()
+    try:
+        for i in range(3000):
+            # a 1 Hz stride-like rotation about a tilted axis with impacts
+            phase = i % 200
+            rate = 6000 if phase < 80 else (-3000 if phase < 120 else 0)
+            impact = 12000 if phase == 81 else 2048
+            eng.push_imu(100, impact, 300, rate, rate >> 1, -rate >> 2)
+            if i == 1500:
+                eng.imu_gap(50)
+            eng.events.pop_into(rec)
+            if eng.poll_window() is not None:
+                polled += 1
+        eng.finish()
+    finally:
+        micropython.heap_unlock()
+    assert polled >= 14, "windows: %d" % polled
+
+
+def test_gap_flags_the_window_and_moves_time_on():
+    eng = GaitEngine(GaitConfig(imu_rate_hz=100, window_s=1))
+    for _ in range(50):
+        eng.push_imu(0, 0, 2048, 0, 0, 0)
+    eng.imu_gap(120)  # crosses a window boundary
+    w = eng.poll_window()
+    assert w is not None and w.flags & FLAG_SAMPLES_LOST
+    assert w.flags & FLAG_NO_PRESSURE
+    assert_equal(eng.n_imu, 170, "samples after the gap")
+
+
+def test_counts_the_steps_of_a_real_sacrum_recording():
+    header, rows = read_dump_columns("alcantara_run_00")
+    ix = header.index("ax")
+    iz = header.index("az")
+    eng = GaitEngine(GaitConfig(imu_rate_hz=500, placement="sacrum", has_gyro=False))
+    rec = array("i", bytes(16))
+    strikes = 0
+    for row in rows:
+        eng.push_imu(int(round(row[ix] * 2048)), 0, int(round(row[iz] * 2048)), 0, 0, 0)
+        while eng.events.pop_into(rec):
+            if rec[0] == EV_INITIAL_CONTACT:
+                strikes += 1
+            assert rec[0] != EV_FINAL_CONTACT
+    eng.finish()
+    while eng.events.pop_into(rec):
+        strikes += 1
+    # 16 force-plate contacts in these 5 s (the recording starts mid-stance)
+    assert_equal(strikes, 16, "strikes")
