@@ -98,6 +98,8 @@ def test_wrap_around_reports_dropped_records():
         assert_equal(len(storage.segments()), (end - oldest + SEGMENT - 1) // SEGMENT,
                      "segment files")
         assert_equal(log.next_present(0), oldest, "first kept record")
+        for seq in range(oldest, end):
+            assert_equal(log.next_present(seq), seq, "kept record")
         assert_equal(log.next_present(end + 5), end, "past the end")
         check_contents(flashlog.FlashLog(storage, CAPACITY, SEGMENT), oldest, end)
     finally:

@@ -216,26 +216,43 @@ class FlashLog:
         self.next_seq = seq + 1
         return seq
 
+    def _segment_after(self, seq):
+        # index of the first segment whose first sequence is > seq (binary search: a
+        # full-day backfill looks up every record)
+        segments = self._segments
+        lo, hi = 0, len(segments)
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if segments[mid][0] <= seq:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
     def read(self, seq, buf):
         """Copies record `seq` into buf (a bytearray(20)); returns False when the ring
         no longer has it, it was never written, or it is damaged on flash."""
-        for first, n in self._segments:
-            if first <= seq < first + n:
-                offset = (seq - first) * wire.RECORD_SIZE
-                if self.storage.read(first, offset, buf) != wire.RECORD_SIZE:
-                    return False
-                try:
-                    wire.check_record(buf)
-                except wire.WireError:
-                    return False
-                return wire.record_seq(buf) == seq
-        return False
+        i = self._segment_after(seq) - 1
+        if i < 0:
+            return False
+        first, n = self._segments[i]
+        if seq >= first + n:
+            return False
+        if self.storage.read(first, (seq - first) * wire.RECORD_SIZE, buf) != wire.RECORD_SIZE:
+            return False
+        try:
+            wire.check_record(buf)
+        except wire.WireError:
+            return False
+        return wire.record_seq(buf) == seq
 
     def next_present(self, seq):
         """The smallest kept sequence number >= seq, or next_seq when there is none."""
-        for first, n in self._segments:
-            if seq < first:
-                return first
+        i = self._segment_after(seq)
+        if i > 0:
+            first, n = self._segments[i - 1]
             if seq < first + n:
                 return seq
+        if i < len(self._segments):
+            return self._segments[i][0]
         return self.next_seq
