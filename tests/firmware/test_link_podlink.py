@@ -362,3 +362,17 @@ def test_port_without_pairing_api_relies_on_the_stack():
                      [0, 1, 2], "records")
     finally:
         remove_tree(storage.root)
+
+
+def test_battery_notified_only_on_change():
+    rig = Rig(battery_percent=80)
+    try:
+        battery = rig.ble.handle_of(0x2A19)
+        assert_equal(rig.ble.values[battery], bytes((80,)), "initial level")
+        rig.ble.connect(1)
+        for percent in (80, 80, 79, 79, 150):
+            rig.link.set_battery(percent)
+        sent = [data for who, handle, data in rig.ble.notified if handle == battery]
+        assert_equal(sent, [bytes((79,)), bytes((100,))], "battery notifications")
+    finally:
+        rig.close()

@@ -92,7 +92,8 @@ class PodLink:
         ble.gatts_write(h.rsc_feature, rsc.feature_value())
         ble.gatts_write(h.sensor_location, rsc.location_value())
         ble.gatts_write(h.rsc_measurement, rsc.measurement(0, False, self._rsc))
-        ble.gatts_write(h.battery, bytes((battery_percent,)))
+        self._battery = max(0, min(100, battery_percent))
+        ble.gatts_write(h.battery, bytes((self._battery,)))
         ble.irq(self._irq)
         gatt.advertise(ble, name)
 
@@ -141,7 +142,13 @@ class PodLink:
         return self.log.append(self._record)
 
     def set_battery(self, percent):
-        value = bytes((max(0, min(100, percent)),))
+        """Updates Battery Level; centrals are notified only when the value changes, so
+        the main loop may call this as often as it likes."""
+        percent = max(0, min(100, percent))
+        if percent == self._battery:
+            return
+        self._battery = percent
+        value = bytes((percent,))
         try:
             self.ble.gatts_write(self.handles.battery, value)
         except OSError as exc:
