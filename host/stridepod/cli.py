@@ -14,6 +14,7 @@ from stridepod.errors import StridepodError
 
 # One entry per module in stridepod/commands/ (kept sorted).
 COMMAND_MODULES = [
+    "demo",
     "dev",
     "export",
     "hrv",

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from stridepod.paths import default_db_path
 from stridepod.store import Store
@@ -50,27 +57,28 @@ def emit_json(value: Any) -> None:
 
 
 @contextmanager
-def progress(description: str, total: float | None) -> Iterator[Any]:
-    """A progress bar on stderr that appears only if the work takes more than a second
-    and stays out of the way with --quiet or when stderr is not a terminal.
-    Yields `advance(n=1, description=None)`."""
+def progress(description: str, total: float | None) -> Iterator[Callable[..., None]]:
+    """A progress bar on stderr that appears once the work has taken a second (quick
+    commands stay quiet) and never with --quiet. Yields `update(advance=1, *,
+    completed=None, total=None, description=None)`."""
     bar = Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True, quiet=quiet()), transient=True,
+        TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+        TimeRemainingColumn(), console=Console(stderr=True, quiet=quiet()), transient=True,
     )
     task = bar.add_task(description, total=total)
-    started = False
 
-    def advance(n: float = 1, description: str | None = None) -> None:
-        nonlocal started
-        bar.update(task, advance=n, description=description or bar.tasks[0].description)
-        if not started and bar.tasks[0].elapsed and bar.tasks[0].elapsed > 1.0:
-            bar.start()
-            started = True
+    def update(advance: float = 1, *, completed: float | None = None,
+               total: float | None = None, description: str | None = None) -> None:
+        fields = {k: v for k, v in (("completed", completed), ("total", total),
+                                    ("description", description)) if v is not None}
+        bar.update(task, advance=None if completed is not None else advance, **fields)
 
+    timer = threading.Timer(1.0, bar.start)
+    timer.daemon = True
+    timer.start()
     try:
-        yield advance
+        yield update
     finally:
-        if started:
-            bar.stop()
+        timer.cancel()
+        timer.join()
+        bar.stop()

@@ -39,8 +39,14 @@ def _empty(ax, what: str) -> None:
     ax.set_yticks([])
 
 
-def _dates_axis(ax) -> None:
-    locator = mdates.AutoDateLocator(maxticks=8)
+def _dates_axis(ax, dates: Sequence[dt.date] = ()) -> None:
+    """Date ticks; with `dates`, the axis spans them with a margin (at least 3 days each
+    side, so a single run does not get a range of years)."""
+    if dates:
+        first, last = min(dates), max(dates)
+        pad = max(dt.timedelta(days=3), (last - first) / 20)
+        ax.set_xlim(first - pad, last + pad)
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.grid(alpha=0.3)
@@ -68,7 +74,7 @@ def gait_figure(runs: Sequence[Run]) -> bytes:
             continue
         ax.plot(dates, values, "o-", color=colour, markersize=4, linewidth=1)
         ax.set_title(f"{label} per run", loc="left")
-        _dates_axis(ax)
+        _dates_axis(ax, dates)
     ax = axes[3]
     mixed = [r for r in runs if r.strike_heel is not None]
     ax.set_title("strike pattern mix per run (share of strikes)", loc="left")
@@ -115,7 +121,8 @@ def wellness_figure(dates: Sequence[dt.date], panels: Sequence[dict],
             ax.axvline(np.datetime64(day, "D"), color=RULE_COLOUR, alpha=0.35, linewidth=2,
                        label="two-of-three rule fired" if i == 0 else None)
         _dates_axis(ax)
-    axes[0].legend(loc="upper left", ncols=3, fontsize="small")
+    if axes[0].get_legend_handles_labels()[0]:
+        axes[0].legend(loc="upper left", ncols=3, fontsize="small")
     fig.tight_layout()
     return _png(fig)
 
@@ -136,8 +143,10 @@ def load_figure(dates: Sequence[dt.date], load: np.ndarray, fitness: np.ndarray,
         top.plot(days, fatigue, color="tab:pink", linewidth=1.4, label="fatigue (ATL, 7 d)")
         top.legend(loc="upper left", fontsize="small")
         form = np.asarray(fitness) - np.asarray(fatigue)
-        bottom.fill_between(days, form, 0, where=form >= 0, color="tab:green", alpha=0.5)
-        bottom.fill_between(days, form, 0, where=form < 0, color="tab:red", alpha=0.5)
+        bottom.fill_between(days, form, 0, where=form >= 0, color="tab:green", alpha=0.5,
+                            interpolate=True)
+        bottom.fill_between(days, form, 0, where=form < 0, color="tab:red", alpha=0.5,
+                            interpolate=True)
         bottom.axhline(0, color="black", linewidth=0.8)
         _dates_axis(top)
         _dates_axis(bottom)

@@ -1,0 +1,147 @@
+"""`stridepod demo`: the whole product on this machine, no hardware needed."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import importlib.resources
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+from stridepod import ui
+from stridepod.dumps import load as load_recording
+from stridepod.errors import StridepodError
+from stridepod.importing import import_file
+from stridepod.paths import data_dir
+from stridepod.podruns import POD_EPOCH, update_pod_runs
+from stridepod.report.build import write_report
+from stridepod.report.summary import verdict
+from stridepod.store import Store
+
+RECORDING = "gaitmap_walk_left.csv"
+HISTORY_FILES = ("demo_wellness.csv", "demo_sessions.csv")
+
+
+def bundled(name: str) -> Path:
+    return Path(str(importlib.resources.files("stridepod.data") / name))
+
+
+def _read_rows(path: Path) -> list[dict]:
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def shift_history(sources: list[Path], target_dir: Path, last_day: dt.date) -> tuple[list[Path], int]:
+    """Copy the bundled CSVs with every `date` moved by the same number of days, so the
+    history (a few years old) ends on `last_day`. Returns the copies and the shift."""
+    tables = {source: _read_rows(source) for source in sources}
+    newest = max(dt.date.fromisoformat(r["date"]) for rows in tables.values() for r in rows)
+    shift = dt.timedelta(days=(last_day - newest).days)
+    copies = []
+    for source, rows in tables.items():
+        copy = target_dir / source.name
+        with copy.open("w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows({**r, "date": (dt.date.fromisoformat(r["date"]) + shift).isoformat()}
+                             for r in rows)
+        copies.append(copy)
+    return copies, shift.days
+
+
+@dataclass
+class DemoSteps:
+    """What each step did, for the closing summary."""
+
+    done: list[tuple[str, str]] = field(default_factory=list)
+    unavailable: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def sync_virtual_pod(store: Store, recording: Path, steps: DemoSteps) -> None:
+    """The real firmware replays the recording on a virtual pod whose clock says the walk
+    ended just now; the real bleak client syncs it over the emulated Bluetooth link into
+    the store, and the session becomes a run."""
+    try:
+        from stridepod.ble.client import SyncProgress
+        from stridepod.ble.virtual import sync_virtual_pod as sync
+        from stridepod.virtualpod.launcher import PodSettings
+    except ImportError as exc:
+        steps.unavailable.append(("virtual pod sync", f"not available yet ({exc.name} is missing)"))
+        return
+    duration = load_recording(recording).duration_s
+    now_s = (dt.datetime.now(dt.UTC) - POD_EPOCH).total_seconds()
+    settings = PodSettings(epoch_s=int(now_s - duration))
+    with ui.progress("virtual pod: recording, then syncing", total=None) as update:
+        def show(p: SyncProgress) -> None:
+            update(completed=p.backfill_done, total=p.backfill_total or None,
+                   description=f"virtual pod: {p.phase}")
+
+        try:
+            result = asyncio.run(sync(recording, store, progress=show, settings=settings))
+        except StridepodError as exc:
+            steps.failed.append(("virtual pod sync", str(exc)))
+            return
+    runs = update_pod_runs(store, result.pod_id)
+    steps.done.append(("virtual pod sync", (
+        f"{result.stored} records from pod {result.pod_id} over the emulated link in "
+        f"{result.elapsed_s:.1f} s ({result.duplicates} duplicates skipped, "
+        f"{result.rejected} rejected); {runs} run stored")))
+
+
+def run_demo(out_dir: Path, db: Path, fresh: bool) -> tuple[DemoSteps, Path]:
+    steps = DemoSteps()
+    inputs = out_dir / "inputs"
+    inputs.mkdir(parents=True, exist_ok=True)
+    if fresh and db.exists():
+        db.unlink()  # the demo's own database, rebuilt on every run
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    with Store.open(db) as store:
+        copies, shift = shift_history([bundled(n) for n in HISTORY_FILES], inputs, yesterday)
+        for copy in copies:
+            result = import_file(store, copy)
+            steps.done.append((f"imported {copy.name}",
+                               f"{result.rows} rows ({result.kind}), dates moved {shift:+d} days"
+                               f" so the history ends yesterday -> {copy}"))
+        sync_virtual_pod(store, bundled(RECORDING), steps)
+        report = write_report(store, out_dir / "report", dt.date.today())
+    level, headline = verdict(report.assessment)
+    steps.done.append(("recovery model", f"{headline} ({level})"))
+    steps.done.append(("report", str(report.html)))
+    return steps, report.html
+
+
+@click.command("demo")
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Where the demo puts its database, inputs and report "
+              "(default: 'demo' in your stridepod data directory).")
+@click.pass_context
+def command(ctx: click.Context, out_dir: Path | None) -> None:
+    """See stridepod work with no pod and no watch: a virtual pod runs the real firmware on a
+    real recorded walk, the Bluetooth client syncs it over an emulated link, a real
+    person's months of morning data are imported, the recovery model judges today and
+    plans the week, and a report is written. Your own data is not touched (the demo uses
+    its own database unless you pass --db)."""
+    out_dir = out_dir or data_dir() / "demo"
+    chosen_db = ui.settings(ctx).get("db")
+    db = Path(chosen_db) if chosen_db else out_dir / "demo.db"
+    started = time.perf_counter()
+    try:
+        steps, _ = run_demo(out_dir, db, fresh=not chosen_db)
+    except OSError as exc:
+        raise StridepodError(f"demo could not write to {out_dir}: {exc.strerror}") from None
+    out = ui.console()
+    for what, detail in steps.done:
+        out.print(f"[green]done[/green]  {what}: {detail}")
+    for what, why in steps.unavailable:
+        out.print(f"[yellow]skipped[/yellow] {what}: {why}")
+    for what, why in steps.failed:
+        out.print(f"[red]failed[/red] {what}: {why}")
+    out.print(f"database: {db}")
+    out.print(f"try: stridepod --db {db} today   (or plan, report, export)")
+    out.print(f"[dim]{time.perf_counter() - started:.1f} s[/dim]")
+    if steps.failed:
+        raise StridepodError(f"demo step failed: {steps.failed[0][0]}: {steps.failed[0][1]}")
