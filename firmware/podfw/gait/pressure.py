@@ -132,6 +132,7 @@ class PressureContacts:
         self.state = _OFF
         self.rise_start = 0
         self.started = False  # first sample seen (decides _STANDING)
+        self.low_min = 0  # lowest total while _STANDING
         self.prev_total = 0
         self.idle = 0
         self.have_off = False
@@ -185,6 +186,11 @@ class PressureContacts:
             m = self.min_confirm
         return self.floor + m
 
+    def _stand(self):
+        self.state = _STANDING
+        self.idle = 0
+        self.low_min = 1 << 30
+
     def _follow_floor(self, total):
         self.floor_acc += total - self.floor
         self.floor = self.floor_acc >> self.floor_shift
@@ -200,7 +206,10 @@ class PressureContacts:
         self.index += n
         self.flags |= PFLAG_GAP
         if self.state != _OFF:
-            self.state = _STANDING if self.state == _ON else _OFF
+            if self.state == _ON:
+                self._stand()
+            else:
+                self.state = _OFF
         self.have_off = False
 
     def push(self, zones):
@@ -244,19 +253,20 @@ class PressureContacts:
         if not self.started:
             self.started = True
             if total > touch:
-                self.state = _STANDING
+                self._stand()
                 return 0
             prev = total
         if state == _STANDING:
-            # wait for the foot to lift; a level below confirm that lasts a second is
-            # an insole offset, not a foot standing on it
+            # wait for the foot to lift. Below confirm for a second in all (not in a
+            # row: a walker's swing is shorter) means the lowest level seen is an
+            # insole offset, not a foot still standing on it.
             if total < self.confirm_level():
                 self.idle += 1
-            else:
-                self.idle = 0
+                if total < self.low_min:
+                    self.low_min = total
             if total <= touch or self.idle >= self.stuck_samples:
                 if total > touch:
-                    self._set_floor(total)
+                    self._set_floor(self.low_min)
                 self.idle = 0
                 self.state = _OFF
             return 0

@@ -128,6 +128,7 @@ def detect_contacts(
     floor = 0.0
     state = "standing" if len(total) and total[0] > _touch(floor, peak_track) else "off"
     idle = 0
+    low_min = math.inf
     last_off: float | None = None
     contacts: list[Contact] = []
     onsets: list[float] = []
@@ -149,10 +150,12 @@ def detect_contacts(
         prev = total[n - 1] if n else now
         touch = _touch(floor, peak_track)
         if state == "standing":
-            idle = idle + 1 if now < _confirm(floor, peak_track) else 0
+            if now < _confirm(floor, peak_track):
+                idle += 1
+                low_min = min(low_min, now)
             if now <= touch or idle >= round(STUCK_S * rate):
                 if now > touch:
-                    floor = now
+                    floor = low_min
                 idle = 0
                 state = "off"
             continue
