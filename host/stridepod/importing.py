@@ -2,7 +2,7 @@
 (recognised by their header), activities and morning data from Garmin FIT files.
 
 CSV formats (one header row; column order free; empty cell = not measured):
-- wellness: `date` and any of `resting_hr_bpm` (or `resting_hr`), `rmssd_ms`, `sleep_h`
+- wellness: `date` and any of `resting_hr` (bpm), `rmssd_ms`, `sleep_h`
 - runs: `date` or `start` (ISO date or date-time), `duration_min`; optional `distance_km`,
   `rpe` (1-10), `avg_hr`, `max_hr`, `steps`, `cadence_spm`, `kind`
 - pain: `date`, `site` (knee, shin, achilles, ...), `during` and/or `next_morning` (0-10)
@@ -112,7 +112,6 @@ ANY = _number(-1e12, 1e12)
 CSV_FORMATS: dict[str, tuple[set[str], dict[str, tuple[str, Callable]]]] = {
     "wellness": ({"date"}, {
         "date": ("date", _date),
-        "resting_hr_bpm": ("resting_hr", _number(0, 300)),
         "resting_hr": ("resting_hr", _number(0, 300)),
         "rmssd_ms": ("rmssd_ms", _number(0, 2000)),
         "sleep_h": ("sleep_h", _number(0, 24)),
@@ -145,7 +144,7 @@ CSV_FORMATS: dict[str, tuple[set[str], dict[str, tuple[str, Callable]]]] = {
         "name": ("name", str.strip),
     }),
 }
-_WELLNESS_SIGNALS = {"resting_hr_bpm", "resting_hr", "rmssd_ms", "sleep_h"}
+_WELLNESS_SIGNALS = {"resting_hr", "rmssd_ms", "sleep_h"}
 # a file with `kind` is a plan unless it has one of these
 _RUN_ONLY = {"start", "rpe", "avg_hr", "max_hr", "steps", "cadence_spm"}
 

@@ -66,13 +66,13 @@ def test_runs_pain_and_plan_files(stridepod_cli, tmp_path):
 
 @pytest.mark.parametrize(("content", "message"), [
     ('{"format": "stridepod-dump-csv/1"}\n', "not a file stridepod knows"),
-    ("date,resting_hr_bpm,rmssd_ms\n2026-11-01,52,61\n2026-11-02,53\n",
+    ("date,resting_hr,rmssd_ms\n2026-11-01,52,61\n2026-11-02,53\n",
      "bad.csv:3: 2 cells, the header has 3"),
-    ("date,resting_hr_bpm\n2026-11-01,fast\n", "bad.csv:2: resting_hr_bpm 'fast'"),
-    ("date,resting_hr_bpm\n2026-13-01,52\n", "bad.csv:2: date '2026-13-01'"),
+    ("date,resting_hr\n2026-11-01,fast\n", "bad.csv:2: resting_hr 'fast'"),
+    ("date,resting_hr\n2026-13-01,52\n", "bad.csv:2: date '2026-13-01'"),
     ("date,site,during\n2026-11-01,knee,12\n", "during '12': 12 is outside 0..10"),
     ("date,kind\n2026-11-01,tempo\n", "kind 'tempo' is not one of"),
-    ("date,resting_hr_bpm,mood\n2026-11-01,52,ok\n", "unknown column mood in a wellness CSV"),
+    ("date,resting_hr,mood\n2026-11-01,52,ok\n", "unknown column mood in a wellness CSV"),
     ("date,site\n", None),  # a header alone is a valid, empty pain log
     ("", "empty file"),
 ])

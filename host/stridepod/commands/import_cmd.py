@@ -17,7 +17,7 @@ def command(files: tuple[Path, ...]) -> None:
 
     \b
     CSV columns (header row, any order, empty cell = not measured):
-      morning:  date, resting_hr_bpm, rmssd_ms, sleep_h
+      morning:  date, resting_hr, rmssd_ms, sleep_h
       runs:     date or start, duration_min, distance_km, rpe (1-10), avg_hr, max_hr, kind
       pain:     date, site (knee, shin, achilles...), during, next_morning (0-10)
       plan:     date, kind (rest/easy/long/quality/strength/race/walk_run), duration_min,
