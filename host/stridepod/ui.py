@@ -73,12 +73,19 @@ def progress(description: str, total: float | None) -> Iterator[Callable[..., No
                                     ("description", description)) if v is not None}
         bar.update(task, advance=None if completed is not None else advance, **fields)
 
-    timer = threading.Timer(1.0, bar.start)
+    shown = threading.Event()
+
+    def show() -> None:
+        bar.start()
+        shown.set()
+
+    timer = threading.Timer(1.0, show)
     timer.daemon = True
     timer.start()
     try:
         yield update
     finally:
         timer.cancel()
-        timer.join()
-        bar.stop()
+        timer.join()  # a bar being shown right now is fully up before it is stopped
+        if shown.is_set():
+            bar.stop()
