@@ -7,6 +7,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+import pytest
+from stridepod.errors import StridepodError
 from stridepod.recovery import Config, History, Run, assess
 from stridepod.recovery.load import acwr, ewma, foster, rolling_mean_zero_filled
 
@@ -133,3 +135,27 @@ def test_weekly_growth_flag_and_load_methods_are_named():
     assert methods == {"Banister"}
     assert "1 - e^(-1/N)" in a.load.convention and "GoldenCheetah" in a.load.convention
     assert a.load.acwr_method.startswith("rolling coupled")
+
+
+def test_config_from_settings_file_values():
+
+    cfg = Config.from_dict({"deload_every_weeks": 5, "sleep_short_h": "6.5", "acwr_method": "ewma",
+                            "acwr_band": [0.7, 1.4], "hr_max": 190})
+    assert (cfg.deload_every_weeks, cfg.sleep_short_h, cfg.acwr_method, cfg.acwr_band, cfg.hr_max) == (
+        5, 6.5, "ewma", (0.7, 1.4), 190.0)
+    for bad, message in [({"deload_weeks": 4}, "unknown recovery setting"),
+                         ({"deload_every_weeks": 2.5}, "deload_every_weeks: 2.5 is not valid"),
+                         ({"deload_every_weeks": 8}, "must be 3..6"),
+                         ({"acwr_method": "rolling"}, "coupled, uncoupled or ewma"),
+                         ({"acwr_band": [1]}, "acwr_band")]:
+        with pytest.raises(StridepodError, match=message):
+            Config.from_dict(bad)
+
+
+def test_load_report_shows_every_acwr_method_and_impact_load():
+    today = dt.date(2026, 11, 22)
+    runs = _runs(today, {ago: 40 for ago in range(0, 40, 2)}, rpe=5, steps=6000, impact_g_mean=2.5)
+    a = assess(History(runs=runs), today)
+    assert set(a.load.acwr_by_method) == {"coupled", "uncoupled", "ewma"}
+    assert a.load.acwr == a.load.acwr_by_method["coupled"]
+    assert a.load.impact_load_7d == 4 * 6000 * 2.5

@@ -92,20 +92,31 @@ def knee_stage(pain: list[PainEntry], runs: list[Run], today: dt.date, cfg: Conf
     def level(p: PainEntry) -> tuple[float, float]:
         return (p.during or 0.0, p.next_morning if p.next_morning is not None else p.during or 0.0)
 
+    def within(days: int) -> list[PainEntry]:
+        return [p for p in knee if (today - p.date).days < days]
+
+    def runs_within(days: int) -> int:
+        return sum(1 for r in runs if 0 <= (today - r.date).days < days)
+
+    def settled_ok(p: PainEntry) -> bool:
+        during, morning = level(p)
+        return during <= cfg.pain_ok_max and morning <= min(cfg.pain_ok_max, during)
+
+    def quiet_for(days: int, min_runs: int) -> bool:
+        return ((today - knee[0].date).days >= days and runs_within(days) >= min_runs
+                and all(max(level(p)) <= 1 for p in within(days)))
+
     last = knee[-1]
     during, morning = level(last)
-    since = lambda days: [p for p in knee if (today - p.date).days < days]  # noqa: E731
-    runs_since = lambda days: sum(1 for r in runs if 0 <= (today - r.date).days < days)  # noqa: E731
-    settled_ok = lambda p: level(p)[0] <= cfg.pain_ok_max and level(p)[1] <= min(cfg.pain_ok_max, level(p)[0])  # noqa: E731
     if during > 5 or morning > cfg.pain_ok_max:
         stage = KNEE_STAGES[0]
     elif during > cfg.pain_ok_max or morning > during:
         stage = KNEE_STAGES[1]
-    elif all(max(level(p)) <= 1 for p in since(28)) and (today - knee[0].date).days >= 28 and runs_since(28) >= 8:
+    elif quiet_for(28, 8):
         stage = KNEE_STAGES[5]
-    elif all(max(level(p)) <= 1 for p in since(14)) and (today - knee[0].date).days >= 14 and runs_since(14) >= 3:
+    elif quiet_for(14, 3):
         stage = KNEE_STAGES[4]
-    elif len([p for p in since(14) if settled_ok(p)]) >= 7 and all(settled_ok(p) for p in since(7)):
+    elif len([p for p in within(14) if settled_ok(p)]) >= 7 and all(settled_ok(p) for p in within(7)):
         stage = KNEE_STAGES[3]
     else:
         stage = KNEE_STAGES[2]
@@ -113,7 +124,7 @@ def knee_stage(pain: list[PainEntry], runs: list[Run], today: dt.date, cfg: Conf
         "advice.knee_protocol",
         f"Knee pain last logged {last.date}: {during:g}/10 during, {morning:g}/10 next morning -> "
         f"stage {stage.number} ({stage.name}). Exit when: {stage.exit}.",
-        {"during": during, "next_morning": morning, "stage": stage.number, "entries_28d": len(since(28))},
+        {"during": during, "next_morning": morning, "stage": stage.number, "entries_28d": len(within(28))},
         baseline=f"stage entry: {stage.entry}", evidence=evidence.PAIN_RULE,
     )
     return stage, reason

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 from stridepod.errors import StridepodError
 
@@ -91,3 +92,36 @@ class Config:
             raise StridepodError(f"sex must be male or female, not {self.sex!r}")
         if not 0 < self.readiness_volume_cut < 1 or not 0 < self.deload_volume < 1:
             raise StridepodError("volume cuts must be fractions between 0 and 1")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Config:
+        """Overrides from a settings file; unknown names and wrong types are one-line errors."""
+        unknown = sorted(set(values) - {f.name for f in fields(cls)})
+        if unknown:
+            raise StridepodError(f"unknown recovery setting(s): {', '.join(unknown)}")
+        return cls(**{name: _convert(name, value, getattr(cls, name)) for name, value in values.items()})
+
+
+def _convert(name: str, value: Any, default: Any) -> Any:
+    """The value in the type of the setting's default (None defaults are optional floats)."""
+    try:
+        if isinstance(default, str):
+            if not isinstance(value, str):
+                raise TypeError
+            return value
+        if isinstance(default, tuple):
+            converted = tuple(float(v) for v in value)
+            if len(converted) != len(default):
+                raise ValueError
+            return converted
+        if isinstance(default, int):
+            if isinstance(value, bool) or float(value) != int(float(value)):
+                raise ValueError
+            return int(float(value))
+        if default is None and value is None:
+            return None
+        if isinstance(value, bool):
+            raise TypeError
+        return float(value)
+    except (TypeError, ValueError):
+        raise StridepodError(f"recovery setting {name}: {value!r} is not valid") from None

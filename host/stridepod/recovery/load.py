@@ -84,8 +84,8 @@ def acwr(x: np.ndarray, method: str, chronic_days: int = 28, acute_days: int = 7
             chronic = rolling_mean_zero_filled(x, chronic_days)
         elif method == "uncoupled":
             acute = rolling_mean_zero_filled(x, acute_days)
-            before = np.concatenate((np.zeros(acute_days), x[:-acute_days] if len(x) > acute_days else np.zeros(0)))[: len(x)]
-            chronic = rolling_mean_zero_filled(before, chronic_days)
+            before_acute = np.concatenate((np.zeros(acute_days), x))[: len(x)]  # x shifted by a week
+            chronic = rolling_mean_zero_filled(before_acute, chronic_days)
         elif method == "ewma":
             acute = ewma(x, 2.0 / (acute_days + 1))
             chronic = ewma(x, 2.0 / (chronic_days + 1))
@@ -104,9 +104,11 @@ class LoadReport:
     form: float
     ramp_7d: float
     acwr: float | None
+    acwr_by_method: dict[str, float | None]  # all three, for comparison
     monotony: float | None
     strain: float
     week_minutes: float
+    impact_load_7d: float | None  # steps x mean impact (g) of the last 7 days' pod runs
     previous_week_minutes: float
     weekly_growth: float | None
     runs: list[RunLoad] = field(default_factory=list)
@@ -177,11 +179,17 @@ def growth_reason(week: float, previous: float, cfg: Config, when: str) -> Reaso
     )
 
 
+def _impact_7d(loads: list[RunLoad], today: dt.date) -> float | None:
+    week = [rl.impact_load for rl in loads if (today - rl.date).days < 7 and rl.impact_load is not None]
+    return float(sum(week)) if week else None
+
+
 def load_report(grid: DailyGrid, runs: list[Run], cfg: Config, hr_max, hr_rest) -> LoadReport:
     load, minutes, loads = daily_arrays(grid, runs, cfg, hr_max, hr_rest)
     ctl = ewma(load, 1 - math.exp(-1 / cfg.ctl_days))
     atl = ewma(load, 1 - math.exp(-1 / cfg.atl_days))
-    ratio = acwr(load, cfg.acwr_method, cfg.acwr_chronic_days)
+    ratios = {m: acwr(load, m, cfg.acwr_chronic_days) for m in ACWR_METHODS}
+    ratio = ratios[cfg.acwr_method]
     _, monotony, strain = foster(load)
     week_min = rolling_sum(minutes, 7)
     t = grid.days - 1
@@ -200,9 +208,11 @@ def load_report(grid: DailyGrid, runs: list[Run], cfg: Config, hr_max, hr_rest) 
         form=float(ctl[t] - atl[t]),
         ramp_7d=float(ctl[t] - (ctl[t - 7] if t >= 7 else 0.0)),
         acwr=opt(ratio[t]),
+        acwr_by_method={m: opt(r[t]) for m, r in ratios.items()},
         monotony=opt(monotony[t]),
         strain=float(strain[t]) if not np.isnan(strain[t]) else 0.0,
         week_minutes=float(week_min[t]),
+        impact_load_7d=_impact_7d(loads, grid.end),
         previous_week_minutes=prev_week,
         weekly_growth=growth,
         runs=[rl for rl in loads if (grid.end - rl.date).days < 7],

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -32,7 +32,6 @@ class TrainingState:
     returning_week: int | None  # 1, 2, ... weeks since running resumed after a layoff
     typical_pace: float
     longest_30d_min: float | None
-    reasons: list[Reason] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -86,18 +85,15 @@ def training_state(runs: list[Run], week_minutes_series: np.ndarray, today: dt.d
                 if week <= cfg.rebuild_weeks_before_intensity:
                     returning = week
                 break
-    elif days_since is None:
-        returning = None
     paces = [r.pace for r in past if r.pace and (today - r.date).days < 42]
     recent = [r for r in past if (today - r.date).days < cfg.spike_lookback_days]
-    state = TrainingState(
+    return TrainingState(
         week_minutes=weeks, runs_per_week=runs_per_week, weeks_in_block=in_block,
         next_week_is_deload=in_block + 1 >= cfg.deload_every_weeks and returning is None,
         days_since_last_run=days_since, returning_week=returning,
         typical_pace=statistics.median(paces) if paces else DEFAULT_PACE_S_PER_KM,
         longest_30d_min=max((r.duration_min for r in recent), default=None),
     )
-    return state
 
 
 def _minutes(s: PlannedSession, pace: float) -> float:
