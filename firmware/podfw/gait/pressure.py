@@ -189,7 +189,7 @@ class PressureContacts:
     def _stand(self):
         self.state = _STANDING
         self.idle = 0
-        self.low_min = 1 << 30
+        self.low_min = 0x3FFFFFFF  # above any total
 
     def _follow_floor(self, total):
         self.floor_acc += total - self.floor
