@@ -38,3 +38,15 @@ class Feed:
     def index_at(self, t_us):
         """Sample index at time t_us from the start (the recording loops)."""
         return (t_us * self.rate_mhz // 1000000000) % self.samples
+
+
+_cache = {}
+
+
+def cached_feed(name, scales, typecode="h"):
+    """Feed(name, scales, typecode), loaded once per process (tests build many pods)."""
+    key = "%s|%s|%s" % (name, typecode, sorted(scales.items()))
+    feed = _cache.get(key)
+    if feed is None:
+        feed = _cache[key] = Feed(name, scales, typecode)
+    return feed

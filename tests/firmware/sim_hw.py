@@ -253,13 +253,13 @@ class SimHardware:
 def feed_zones(hw, board, feed_name, zero_counts=600):
     """Feeds the board's pressure zones from a recording: force (N) -> raw counts through
     the inverse of the board's default gain, on top of a per-zone zero offset."""
-    from sim_feed import Feed
+    from sim_feed import cached_feed
 
     scales = {}
     for z in board.zones:
         col = "p%d" % (z.index + 1)
         scales[col] = (10 * 65536 / board.default_gain_q16, zero_counts + 13 * z.index, 0, 65535)
-    feed = Feed(feed_name, scales, "H")
+    feed = cached_feed(feed_name, scales, "H")
     for z in board.zones:
         hw.zone_arrays[z.source] = feed.columns["p%d" % (z.index + 1)]
         hw.zone_zero[z.source] = scales["p%d" % (z.index + 1)][1]

@@ -2,10 +2,11 @@
 # identity register, the range/rate/FIFO configuration the driver writes, and a FIFO that
 # fills at the configured output data rate from a recording (sim_feed.Feed) on the
 # simulated clock. Faults: `stuck` (the FIFO stops filling until a software reset).
+# `still` holds the pod motionless (for the power states).
 
-from sim_feed import Feed
+from sim_feed import cached_feed
 
-FIFO_BYTES_LSM = 9 * 1024 // 7 * 7  # 9 KB FIFO of 7-byte words
+FIFO_BYTES_LSM = 1022 * 7  # the 10-bit FIFO level counts at most 1023 words
 FIFO_BYTES_ICM = 2048 // 16 * 16
 
 
@@ -15,7 +16,7 @@ def _motion_feed(name, acc_lsb_per_g, gyro_lsb_per_dps):
         scales[c] = (acc_lsb_per_g, 0, -32768, 32767)
     for c in ("gx", "gy", "gz"):
         scales[c] = (gyro_lsb_per_dps, 0, -32768, 32767)
-    return Feed(name, scales)
+    return cached_feed(name, scales)
 
 
 class _ByteFifo:
@@ -69,6 +70,7 @@ class _SimImu:
         self.rec = bytearray(16)
         self.regs = bytearray(128)
         self.stuck = False
+        self.still = False  # the pod lies still: every sample repeats recording sample 0
         self.resets = 0
         self.odr_hz = 0
         self.streaming = False
@@ -98,7 +100,7 @@ class _SimImu:
         while self.produced < due:
             if not self.stuck:
                 t_us = self.t0_us + self.produced * 1000000 // self.odr_hz
-                self._write_sample(self.feed.index_at(t_us - self.t0_us))
+                self._write_sample(0 if self.still else self.feed.index_at(t_us - self.t0_us))
             self.produced += 1
 
     def sample_value(self, axis, i):

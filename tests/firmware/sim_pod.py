@@ -13,7 +13,7 @@ BOARDS = ("boards/esp32-s3-devkitc-1.json", "boards/seeed-xiao-esp32s3.json")
 def flash_dir():
     import os
 
-    path = "/tmp/stridepod-sim-flash-%s/" % os.getenv("PYTEST_XDIST_WORKER", "0")
+    path = "/tmp/stridepod-sim-flash-%s/" % _worker()
     try:
         os.mkdir(path)
     except OSError:
@@ -21,6 +21,25 @@ def flash_dir():
     for name in os.listdir(path):
         os.remove(path + name)
     return path
+
+
+def board_variant(board_path, section, **changes):
+    """A copy of a board file with some keys of one section changed, as a new file."""
+    import json
+
+    with open(board_path) as f:
+        raw = json.load(f)
+    raw[section].update(changes)
+    path = "/tmp/stridepod-sim-board-%s.json" % _worker()
+    with open(path, "w") as f:
+        json.dump(raw, f)
+    return path
+
+
+def _worker():
+    import os
+
+    return os.getenv("PYTEST_XDIST_WORKER", "0")
 
 
 def make_hardware(board_path, imu_feed=IMU_FEED, pressure_feed=PRESSURE_FEED, who_am_i=None):

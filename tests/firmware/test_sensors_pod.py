@@ -1,0 +1,203 @@
+# The whole pod on simulated hardware fed from real recordings: windows come out of the
+# real gait engine; I2C NACKs, a stuck FIFO, ring overruns and a shorted zone mark the
+# windows and the pod keeps running; no allocation per sample; power states.
+import micropython
+from fwtest import assert_equal, assert_raises
+from podfw.gait import summary as S
+from podfw.power import ACTIVE, DEEP_SLEEP, IDLE
+from sim_hw import DeepSleep
+from sim_pod import BOARDS, board_variant, make_pod, run_pod
+
+
+def _calibrated_pod(path, **kw):
+    pod, hw, chip, windows = make_pod(path, **kw)
+    hw.unloaded = True
+    pod.calibrate()
+    hw.unloaded = False
+    pod.start()
+    return pod, hw, chip, windows
+
+
+def _accounted(pod, chip):
+    """Every sample the chip produced reached the engine or was reported lost."""
+    return pod.engine.n_imu - (chip.produced - pod.imu.samples)
+
+
+def test_walking_recordings_give_steps_in_every_window_on_both_boards():
+    for path in BOARDS:
+        pod, hw, chip, windows = _calibrated_pod(path)
+        run_pod(pod, 21)
+        assert_equal(len(windows), 4, path + " windows")
+        for w in windows[1:]:
+            assert 6 <= w.steps <= 10, (path, w)
+            assert w.flags & S.FLAG_WALKING, (path, w)
+            assert not w.flags & (S.FLAG_IMU_DEGRADED | S.FLAG_SAMPLES_LOST), (path, w)
+        assert_equal(pod.imu_lost, 0, "lost")
+        assert_equal(pod.engine.n_imu, pod.imu.samples, "every drained sample processed")
+
+
+def test_i2c_nacks_are_retried_the_window_marked_and_no_sample_lost():
+    pod, hw, chip, windows = _calibrated_pod(BOARDS[0])
+    run_pod(pod, 5)
+    hw.i2c_bus.fail_per_mille = 50
+    run_pod(pod, 10)
+    hw.i2c_bus.fail_per_mille = 0
+    run_pod(pod, 10)
+    assert hw.i2c_bus.failures > 0
+    assert pod.imu.dev.retries > 0
+    flagged = [w.index for w in windows if w.flags & S.FLAG_IMU_DEGRADED]
+    assert 1 in flagged and 2 in flagged, flagged
+    assert windows[-1].flags & S.FLAG_IMU_DEGRADED == 0, windows[-1]
+    assert_equal(pod.imu_lost, 0, "retries lose nothing")
+    assert_equal(_accounted(pod, chip), pod.imu.samples, "accounted")
+
+
+def test_bus_failing_beyond_retries_keeps_the_pod_running():
+    pod, hw, chip, windows = _calibrated_pod(BOARDS[1])
+    hw.i2c_bus.fail_per_mille = 600  # some drains fail even after the retries
+    run_pod(pod, 15)
+    hw.i2c_bus.fail_per_mille = 0
+    run_pod(pod, 10)
+    assert pod.imu_faults > 0
+    assert len(windows) >= 4, len(windows)
+    assert windows[1].flags & S.FLAG_IMU_DEGRADED
+    assert windows[-1].flags & S.FLAG_IMU_DEGRADED == 0
+    # failed drains leave the samples in the FIFO: later drains still deliver them
+    assert pod.engine.n_imu >= chip.produced - 2 * pod.board.imu_rate_hz // 10, (
+        pod.engine.n_imu, chip.produced)
+
+
+def test_stuck_fifo_restarts_the_imu_and_reports_the_gap():
+    for path in BOARDS:
+        pod, hw, chip, windows = _calibrated_pod(path)
+        started_us = hw.now_us
+        run_pod(pod, 6)
+        chip.stuck = True  # cleared by the driver's reset
+        run_pod(pod, 4)
+        run_pod(pod, 10)
+        assert_equal(pod.imu_restarts, 1, path + " restarts")
+        assert chip.resets >= 2, chip.resets
+        assert pod.imu_lost >= 2 * pod.board.drain_ms * pod.board.imu_rate_hz // 1000, pod.imu_lost
+        hit = windows[1]
+        assert hit.flags & S.FLAG_IMU_DEGRADED and hit.flags & S.FLAG_SAMPLES_LOST, hit
+        assert windows[-1].flags & (S.FLAG_IMU_DEGRADED | S.FLAG_SAMPLES_LOST) == 0, windows[-1]
+        # time stays right: samples processed + reported lost match the time elapsed
+        elapsed = (hw.now_us - started_us) * pod.board.imu_rate_hz // 1000000
+        assert abs(pod.engine.n_imu - elapsed) < pod.board.imu_rate_hz // 5, (
+            pod.engine.n_imu, elapsed)
+
+
+def test_ring_overrun_is_counted_and_reported_as_lost_samples():
+    pod, hw, chip, windows = _calibrated_pod(BOARDS[0])
+    run_pod(pod, 2)
+    for _ in range(8):  # the processing task falls behind: drains without processing
+        hw.run_for(100000)
+        pod.drain_imu()
+    assert pod.imu_ring.dropped > 0
+    assert pod.pressure_ring.dropped > 0
+    run_pod(pod, 8)
+    assert_equal(pod.imu_lost, pod.imu_ring.dropped, "ring drops reported")
+    assert_equal(pod.pressure_lost, pod.pressure_ring.dropped, "scan drops reported")
+    assert windows[0].flags & S.FLAG_SAMPLES_LOST
+    assert_equal(pod.engine.n_imu, pod.imu.samples, "time kept: processed + lost = drained")
+
+
+def test_shorted_zone_marks_windows_degraded_and_the_pod_keeps_counting_steps():
+    pod, hw, chip, windows = _calibrated_pod(BOARDS[1])
+    hw.stuck_full_scale = pod.board.zones[7].source  # hallux sensor shorted
+    run_pod(pod, 20)
+    assert pod.zones.stuck == 1 << 7
+    for w in windows[1:]:
+        assert w.flags & S.FLAG_PRESSURE_DEGRADED, w
+        assert w.steps >= 6, w
+
+
+class _CountingSink:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, summary):
+        self.count += 1
+
+
+def test_no_heap_allocation_per_sample():
+    for path in BOARDS:
+        sink = _CountingSink()
+        pod, hw, chip, windows = _calibrated_pod(path, sink=sink)
+        run_pod(pod, 2)  # warm-up
+        period = pod.board.drain_ms * 1000
+        micropython.heap_lock()
+        try:
+            for _ in range(60):  # 6 s: several windows close under the lock
+                hw.run_for(period)  # timer interrupts scan the zones
+                pod.service()
+        finally:
+            micropython.heap_unlock()
+        assert sink.count >= 1, sink.count
+        assert pod.engine.n_imu > 6 * pod.board.imu_rate_hz - 50
+
+
+def test_still_pod_goes_idle_light_sleeps_and_wakes_on_motion():
+    path = board_variant(BOARDS[0], "power", idle_after_s=3, deep_sleep_after_min=60)
+    pod, hw, chip, windows = _calibrated_pod(path)
+    run_pod(pod, 2)
+    assert_equal(pod.power.state, ACTIVE, "walking")
+    chip.still = True
+    run_pod(pod, 6)
+    assert_equal(pod.power.state, IDLE, "still")
+    scans = pod.zones._adcs[0].reads
+    hw.reset_counters()
+    before = pod.engine.n_imu
+    import asyncio
+
+    async def idle_a_while():
+        for _ in range(20):
+            await pod.power.pause(pod.board.drain_ms)
+            pod.service()
+
+    asyncio.run(idle_a_while())
+    assert_equal(hw.light_sleeps, 20, "light sleep between drains")
+    assert_equal(pod.zones._adcs[0].reads, scans, "no scans while idle")
+    assert pod.engine.n_imu - before >= 19 * pod.board.imu_rate_hz // 10, "IMU kept sampling"
+    chip.still = False
+    run_pod(pod, 2)
+    assert_equal(pod.power.state, ACTIVE, "motion wakes")
+    assert pod.zones._adcs[0].reads > scans, "scans resumed"
+    assert pod.timer.callback is not None
+
+
+def test_deep_sleep_after_minutes_still_arms_wake_on_motion():
+    path = board_variant(BOARDS[1], "power", idle_after_s=2, deep_sleep_after_min=1)
+    pod, hw, chip, windows = _calibrated_pod(path)
+    chip.still = True
+    state = ACTIVE
+    while state != DEEP_SLEEP:
+        state = pod.service()
+        hw.run_for(100000)
+    n = len(windows)
+    assert_raises(DeepSleep, pod.sleep)
+    assert_equal(len(windows), n + 1, "the last partial window was published")
+    assert_equal(hw.wake_pin, (pod.board.imu_int1_pin, 1), "wake pin")
+    assert_equal(chip.regs[0x66], 0x07, "wake-on-motion armed on INT1")
+    assert hw.now_us > 60 * 1000000
+
+
+def test_asyncio_scheduler_runs_the_pod():
+    import asyncio
+
+    from podfw.sampling.scheduler import Scheduler
+
+    pod, hw, chip, windows = make_pod(BOARDS[0])
+    sched = Scheduler(pod)
+
+    async def main():
+        task = asyncio.create_task(sched.run())
+        while hw.now_us < 11 * 1000000:
+            await asyncio.sleep_ms(0)
+        sched.stop()
+        await task
+
+    asyncio.run(main())
+    assert_equal(len(windows), 2, "windows")
+    assert sched.cycles >= 100, sched.cycles
+    assert pod.led.lit or hw.pixel.writes >= 4
