@@ -94,7 +94,7 @@ class RamBlockDevice:
 
     def readblocks(self, block, buf, offset=0):
         start = block * self.block_size + offset
-        buf[:] = self.data[start:start + len(buf)]
+        buf[:] = memoryview(self.data)[start:start + len(buf)]
 
     def writeblocks(self, block, buf, offset=None):
         if offset is None:
@@ -111,6 +111,35 @@ class RamBlockDevice:
             self.erases += 1
             return 0
         return None
+
+
+class CuttableBlockDevice(RamBlockDevice):
+    """A RAM flash that photographs itself when the power would go: the write that
+    crosses `budget` programmed bytes programs only its first bytes, and `image` keeps
+    what the flash holds at that instant. The device goes on working afterwards so
+    littlefs can finish normally; tests mount `image`, which is the state a pod finds
+    when it boots after the cut."""
+
+    def __init__(self, image, budget=None):
+        RamBlockDevice.__init__(self, 4096, len(image) // 4096)
+        self.data[:] = image
+        self.budget = budget
+        self.attempted = 0  # bytes littlefs asked to program since the budget was set
+        self.image = None
+
+    def writeblocks(self, block, buf, offset=None):
+        if self.budget is not None and self.image is None:
+            room = self.budget - self.attempted
+            self.attempted += len(buf)
+            if len(buf) > room:
+                if room > 0:
+                    RamBlockDevice.writeblocks(self, block, memoryview(buf)[:room], offset)
+                self.image = bytes(self.data)
+        RamBlockDevice.writeblocks(self, block, buf, offset)
+
+    def after_cut(self):
+        """The flash contents at the cut (or now, if the budget was never reached)."""
+        return self.image if self.image is not None else bytes(self.data)
 
 
 def mount_littlefs(blocks, mount_point):

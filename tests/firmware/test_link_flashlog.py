@@ -4,7 +4,15 @@
 import os
 
 from fwtest import assert_equal, assert_raises
-from logstorage import CuttingStorage, PowerCut, fresh_storage, mount_littlefs, remove_tree
+from logstorage import (
+    CuttableBlockDevice,
+    CuttingStorage,
+    PowerCut,
+    RamBlockDevice,
+    fresh_storage,
+    mount_littlefs,
+    remove_tree,
+)
 from podfw.link import flashlog, wire
 
 SEGMENT = 4
@@ -157,3 +165,55 @@ def test_littlefs_day_of_records_and_wear():
         assert erases < 3 * 2000
     finally:
         os.umount("/lfs")
+
+
+def _littlefs_image(records, capacity, segment):
+    device = RamBlockDevice(4096, 32)
+    os.VfsLfs2.mkfs(device)
+    os.mount(os.VfsLfs2(device), "/lfs")
+    try:
+        fill(flashlog.FlashLog(flashlog.FileStorage("/lfs/log"), capacity, segment), records)
+    finally:
+        os.umount("/lfs")
+    return bytes(device.data)
+
+
+def test_littlefs_power_cut_at_every_programmed_byte():
+    # the cut now hits the flash itself, under littlefs: for appends that start a
+    # segment, continue one and evict the oldest, every byte littlefs programs is a cut
+    # point; the volume is then mounted afresh from what the flash holds and replayed
+    capacity, segment = 16, 8
+    for logged in (8, 13, 16):
+        image = _littlefs_image(logged, capacity, segment)
+        cut = 0
+        while True:
+            device = CuttableBlockDevice(image)
+            os.mount(os.VfsLfs2(device), "/lfs")
+            storage = flashlog.FileStorage("/lfs/log")
+            log = flashlog.FlashLog(storage, capacity, segment)
+            device.budget = cut
+            log.append(record(logged))
+            storage.close()
+            os.umount("/lfs")
+            after = RamBlockDevice(4096, len(image) // 4096)
+            after.data[:] = device.after_cut()
+            os.mount(os.VfsLfs2(after), "/lfs")
+            try:
+                storage = flashlog.FileStorage("/lfs/log")
+                replayed = flashlog.FlashLog(storage, capacity, segment)
+                end = replayed.next_seq
+                assert end in (logged, logged + 1), "cut %d: next_seq %d" % (cut, end)
+                if device.image is None:
+                    assert_equal(end, logged + 1, "completed append")
+                check_contents(replayed, replayed.oldest_seq, end)
+                assert replayed.oldest_seq <= expected_oldest(logged + 1, capacity, segment)
+                fill(replayed, 1)
+                check_contents(replayed, replayed.oldest_seq, end + 1)
+                storage.close()
+            finally:
+                os.umount("/lfs")
+            if device.image is None:
+                break
+            cut += 1
+        assert cut > 16, "an append should program more than a few bytes"
+        print("littlefs: %d records logged, append cut at each of %d bytes" % (logged, cut))

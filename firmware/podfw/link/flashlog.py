@@ -101,6 +101,10 @@ class FileStorage:
             f.write(bytes((log_id & 0xFF, (log_id >> 8) & 0xFF, (log_id >> 16) & 0xFF,
                            (log_id >> 24) & 0xFF)))
 
+    def close(self):
+        """Releases the open read handle (before unmounting or sleeping)."""
+        self._close_reader()
+
     def _close_reader(self):
         if self._reader is not None:
             self._reader.close()
