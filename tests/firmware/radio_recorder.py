@@ -50,6 +50,7 @@ class BLE:
         self.connected = set()
         self.notified = []  # (conn, handle, bytes)
         self.indicated = []  # (conn, handle, bytes)
+        self.updates = []  # (handle, bytes) written with send_update
         self.advertising = []  # (interval_us, adv, resp)
         self.notify_room = None  # None = unlimited; else notifications before ENOMEM
 
@@ -95,6 +96,8 @@ class BLE:
         if handle not in self.values:
             raise OSError(22)
         self.values[handle] = bytes(data)
+        if send_update:  # the stack notifies or indicates the subscribed centrals
+            self.updates.append((handle, bytes(data)))
 
     def gatts_read(self, handle):
         return self.values[handle]

@@ -126,8 +126,7 @@ def test_unbonded_central_gets_cadence_but_no_records_or_commands():
         rig.command(1, wire.encode_command(wire.OP_BACKFILL, 0))
         rig.window(cadence=171)
         rig.window(cadence=90, flags=FLAG_WALKING)
-        rsc = [data for who, handle, data in rig.ble.notified
-               if handle == rig.ble.handle_of(0x2A53)]
+        rsc = [data for handle, data in rig.ble.updates if handle == rig.ble.handle_of(0x2A53)]
         assert_equal(rsc, [b"\x04\x00\x00\xab", b"\x00\x00\x00\x5a"], "RSC measurements")
         assert_equal(rig.records(1), [], "records to an unbonded central")
         replies = rig.indications(1)
@@ -372,7 +371,7 @@ def test_battery_notified_only_on_change():
         rig.ble.connect(1)
         for percent in (80, 80, 79, 79, 150):
             rig.link.set_battery(percent)
-        sent = [data for who, handle, data in rig.ble.notified if handle == battery]
+        sent = [data for handle, data in rig.ble.updates if handle == battery]
         assert_equal(sent, [bytes((79,)), bytes((100,))], "battery notifications")
     finally:
         rig.close()

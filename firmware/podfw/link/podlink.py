@@ -100,8 +100,8 @@ class PodLink:
     # ---- the window sink ---------------------------------------------------------------
 
     def publish(self, summary):
-        """Logs one WindowSummary, then sends it (RSC cadence to every central, the
-        record to streaming bonded centrals). Returns its sequence number, or None when
+        """Logs one WindowSummary, then sends it (RSC cadence to the centrals subscribed
+        to it, the record to streaming bonded centrals). Returns its sequence number, or None when
         the flash log refused it (counted in log_failures; the pod keeps running)."""
         try:
             seq = self._log(summary)
@@ -115,14 +115,10 @@ class PodLink:
         rsc.measurement(summary.cadence_spm, running, self._rsc)
         try:
             ble.gatts_write(h.summary, self._record)
-            ble.gatts_write(h.rsc_measurement, self._rsc)
+            # send_update: the stack notifies the centrals subscribed to RSC (watches)
+            ble.gatts_write(h.rsc_measurement, self._rsc, True)
         except OSError as exc:
-            self._note(exc)
-        for central in list(self._centrals.values()):
-            try:
-                ble.gatts_notify(central.conn, h.rsc_measurement, self._rsc)
-            except OSError:
-                pass  # stack busy or link gone: cadence is live data, the next one follows
+            self._note(exc)  # cadence is live data; the next window brings the next one
         self.poll()
         return seq
 
@@ -148,17 +144,10 @@ class PodLink:
         if percent == self._battery:
             return
         self._battery = percent
-        value = bytes((percent,))
         try:
-            self.ble.gatts_write(self.handles.battery, value)
+            self.ble.gatts_write(self.handles.battery, bytes((percent,)), True)
         except OSError as exc:
             self._note(exc)
-            return
-        for central in list(self._centrals.values()):
-            try:
-                self.ble.gatts_notify(central.conn, self.handles.battery, value)
-            except OSError:
-                pass
 
     # ---- IRQ: record only ---------------------------------------------------------------
 
