@@ -16,6 +16,7 @@
 #   16-17  u16 strikes by pattern: bits 0-4 heel, 5-9 midfoot, 10-14 forefoot; bit 15 reserved (0)
 #   18-19  u16 CRC-16/CCITT-FALSE over bytes 0-17
 import struct
+from array import array
 
 from micropython import const
 
@@ -98,13 +99,13 @@ class WireError(ValueError):
 
 
 def _crc_table():
-    table = []
+    table = array("H", bytes(512))  # 512 bytes of RAM on the pod
     for byte in range(256):
         crc = byte << 8
         for _ in range(8):
             crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else (crc << 1)
-        table.append(crc & 0xFFFF)
-    return tuple(table)
+        table[byte] = crc & 0xFFFF
+    return table
 
 
 _CRC_TABLE = _crc_table()
