@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,6 +32,7 @@ class TrainingState:
     returning_week: int | None  # 1, 2, ... weeks since running resumed after a layoff
     typical_pace: float
     longest_30d_min: float | None
+    reasons: list[Reason] = field(default_factory=list)  # where the runner is, in words
 
 
 @dataclass(frozen=True)
@@ -87,13 +88,27 @@ def training_state(runs: list[Run], week_minutes_series: np.ndarray, today: dt.d
                 break
     paces = [r.pace for r in past if r.pace and (today - r.date).days < 42]
     recent = [r for r in past if (today - r.date).days < cfg.spike_lookback_days]
-    return TrainingState(
+    state = TrainingState(
         week_minutes=weeks, runs_per_week=runs_per_week, weeks_in_block=in_block,
         next_week_is_deload=in_block + 1 >= cfg.deload_every_weeks and returning is None,
         days_since_last_run=days_since, returning_week=returning,
         typical_pace=statistics.median(paces) if paces else DEFAULT_PACE_S_PER_KM,
         longest_30d_min=max((r.duration_min for r in recent), default=None),
     )
+    if returning is not None:
+        where = f"next week is week {returning} back after a layoff"
+    elif state.next_week_is_deload:
+        where = f"next week is the step-back week of a {cfg.deload_every_weeks}-week cycle"
+    else:
+        where = f"next week is week {in_block + 1} of a {cfg.deload_every_weeks}-week cycle"
+    state.reasons.append(Reason(
+        "plan.state",
+        f"{weeks[0]:.0f} min of running in the last 7 days ({weeks[1]:.0f} the week before), "
+        f"about {runs_per_week} runs a week; {where}.",
+        {"week_min": round(weeks[0]), "previous_week_min": round(weeks[1]), "runs_per_week": runs_per_week,
+         "weeks_in_block": in_block, "returning_week": returning},
+        baseline="runs of the last 12 weeks", evidence=evidence.DELOAD))
+    return state
 
 
 def _minutes(s: PlannedSession, pace: float) -> float:
