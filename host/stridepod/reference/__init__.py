@@ -1,2 +1,3 @@
-"""Float reference implementations of the firmware's gait algorithms (numpy), used to
-cross-check the fixed-point code."""
+"""Float references (numpy) of the pod's gait algorithms, used to cross-check the
+fixed-point firmware: `imu` (step detectors), `pressure` (insole contacts) and `engine`
+(fusion and window summaries, same output as `stridepod.replay`)."""

@@ -1,0 +1,369 @@
+"""Float reference of the firmware's IMU step detectors (`podfw.gait.step_detector`).
+
+The same algorithms in physical units (g, deg/s, seconds) and float arithmetic. Sample-
+level quantities (magnitudes, projections, averages) are numpy arrays; the detectors'
+state machines advance from one candidate sample to the next (a few per stride) instead
+of sample by sample. Every rule below names the firmware rule it mirrors; the constants
+are the firmware's. Times are sample indices; `Strike`s carry the impact in g.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import lfilter
+
+AVG_SHIFT = 7
+AVERAGE_RATE_HZ = 50  # covariance / gravity averages are updated at about 50 Hz
+
+# FootGyroStrides
+HYSTERESIS_DPS = 20.0
+REST_DPS = 25.0
+REST_S = 0.060
+SWING_MIN_DEG = 25.0
+IMPACT_S = 0.100
+AXIS_EVERY = 4  # power-iteration step every 4th covariance update
+MAX_CONTACT_S = 2.5
+
+# SacrumSteps / FootAccStrides
+ONSET_G = 0.6
+MIN_STEP_S = 0.200
+MIN_STRIDE_S = 0.450
+MAX_INTERVAL_S = 2.5
+SACRUM_HIGH_MAX_S = 0.300
+FOOT_HIGH_MAX_S = 0.150
+
+
+@dataclass
+class Strike:
+    n: int  # initial contact, sample index
+    impact_g: float  # peak acceleration magnitude after it
+
+
+@dataclass
+class ToeOff:
+    n: int  # final contact, sample index
+    contact_s: float  # since the previous initial contact, 0 = unknown
+
+
+def span(rate_hz: float, seconds: float) -> int:
+    """Samples in a duration, rounded (SampleClock.span)."""
+    return int(np.floor(seconds * rate_hz + 0.5))
+
+
+def average_weights(updates: int) -> np.ndarray:
+    """Per update, the weight of the new value in an average that starts as the plain
+    mean (AverageShift: shifts 0, 1, 1, 2, 2, 2, 2, 3 ... up to AVG_SHIFT)."""
+    j = np.arange(1, updates + 1)
+    shift = np.minimum(np.floor(np.log2(j)).astype(int), AVG_SHIFT)
+    return 1.0 / (1 << shift)
+
+
+def running_average(x: np.ndarray) -> np.ndarray:
+    """The average after each update, over rows of x (updates, k)."""
+    warm = min(len(x), 1 << AVG_SHIFT)  # from update 2**AVG_SHIFT on the weight is fixed
+    w = average_weights(warm)
+    out = np.empty_like(x, dtype=float)
+    m = np.zeros(x.shape[1])
+    for j in range(warm):
+        m += (x[j] - m) * w[j]
+        out[j] = m
+    if len(x) > warm:
+        a = 1.0 / (1 << AVG_SHIFT)
+        out[warm:] = lfilter([a], [1.0, a - 1.0], x[warm:], axis=0, zi=((1 - a) * m)[None, :])[0]
+    return out
+
+
+def update_indices(rate_hz: float, n: int) -> np.ndarray:
+    every = max(1, int(rate_hz / AVERAGE_RATE_HZ + 0.5))
+    return np.arange(0, n, every)
+
+
+def hold(values: np.ndarray, at: np.ndarray, n: int, initial: np.ndarray) -> np.ndarray:
+    """Per sample, the last value set at or before it (values[k] set at sample at[k])."""
+    idx = np.searchsorted(at, np.arange(n), side="right") - 1
+    out = np.empty((n, values.shape[1]))
+    out[idx < 0] = initial
+    out[idx >= 0] = values[idx[idx >= 0]]
+    return out
+
+
+# ---- foot pod with gyroscope ---------------------------------------------------------
+
+def pitch_axis(gyro: np.ndarray, rate_hz: float) -> np.ndarray:
+    """Per sample, the unit principal axis of the angular-rate covariance (power
+    iteration from the previous axis, starting at z, every AXIS_EVERY updates)."""
+    n = len(gyro)
+    at = update_indices(rate_hz, n)
+    g = gyro[at]
+    prods = np.stack([g[:, 0] * g[:, 0], g[:, 1] * g[:, 1], g[:, 2] * g[:, 2],
+                      g[:, 0] * g[:, 1], g[:, 0] * g[:, 2], g[:, 1] * g[:, 2]], axis=1)
+    cov = running_average(prods)
+    v0, v1, v2 = 0.0, 0.0, 1.0
+    axes = []
+    rest = 64.0 / 1.025 ** 2  # the firmware keeps its axis below 64 internal units²
+    steps = range(0, len(at), AXIS_EVERY)
+    for c00, c11, c22, c01, c02, c12 in cov[steps].tolist():
+        if max(c00, c11, c22) >= rest:
+            u0 = c00 * v0 + c01 * v1 + c02 * v2
+            u1 = c01 * v0 + c11 * v1 + c12 * v2
+            u2 = c02 * v0 + c12 * v1 + c22 * v2
+            norm = (u0 * u0 + u1 * u1 + u2 * u2) ** 0.5
+            if norm > 0:
+                v0, v1, v2 = u0 / norm, u1 / norm, u2 / norm
+        axes.append((v0, v1, v2))
+    return hold(np.array(axes).reshape(-1, 3), at[steps], n, np.array([0.0, 0.0, 1.0]))
+
+
+def foot_gyro_strides(acc: np.ndarray, gyro: np.ndarray, rate_hz: float):
+    """Strikes and toe-offs of a foot pod with a gyroscope (FootGyroStrides)."""
+    n = len(gyro)
+    s = np.einsum("ij,ij->i", gyro, pitch_axis(gyro, rate_hz))
+    m2 = np.einsum("ij,ij->i", acc, acc)
+    h, rest = HYSTERESIS_DPS, REST_DPS
+    rest_n, impact_n = span(rate_hz, REST_S), span(rate_hz, IMPACT_S)
+    area_min = SWING_MIN_DEG * rate_hz  # deg/s summed over samples
+    cs = np.concatenate([[0.0], np.cumsum(s)])
+    nonneg = s >= 0
+    change = np.flatnonzero(np.diff(np.concatenate([[True], nonneg])) != 0)
+    zc_at = np.maximum.accumulate(np.where(np.isin(np.arange(n), change), np.arange(n), 0))
+    trig = np.where(s > h, 1, np.where(s < -h, -1, 0))
+    any_idx = np.flatnonzero(trig)
+    sign_idx = {1: np.flatnonzero(trig == 1), -1: np.flatnonzero(trig == -1)}
+    quiet = np.abs(s) < rest
+
+    strikes: list[Strike] = []
+    toe_offs: list[ToeOff] = []
+    state = {"vote": 0, "p_sign": 0, "p_area": 0.0, "p_peak": -1, "p_end": -1, "last_ic": -1,
+             "pend": None}
+
+    def next_in(idx: np.ndarray, start: int) -> int:
+        k = np.searchsorted(idx, start)
+        return int(idx[k]) if k < len(idx) else n
+
+    def rest_end(start: int, stop: int) -> int:
+        """Sample where rest_n quiet samples in a row within [start, stop) are complete."""
+        q = quiet[start:stop]
+        if len(q) < rest_n:
+            return n
+        run = np.convolve(q.astype(int), np.ones(rest_n, dtype=int), mode="valid")
+        hit = np.flatnonzero(run == rest_n)
+        return int(start + hit[0] + rest_n - 1) if len(hit) else n
+
+    def emit_pending(until: int):
+        if state["pend"] is None:
+            return
+        ic, lo = state["pend"]
+        hi = min(ic + impact_n, until)
+        peak = float(m2[lo:hi + 1].max()) if hi >= lo else 0.0
+        strikes.append(Strike(ic, float(np.sqrt(peak))))
+        state["pend"] = None
+
+    def end_lobe(sign, start, end, detected, area, peak_n):
+        adjacent = state["p_end"] == start and state["p_sign"] == -sign
+        vote = state["vote"]
+        if area < area_min:
+            swing = False
+        elif abs(vote) >= 3:
+            swing = (sign > 0) == (vote > 0) and (not adjacent or 2 * area > state["p_area"])
+        else:
+            swing = adjacent and area > state["p_area"]
+        if swing:
+            if vote * sign < 5:
+                state["vote"] = vote + sign
+            emit_pending(detected)
+            if adjacent:
+                fc = state["p_peak"]
+                contact = 0.0
+                if state["last_ic"] >= 0:
+                    contact = (fc - state["last_ic"]) / rate_hz
+                    if contact > MAX_CONTACT_S:
+                        contact = 0.0
+                toe_offs.append(ToeOff(fc, contact))
+            # the impact: the largest magnitude from the zero crossing on (after a rest,
+            # from the sample after the lobe was closed)
+            state["pend"] = (end, end if end == zc_at[detected] else detected + 1)
+            state["last_ic"] = end
+        state["p_sign"], state["p_area"], state["p_peak"], state["p_end"] = sign, area, peak_n, end
+
+    sign, t0, start = 0, 0, 0
+    pos = 0
+    while pos < n:
+        if sign == 0:  # at rest: any trigger starts a lobe there
+            i = next_in(any_idx, pos)
+            if i >= n:
+                break
+            sign, t0, start = int(trig[i]), i, i
+        flip = next_in(sign_idx[-sign], t0 + 1)  # the other sign beyond the hysteresis
+        rest_at = rest_end(t0, min(flip, n))
+        if rest_at < flip:
+            area = sign * (cs[rest_at + 1] - cs[t0])
+            peak_n = t0 + int(np.argmax(sign * s[t0:rest_at + 1]))
+            end_lobe(sign, start, rest_at - rest_n + 1, rest_at, area, peak_n)
+            sign, pos = 0, rest_at + 1
+            continue
+        if flip >= n:
+            break
+        area = sign * (cs[flip] - cs[t0])
+        peak_n = t0 + int(np.argmax(sign * s[t0:flip]))
+        zc = int(zc_at[flip])
+        end_lobe(sign, start, zc, flip, area, peak_n)
+        sign, t0, start = -sign, flip, zc
+    emit_pending(n - 1)
+    return strikes, toe_offs
+
+
+# ---- accelerometer-only detectors ----------------------------------------------------
+
+class _Intervals:
+    """Adaptive refractory time (step_detector._Intervals). Counted in whole samples like
+    the firmware: a refractory time is a sample count, and a borderline step accepted by
+    one and refused by the other would shift every later threshold."""
+
+    def __init__(self, rate_hz: float, typical_s: float, min_s: float):
+        self.min_interval = span(rate_hz, min_s)
+        self.max_interval = span(rate_hz, MAX_INTERVAL_S)
+        self.avg = span(rate_hz, typical_s)
+        self.refractory = self.min_interval
+        self.last = -1
+
+    def step(self, n: int) -> None:
+        interval = n - self.last
+        if self.last >= 0 and interval < self.max_interval:
+            self.avg += (interval - self.avg) >> 2
+            self.refractory = max((self.avg * 5) >> 3, self.min_interval)
+        self.last = n
+
+
+def gravity_direction(acc: np.ndarray, rate_hz: float) -> np.ndarray:
+    """Per sample, the unit direction of the averaged acceleration (SacrumSteps._gravity:
+    a new direction at every update while the average warms up, then every 8th)."""
+    n = len(acc)
+    at = update_indices(rate_hz, n)
+    mean = running_average(acc[at])
+    shifts = np.minimum(np.floor(np.log2(np.arange(1, len(at) + 1))).astype(int), AVG_SHIFT)
+    keep, left = [], 1
+    for j, k in enumerate(shifts):
+        if k == AVG_SHIFT:
+            left -= 1
+            if left > 0:
+                continue
+        left = 8
+        keep.append(j)
+    keep = np.array(keep, dtype=int)
+    norms = np.linalg.norm(mean[keep], axis=1)
+    ok = norms > 0.25
+    dirs = mean[keep][ok] / norms[ok, None]
+    return hold(dirs, at[keep][ok], n, np.array([0.0, 0.0, 1.0]))
+
+
+def sacrum_steps(acc: np.ndarray, rate_hz: float) -> list[Strike]:
+    """Steps seen from the sacrum (SacrumSteps): excursions of the vertical acceleration,
+    contact at the magnitude's rise through ONSET_G after the flight minimum."""
+    n = len(acc)
+    v = np.einsum("ij,ij->i", acc, gravity_direction(acc, rate_hz))
+    m2 = np.einsum("ij,ij->i", acc, acc)
+    onset_up = np.flatnonzero((m2[1:] >= ONSET_G ** 2) & (m2[:-1] < ONSET_G ** 2)) + 1
+    if n and m2[0] >= ONSET_G ** 2:  # the firmware's previous magnitude starts at 0
+        onset_up = np.concatenate([[0], onset_up])
+    intervals = _Intervals(rate_hz, 0.350, MIN_STEP_S)
+    high_max = span(rate_hz, SACRUM_HIGH_MAX_S)
+    peak_avg, valley_avg = 2.5, 0.5
+    strikes: list[Strike] = []
+    chunk = 4 * intervals.max_interval  # search ahead in pieces: linear time
+    low_from, valley, valley_n = 0, np.inf, -1  # LOW state from low_from, valley so far
+    step_n = -(1 << 29)
+    while low_from < n:
+        thr_hi = max(valley_avg + (peak_avg - valley_avg) / 2, 1.2)
+        thr_lo = max(valley_avg + (peak_avg - valley_avg) * 3 / 8, 1.1)
+        stop = min(n, low_from + chunk)
+        seg = v[low_from:stop]
+        run_min = np.minimum(np.minimum.accumulate(seg), valley)
+        idx = np.arange(low_from, stop)
+        hit = np.flatnonzero((seg > thr_hi) & (run_min < thr_lo)
+                             & (idx - step_n >= intervals.refractory))
+        if not len(hit):
+            k = int(np.argmin(seg))
+            if seg[k] < valley:
+                valley, valley_n = float(seg[k]), low_from + k
+            low_from = stop
+            continue
+        start = low_from + int(hit[0])
+        # valley: the first minimum over the LOW samples (and the value carried in)
+        window = v[low_from:start + 1]
+        k = int(np.argmin(window))
+        if window[k] < valley:
+            valley, valley_n = float(window[k]), low_from + k
+        ups = onset_up[(onset_up >= low_from) & (onset_up <= start)]
+        ic = start
+        if len(ups) and ups[-1] >= valley_n and start - ups[-1] < high_max:
+            ic = int(ups[-1])
+        elif start - valley_n < high_max:
+            ic = valley_n
+        intervals.step(ic)
+        valley_avg += (valley - valley_avg) / 8
+        step_n = start
+        # HIGH until the vertical acceleration falls below thr_lo or time runs out
+        after = np.flatnonzero(v[start + 1:start + high_max + 2] < thr_lo)
+        if not len(after) and start + high_max + 1 >= n:  # still high at the end: flush
+            strikes.append(Strike(ic, float(np.sqrt(m2[start:].max()))))
+            break
+        end = start + 1 + int(after[0]) if len(after) else start + high_max + 1
+        peak = float(v[start:end + 1].max())
+        strikes.append(Strike(ic, float(np.sqrt(m2[start:end + 1].max()))))
+        peak_avg += (peak - peak_avg) / 8
+        low_from, valley, valley_n = end + 1, float(v[end]), end
+    return strikes
+
+
+def foot_acc_strides(acc: np.ndarray, rate_hz: float) -> list[Strike]:
+    """Strides of a foot pod without gyroscope (FootAccStrides): impacts above a
+    threshold relative to the recent impact peaks, which relaxes when strides stop."""
+    n = len(acc)
+    m2 = np.einsum("ij,ij->i", acc, acc)
+    intervals = _Intervals(rate_hz, 0.800, MIN_STRIDE_S)
+    high_max = span(rate_hz, FOOT_HIGH_MAX_S)
+    peak_max, peak_min = 6.0, 3.6
+    strikes: list[Strike] = []
+    pos, step_n, decay_n, armed = 0, -(1 << 29), 0, False
+
+    def levels():
+        hi = peak_max * 9 / 16
+        return max(hi * hi, 4.0), (hi / 2) ** 2
+
+    chunk = 4 * intervals.max_interval  # search ahead in pieces: linear time
+    while pos < n:
+        hi2, lo2 = levels()
+        stop = min(n, pos + chunk)
+        seg = m2[pos:stop]
+        low = seg < lo2
+        # samples below lo2 arm the detector; a low sample past the decay deadline relaxes
+        # the threshold (and the search restarts after it)
+        idx = np.arange(pos, stop)
+        late = np.flatnonzero(low & (idx - decay_n > intervals.max_interval))
+        cut = int(late[0]) if len(late) else len(seg)
+        armed_at = np.maximum.accumulate(np.where(low, idx, -1))
+        ok = ~low & (seg > hi2) & (idx - step_n >= intervals.refractory)
+        ok &= (armed_at >= pos) | armed
+        hit = np.flatnonzero(ok[:cut])
+        if not len(hit):
+            if cut < len(seg):
+                decay_n = pos + cut
+                peak_max = max(peak_max - peak_max / 8, peak_min)
+                armed, pos = True, pos + cut + 1
+            else:
+                armed, pos = armed or bool(low.any()), stop
+            continue
+        start = pos + int(hit[0])
+        intervals.step(start)
+        step_n = decay_n = start
+        below = np.flatnonzero(m2[start + 1:start + high_max + 2] < lo2)
+        end = start + 1 + int(below[0]) if len(below) else start + high_max + 1
+        end = min(end, n - 1)
+        peak2 = float(m2[start:end + 1].max())
+        strikes.append(Strike(start, float(np.sqrt(peak2))))
+        peak = float(np.sqrt(peak2))
+        peak_max = peak if peak > peak_max else peak_max - (peak_max - peak) / 8
+        armed, pos = False, end + 1
+    return strikes
