@@ -5,6 +5,7 @@ import array
 
 import micropython
 from fwtest import assert_equal, assert_raises, assert_small_int
+from podfw.gait import pressure_viper
 from podfw.gait.pressure import (
     EV_OFF,
     EV_ON,
@@ -13,6 +14,8 @@ from podfw.gait.pressure import (
     PFLAG_STUCK,
     STATE_ON,
     PressureContacts,
+    add_impulse_py,
+    scan_zones_py,
 )
 
 FIXTURE = "tests/firmware/data/pressure_gaitpdb_juco03_right.csv"
@@ -104,3 +107,38 @@ def test_bad_configuration_is_refused():
     assert_raises(ValueError, PressureContacts, [], 100)
     assert_raises(ValueError, PressureContacts, [(0, i) for i in range(MAX_ZONES + 1)], 100)
     assert_raises(ValueError, PressureContacts, [(0, 0), (0, 1)], 5)
+
+
+def test_viper_kernels_equal_their_plain_twins():
+    nz = MAX_ZONES
+    zx = array.array("i", [(i * 67) % 1001 for i in range(nz)])
+    zy = array.array("i", [(i * 131) % 1001 for i in range(nz)])
+    state = [12345]
+
+    def rand16():  # LCG: values over the whole int16 range, full scale included
+        state[0] = (state[0] * 1103515245 + 12345) & 0x7FFFFFFF
+        v = (state[0] >> 8) & 0xFFFF
+        if v & 3 == 0:
+            return 32767
+        return v - 32768 if v >= 32768 else v
+
+    arrays = []
+    for _ in range(2):  # viper, plain
+        arrays.append((array.array("i", [0] * nz), array.array("i", [0] * nz),
+                       array.array("i", [0] * 3), array.array("i", [0] * nz)))
+    for k in range(3000):
+        typecode = "h" if k % 2 else "i"
+        zones = array.array(typecode, [rand16() for _ in range(nz)])
+        n = 1 + k % nz
+        results = []
+        for kernel, add, (force, run, sums, imp) in (
+                (pressure_viper.scan_zones, pressure_viper.add_impulse, arrays[0]),
+                (scan_zones_py, add_impulse_py, arrays[1])):
+            flags = kernel(zones, force, run, zx, zy, sums, n, 32767, 3)
+            big = add(force, imp, n, 1 << 22)
+            if big:
+                for i in range(n):
+                    imp[i] >>= 1
+            results.append((flags, big, list(force), list(run), list(sums), list(imp)))
+        assert_equal(results[0], results[1], "kernels on scan %d" % k)
+        assert_small_int(results[0][4][1], "sum f*x")

@@ -42,7 +42,9 @@
 # `index` is the number of samples pushed (plus gap() samples).
 
 import array
+import sys
 
+import micropython
 from micropython import const
 
 from podfw.gait.fixedpoint import rate_fraction
@@ -74,6 +76,57 @@ _ON = const(2)
 _STANDING = const(3)  # loaded when sampling began: wait for the foot to lift
 
 
+def scan_zones_py(zones, force, stuck_run, zx, zy, sums, nz, fs, stuck_samples):
+    """One scan: clamps negative zones, leaves out zones stuck at full scale, copies the
+    zone forces to `force`; sums = [total, sum f*x, sum f*y]. Returns PFLAG_* bits.
+    Plain twin of pressure_viper.scan_zones (tests/firmware/test_pressure_fw.py)."""
+    total = 0
+    sx = 0
+    sy = 0
+    flags = 0
+    for i in range(nz):
+        f = zones[i]
+        if f < 0:
+            flags |= PFLAG_NEGATIVE
+            f = 0
+        if f >= fs:
+            run = stuck_run[i]
+            if run < stuck_samples:
+                stuck_run[i] = run + 1
+            else:
+                flags |= PFLAG_STUCK
+                f = 0
+        else:
+            stuck_run[i] = 0
+        force[i] = f
+        total += f
+        sx += f * zx[i]
+        sy += f * zy[i]
+    sums[0] = total
+    sums[1] = sx
+    sums[2] = sy
+    return flags
+
+
+def add_impulse_py(force, impulse, nz, limit):
+    """impulse += force per zone; 1 when a zone went above limit.
+    Plain twin of pressure_viper.add_impulse."""
+    big = 0
+    for i in range(nz):
+        v = impulse[i] + force[i]
+        impulse[i] = v
+        if v > limit:
+            big = 1
+    return big
+
+
+if sys.implementation.name == "micropython":
+    from podfw.gait.pressure_viper import add_impulse, scan_zones
+else:  # viper does not exist under CPython
+    scan_zones = scan_zones_py
+    add_impulse = add_impulse_py
+
+
 def _per_mille(values):
     lo = min(values)
     hi = max(values)
@@ -93,8 +146,8 @@ class PressureContacts:
         if lsb_per_newton < 1 or full_scale < 1 or full_scale > 32767:
             raise ValueError("pressure scale out of range")
         self.nz = nz
-        self.zx = array.array("h", _per_mille([int(xy[0]) for xy in zone_xy]))
-        self.zy = array.array("h", _per_mille([int(xy[1]) for xy in zone_xy]))
+        self.zx = array.array("i", _per_mille([int(xy[0]) for xy in zone_xy]))
+        self.zy = array.array("i", _per_mille([int(xy[1]) for xy in zone_xy]))
         self.rate_num, self.rate_den = rate_fraction(rate_hz)
         rate = self.rate_num // self.rate_den
         self.full_scale = full_scale
@@ -119,16 +172,22 @@ class PressureContacts:
         self.stuck_run = array.array("i", [0] * nz)
         self.impulse = array.array("i", [0] * nz)
         self.share = array.array("h", [0] * nz)
-        self.recent = array.array("i", [0] * (self.slope_lag + 1))
+        self.recent = array.array("i", [0] * self.slope_lag)  # ring of the last totals
+        self.sums = array.array("i", [0, 0, 0])  # total, sum f*x, sum f*y of this scan
         self.reset()
 
     def reset(self):
         """Forgets the wearer: thresholds start again from the initial peak."""
         self.index = 0
         self.flags = 0
-        self.peak_track = self.initial_peak
-        self.floor = 0
         self.floor_acc = 0  # floor << floor_shift, so the average keeps its fraction
+        self.peak_track = 0
+        self.touch_margin = 0
+        self.confirm_margin = 0
+        self._track_peak(self.initial_peak)
+        self._set_floor(0)
+        self.recent_pos = 0
+        self.lag_total = 0  # the total slope_lag scans ago
         self.state = _OFF
         self.rise_start = 0
         self.started = False  # first sample seen (decides _STANDING)
@@ -175,16 +234,21 @@ class PressureContacts:
         return f
 
     def touch_level(self):
-        m = self.peak_track // _TOUCH_DIV
-        if m < self.min_touch:
-            m = self.min_touch
-        return self.floor + m
+        """Total force (LSB) above which the foot is on the ground."""
+        return self.floor + self.touch_margin
 
     def confirm_level(self):
-        m = self.peak_track // _CONFIRM_DIV
-        if m < self.min_confirm:
-            m = self.min_confirm
-        return self.floor + m
+        """Total force (LSB) a contact must reach to count."""
+        return self.floor + self.confirm_margin
+
+    def _track_peak(self, peak_track):
+        if peak_track < self.min_peak:
+            peak_track = self.min_peak
+        self.peak_track = peak_track
+        m = peak_track // _TOUCH_DIV
+        self.touch_margin = m if m > self.min_touch else self.min_touch
+        m = peak_track // _CONFIRM_DIV
+        self.confirm_margin = m if m > self.min_confirm else self.min_confirm
 
     def _stand(self):
         self.state = _STANDING
@@ -212,43 +276,25 @@ class PressureContacts:
                 self.state = _OFF
         self.have_off = False
 
+    @micropython.native
     def push(self, zones):
         """One scan (ints, 0.1 N per LSB by default). Returns EV_ON / EV_OFF bits."""
         n = self.index
         self.index = n + 1
-        total = 0
-        sx = 0
-        sy = 0
-        fs = self.full_scale
-        force = self.force
-        zx = self.zx
-        zy = self.zy
-        for i in range(self.nz):
-            f = zones[i]
-            if f < 0:
-                self.flags |= PFLAG_NEGATIVE
-                f = 0
-            if f >= fs:
-                run = self.stuck_run[i]
-                if run < self.stuck_samples:
-                    self.stuck_run[i] = run + 1
-                else:
-                    self.flags |= PFLAG_STUCK
-                    f = 0
-            else:
-                self.stuck_run[i] = 0
-            force[i] = f
-            total += f
-            sx += f * zx[i]
-            sy += f * zy[i]
-        recent = self.recent
-        lag = self.slope_lag
-        for i in range(lag):
-            recent[i] = recent[i + 1]
-        recent[lag] = total
+        sums = self.sums
+        flags = scan_zones(zones, self.force, self.stuck_run, self.zx, self.zy, sums,
+                           self.nz, self.full_scale, self.stuck_samples)
+        if flags:
+            self.flags |= flags
+        total = sums[0]
+        pos = self.recent_pos
+        self.lag_total = self.recent[pos]
+        self.recent[pos] = total
+        pos += 1
+        self.recent_pos = 0 if pos == self.slope_lag else pos
         prev = self.prev_total
         self.prev_total = total
-        touch = self.touch_level()
+        touch = self.floor + self.touch_margin
         state = self.state
         if not self.started:
             self.started = True
@@ -260,7 +306,7 @@ class PressureContacts:
             # wait for the foot to lift. Below confirm for a second in all (not in a
             # row: a walker's swing is shorter) means the lowest level seen is an
             # insole offset, not a foot still standing on it.
-            if total < self.confirm_level():
+            if total < self.floor + self.confirm_margin:
                 self.idle += 1
                 if total < self.low_min:
                     self.low_min = total
@@ -278,9 +324,7 @@ class PressureContacts:
                     # nothing confirmed for a while: a lighter wearer or a weaker
                     # insole must still be found
                     self.idle = 0
-                    self.peak_track -= self.peak_track >> 3
-                    if self.peak_track < self.min_peak:
-                        self.peak_track = self.min_peak
+                    self._track_peak(self.peak_track - (self.peak_track >> 3))
                 return 0
             self.rise_start = n
             self._begin(n, prev, total, touch)
@@ -296,9 +340,9 @@ class PressureContacts:
             if state == _CANDIDATE:
                 return 0
             return self._end(n, prev, total, touch)
-        self._accumulate(n, total, sx, sy)
+        self._accumulate(n, total, sums[1], sums[2])
         if state == _CANDIDATE:
-            if total >= self.confirm_level():
+            if total >= self.floor + self.confirm_margin:
                 self.state = _ON
                 return EV_ON
             self.state = _CANDIDATE
@@ -334,6 +378,7 @@ class PressureContacts:
         self.cop_x_min = _SPAN
         self.cop_x_max = 0
 
+    @micropython.native
     def _accumulate(self, n, total, sx, sy):
         if total > self.peak:
             self.peak = total
@@ -342,7 +387,7 @@ class PressureContacts:
             if total * 10 < self.peak * 9:
                 self.loading = False  # past the first peak
             else:
-                rise = total - self.recent[0]
+                rise = total - self.lag_total
                 if rise > self.max_rise:
                     self.max_rise = rise
         half = total >> 1  # rounded centre of pressure
@@ -357,15 +402,9 @@ class PressureContacts:
             self.start_left -= 1
             self.start_sum += cy
             self.start_count += 1
-        force = self.force
-        imp = self.impulse
-        big = False
-        for i in range(self.nz):
-            v = imp[i] + force[i]
-            imp[i] = v
-            if v > _HALF_LIMIT:
-                big = True
-        if big:  # long standing contact: halve all, the shares stay the same
+        if add_impulse(self.force, self.impulse, self.nz, _HALF_LIMIT):
+            # a long standing contact: halve all, the shares stay the same
+            imp = self.impulse
             for i in range(self.nz):
                 imp[i] >>= 1
 
@@ -419,9 +458,7 @@ class PressureContacts:
         for i in range(self.nz):
             self.share[i] = ((imp[i] >> shift) * 1000 + (whole >> 1)) // whole
         # follow the wearer: a quarter of the way to this contact's peak
-        self.peak_track += (self.peak - self.peak_track) >> 2
-        if self.peak_track < self.min_peak:
-            self.peak_track = self.min_peak
+        self._track_peak(self.peak_track + ((self.peak - self.peak_track) >> 2))
         return EV_OFF
 
     def crossing_ms(self, index, frac):
