@@ -2,6 +2,7 @@
 
 import csv
 import datetime as dt
+import json
 import math
 from collections import defaultdict
 from pathlib import Path
@@ -159,3 +160,25 @@ def test_load_report_shows_every_acwr_method_and_impact_load():
     assert set(a.load.acwr_by_method) == {"coupled", "uncoupled", "ewma"}
     assert a.load.acwr == a.load.acwr_by_method["coupled"]
     assert a.load.impact_load_7d == 4 * 6000 * 2.5
+
+
+def test_monotonous_week_and_acwr_jump_are_flagged_as_advisory():
+    today = dt.date(2026, 11, 22)
+    easy_month = _runs(today, {ago: 30 for ago in range(7, 35, 2)}, rpe=3)
+    same_every_day = _runs(today, {ago: 60 + (ago % 2) for ago in range(7)}, rpe=5)
+    a = assess(History(runs=easy_month + same_every_day), today)
+    [mono] = [r for r in a.load.flags if r.rule == "load.monotony"]
+    assert "is critical (warn 1.5, critical 2.0)" in mono.message and mono.numbers["monotony"] > 2
+    [ratio] = [r for r in a.load.flags if r.rule == "load.acwr"]
+    assert "above 1.5 (advisory)" in ratio.message and ratio.numbers["method"] == "coupled"
+    assert "contested" in ratio.evidence and ratio.baseline.startswith("rolling coupled")
+
+
+def test_history_only_in_the_future_or_empty_is_calibrating_not_an_error():
+    today = dt.date(2026, 11, 22)
+    future = _runs(today, {-3: 40}, rpe=4)
+    for h in (History(), History(runs=future)):
+        a = assess(h, today)
+        assert a.load.ctl == 0 and a.load.acwr is None and a.load.monotony == 0
+        assert all(s.state == "calibrating" for s in a.readiness.signals.values())
+        json.dumps(a.to_dict())
