@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # pressure_runs: shared run helpers
-from podfw.gait.pressure import PFLAG_GAP  # noqa: E402
+from podfw.gait.pressure import PFLAG_GAP, PressureContacts  # noqa: E402
 from pressure_runs import LSB_PER_NEWTON, run_firmware  # noqa: E402
 from stridepod.reference import pressure as ref  # noqa: E402
 
@@ -153,3 +153,14 @@ def test_reference_agrees_on_running():
         assert abs(c["contact_ms"] - f.contact_ms) <= max(0.01 * f.contact_ms, 1)
         assert abs(c["flight_ms"] - f.flight_ms) <= max(0.01 * f.flight_ms, 1)
         assert c["strike"] == f.strike
+
+
+def test_float_configuration_keeps_the_scan_path_integer():
+    # rates and scales often arrive as JSON floats: nothing per scan may become a float
+    forces, _ = session([(0.25, 0.45, 1800, 100, True)] * 3, seed=7)
+    q = np.clip(np.rint(forces * LSB_PER_NEWTON), 0, 32767).astype(np.int32)
+    pc = PressureContacts(ZONES, float(RATE), float(LSB_PER_NEWTON), 32767.0, 700.0)
+    _, contacts, pc = run_firmware(q, ZONES, RATE, detector=pc)
+    assert len(contacts) == 3
+    for name, value in vars(pc).items():
+        assert not isinstance(value, float), name

@@ -1,45 +1,57 @@
-# Foot contacts from a force-sensing insole: contact on/off with hysteresis, contact and
-# swing time, strike pattern, peak force, loading rate, centre-of-pressure path and the
-# share of the load each zone carries. Integer arithmetic only in `push`, no allocation
-# per sample, every intermediate value below 2**30 (ESP32 small ints).
+# Foot contacts from a force-sensing insole: contact on/off with hysteresis, contact,
+# swing and flight time, strike pattern, peak force, loading rate, centre-of-pressure path
+# and the share of the load each zone carries. Integer arithmetic only in `push`, no
+# allocation per scan, every stored or intermediate value below 2**30 (ESP32 small ints).
+# The per-zone loops run as viper code on MicroPython (pressure_viper.py) and as their
+# plain twins here under CPython.
 #
-# Detection (thresholds follow the wearer, not fixed newtons):
+# Detection (thresholds follow the wearer and the insole, not fixed newtons):
 #   total    = sum of the zones (negative readings count as 0, stuck zones are left out)
-#   floor    = slow average of `total` while the foot is in the air (insole offset/drift)
+#   floor    = average of `total` while the foot is in the air (time constant ~0.2 s):
+#              zone offsets, drift and creep of the sensors
 #   touch    = floor + max(peak_track / 50, 2 N)     the foot is on the ground above this
 #   confirm  = floor + max(peak_track / 8, 10 N)     a contact must reach this to count
-#   peak_track follows each contact's peak force (a quarter of the way per contact), so
-#   the thresholds scale with body weight and with running (higher peaks) vs walking.
+#   peak_track moves a quarter of the way to each contact's peak force (starting from
+#   700 N, relaxing by 1/8 every 2 s without a contact), so the thresholds scale with
+#   body weight and with running (2-3 body weights) against walking (~1.2).
 # A contact starts when `total` rises above `touch`, is confirmed when it reaches
 # `confirm`, and ends when `total` falls to `touch` again. The wide gap between the two
 # levels is the hysteresis: an insole hovering near `touch` at toe-off cannot chatter.
-# Start and end are interpolated between samples (1/100 sample) for the contact time.
+# A rise that stays between the levels for over 300 ms is a foot resting lightly or an
+# offset, not a strike: it is learnt as floor. A foot already loaded at the first scan
+# is waited out until it lifts (or, after 1 s below confirm in all, its lowest level is
+# taken as the insole's offset). Start and end are interpolated to 1/100 sample.
 #
-# Events returned by push() (bits, both can be 0):
+# Events returned by push() (bits, 0 most of the time):
 #   EV_ON   a contact was confirmed. Read: on_index, on_frac (start = on_index +
-#           on_frac/100 samples, on_index is the last sample at or below touch), swing_ms.
-#   EV_OFF  a contact ended. Read everything below. Only contacts whose start was seen
-#           are reported (a foot already loaded when sampling began has no contact time).
-#       on_index, on_frac, off_index, off_frac  start and end (end = off_index +
-#                     off_frac/100 samples, off_index is the last sample above touch)
+#           on_frac/100 samples; on_index is the last scan at or below touch), swing_ms.
+#   EV_OFF  a contact ended. Only contacts whose start was seen are reported (a foot
+#           already loaded when sampling began has no contact time). Read:
+#       on_index, on_frac    start, as at EV_ON
+#       off_index, off_frac  end = off_index + off_frac/100 samples (1..100; off_index
+#                     is the last scan above touch)
 #       contact_ms    ground contact time
 #       swing_ms      this foot's time in the air before the contact (0 = unknown)
 #       flight_ms     estimated time both feet were airborne, (swing - contact) / 2 for a
 #                     symmetric gait: 0 when walking (double support), > 0 running
-#       peak          peak total force (0.1 N), peak_index its sample index
+#       peak          peak total force (LSB, 0.1 N by default), peak_index its scan
 #       loading_rate  steepest rise of the total force over 20 ms before the first peak,
 #                     in N/s
-#       strike        STRIKE_HEEL / STRIKE_MID / STRIKE_FORE; strike_pos the position
-#                     (per mille of foot length, heel = 0, toes = 1000) it was judged from:
-#                     the mean of the first-loaded zone's y and the centre of pressure over
-#                     the first 30 ms; heel < 333 <= midfoot <= 666 < forefoot
-#       first_zone    index of the zone that loaded first
+#       strike        STRIKE_HEEL / STRIKE_MID / STRIKE_FORE, known at EV_OFF (it needs
+#                     the first 30 ms of the contact); strike_pos the position it was
+#                     judged from (per mille of foot length, heel 0, toes 1000): the mean
+#                     of the first-loaded zone's y and the centre of pressure over the
+#                     first 30 ms; heel < 333 <= midfoot <= 666 < forefoot
+#       first_zone    index of the zone that loaded first (largest at the first scan)
 #       cop_y_start, cop_y_end   centre of pressure along the foot, per mille of length
 #       cop_ml_range  medial/lateral excursion of the centre of pressure, per mille of the
-#                     insole's zone width (x)
-#       share         array of per-mille load share per zone (force-time integral)
-#       flags         PFLAG_* bits seen since the last take_flags()
-# `index` is the number of samples pushed (plus gap() samples).
+#                     zones' x span
+#       share         array('h') of per-mille load share per zone (force-time integral)
+# Also: `flags` (PFLAG_* bits, read and cleared by take_flags()), `state` (== STATE_ON
+# while a confirmed contact is on the ground), `index` (scans pushed plus gap() scans),
+# crossing_ms(index, frac) (ms from the first scan; exact for ~11 days at 100 Hz),
+# gap(n) (n scans lost: the contact in progress is dropped), touch_level() /
+# confirm_level() (the current thresholds in LSB).
 
 import array
 import sys
@@ -143,18 +155,19 @@ class PressureContacts:
             raise ValueError("pressure zones: need 1 to %d, got %d" % (MAX_ZONES, nz))
         if not (10 <= rate_hz <= 1000):
             raise ValueError("pressure rate must be 10..1000 Hz")
-        if lsb_per_newton < 1 or full_scale < 1 or full_scale > 32767:
+        lsb_per_newton = int(lsb_per_newton)  # thresholds must be ints: no floats per scan
+        if lsb_per_newton < 1 or lsb_per_newton > 1000 or full_scale < 1 or full_scale > 32767:
             raise ValueError("pressure scale out of range")
         self.nz = nz
         self.zx = array.array("i", _per_mille([int(xy[0]) for xy in zone_xy]))
         self.zy = array.array("i", _per_mille([int(xy[1]) for xy in zone_xy]))
         self.rate_num, self.rate_den = rate_fraction(rate_hz)
         rate = self.rate_num // self.rate_den
-        self.full_scale = full_scale
+        self.full_scale = int(full_scale)
         self.min_touch = 2 * lsb_per_newton
         self.min_confirm = 10 * lsb_per_newton
         self.min_peak = 50 * lsb_per_newton
-        self.initial_peak = initial_peak_newton * lsb_per_newton
+        self.initial_peak = int(initial_peak_newton) * lsb_per_newton
         self.stuck_samples = rate  # one second at full scale
         self.start_samples = max(1, (rate * 3 + 50) // 100)  # 30 ms for the strike CoP
         self.slope_lag = max(1, (rate + 25) // 50)  # 20 ms for the loading rate
