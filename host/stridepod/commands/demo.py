@@ -12,14 +12,13 @@ from pathlib import Path
 
 import click
 from stridepod import ui
-from stridepod.dumps import load as load_recording
 from stridepod.errors import StridepodError
-from stridepod.importing import import_file
 from stridepod.paths import data_dir
 from stridepod.podruns import POD_EPOCH, update_pod_runs
-from stridepod.report.build import write_report
-from stridepod.report.summary import verdict
 from stridepod.store import Store
+
+# The recovery model, importers and plotting are imported when the command runs, so
+# `stridepod --help` and the other commands start quickly.
 
 RECORDING = "gaitmap_walk_left.csv"
 HISTORY_FILES = ("demo_wellness.csv", "demo_sessions.csv")
@@ -72,6 +71,8 @@ def sync_virtual_pod(store: Store, recording: Path, steps: DemoSteps) -> None:
     except ImportError as exc:
         steps.unavailable.append(("virtual pod sync", f"not available yet ({exc.name} is missing)"))
         return
+    from stridepod.dumps import load as load_recording
+
     duration = load_recording(recording).duration_s
     now_s = (dt.datetime.now(dt.UTC) - POD_EPOCH).total_seconds()
     settings = PodSettings(epoch_s=int(now_s - duration))
@@ -93,6 +94,10 @@ def sync_virtual_pod(store: Store, recording: Path, steps: DemoSteps) -> None:
 
 
 def run_demo(out_dir: Path, db: Path, fresh: bool) -> tuple[DemoSteps, Path]:
+    from stridepod.importing import import_file
+    from stridepod.report.build import write_report
+    from stridepod.report.summary import verdict
+
     steps = DemoSteps()
     inputs = out_dir / "inputs"
     inputs.mkdir(parents=True, exist_ok=True)

@@ -11,8 +11,9 @@ from pathlib import Path
 import click
 from stridepod import ui
 from stridepod.errors import StridepodError
-from stridepod.recovery.hrv import MorningHrv, morning_hrv_from_notifications
-from stridepod.recovery.model import to_jsonable
+
+# The recovery model, importers and plotting are imported when the command runs, so
+# `stridepod --help` and the other commands start quickly.
 
 HEART_RATE_SERVICE = "0000180d-0000-1000-8000-00805f9b34fb"
 HEART_RATE_MEASUREMENT = "00002a37-0000-1000-8000-00805f9b34fb"
@@ -101,10 +102,13 @@ def command(seconds: float, address: str | None, scan_timeout: float, save: Path
     """Measure this morning's heart-rate variability with a chest strap: lie still, breathe
     normally, for about 3 minutes right after waking. Beats that are artifacts or ectopic are
     removed (and counted); the rMSSD is stored as today's HRV."""
+    from stridepod.recovery.hrv import morning_hrv_from_notifications
+    from stridepod.recovery.model import to_jsonable
+
     packets = read_packets(source) if source else record_packets(seconds, scan_timeout, address)
     if save:
         save.write_text("".join(p.hex() + "\n" for p in packets))
-    result: MorningHrv = morning_hrv_from_notifications(packets)
+    result = morning_hrv_from_notifications(packets)
     morning = (day.date() if day else dt.date.today()).isoformat()
     with ui.open_store() as store:
         store.add_wellness_days([{"date": morning, "rmssd_ms": round(result.rmssd_ms, 2),

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 from stridepod import ui
-from stridepod.importing import import_file
 
+# The recovery model, importers and plotting are imported when the command runs, so
+# `stridepod --help` and the other commands start quickly.
 
 @click.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -23,6 +24,8 @@ def command(files: tuple[Path, ...]) -> None:
       plan:     date, kind (rest/easy/long/quality/strength/race/walk_run), duration_min,
                 distance_km, intensity, back_to_back (yes/no), name (of a goal race)
     """
+    from stridepod.importing import import_file
+
     out = ui.console()
     with ui.open_store() as store, ui.progress("importing", total=len(files)) as advance:
         for path in files:

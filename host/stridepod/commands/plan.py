@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import click
 from rich.markup import escape
 from rich.table import Table
 from stridepod import ui
 from stridepod.commands.today import as_of_date, as_of_option, reason_lines
-from stridepod.history import assess_store
-from stridepod.recovery import Assessment
-from stridepod.recovery.model import to_jsonable
-from stridepod.report.summary import plan_origin, plan_rows, unchanged_label
 
+if TYPE_CHECKING:
+    from stridepod.recovery import Assessment
+
+# The recovery model, importers and plotting are imported when the command runs, so
+# `stridepod --help` and the other commands start quickly.
 
 def plan_json(a: Assessment) -> dict:
+    from stridepod.recovery.model import to_jsonable
+    from stridepod.report.summary import plan_rows
+
     return to_jsonable({"date": a.today, "source": a.plan.source, "days": plan_rows(a),
                         "state": a.plan.state, "notes": a.plan.notes})
 
@@ -27,6 +32,9 @@ def command(as_of: dt.datetime | None, as_json: bool) -> None:
     """Your next 7 days of training: your own plan (import a plan CSV) or one stridepod
     proposes from your recent running, adjusted for readiness, pain, load, deload weeks
     and return from a layoff, with the reason for each change."""
+    from stridepod.history import assess_store
+    from stridepod.report.summary import plan_origin, plan_rows, unchanged_label
+
     day = as_of_date(as_of)
     with ui.open_store() as store:
         a = assess_store(store, day)

@@ -9,8 +9,9 @@ import click
 from stridepod import ui
 from stridepod.commands.today import as_of_date, as_of_option
 from stridepod.paths import default_report_dir
-from stridepod.report.build import write_report
 
+# The recovery model, importers and plotting are imported when the command runs, so
+# `stridepod --help` and the other commands start quickly.
 
 @click.command("report")
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -22,6 +23,8 @@ def command(out_dir: Path | None, as_of: dt.datetime | None) -> None:
     HRV, resting heart rate and sleep against your normal ranges, fitness and fatigue, your
     running form per run (cadence, impact, ground contact, strike pattern) and the next
     7 days with the reason for each change."""
+    from stridepod.report.build import write_report
+
     target = out_dir or default_report_dir(ui.db_path())
     with ui.open_store() as store, ui.progress("drawing the report", total=1) as advance:
         report = write_report(store, target, as_of_date(as_of))

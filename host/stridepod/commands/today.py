@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import click
 from rich.markup import escape
 from stridepod import ui
-from stridepod.history import assess_store
-from stridepod.recovery import Assessment, Reason
-from stridepod.recovery.model import to_jsonable
-from stridepod.report.summary import verdict
+
+if TYPE_CHECKING:
+    from stridepod.recovery import Assessment, Reason
+
+# The recovery model, importers and plotting are imported when the command runs, so
+# `stridepod --help` and the other commands start quickly.
 
 STATE_STYLE = {"ok": "green", "drifting": "bold red", "calibrating": "yellow"}
 SIGNAL_NAMES = {"hrv": "HRV", "rhr": "resting HR", "sleep": "sleep"}
@@ -40,6 +43,8 @@ VERDICT_STYLE = {"stop": "bold red", "watch": "yellow", "go": "green"}
 
 
 def today_json(a: Assessment) -> dict:
+    from stridepod.recovery.model import to_jsonable
+
     return to_jsonable({
         "date": a.today, "readiness": a.readiness, "load": a.load, "gait": a.gait,
         "advice": a.advice, "pain": a.pain, "knee_stage": a.knee_stage, "warnings": a.warnings,
@@ -53,6 +58,9 @@ def command(as_of: dt.datetime | None, as_json: bool) -> None:
     """How ready you are today, from your HRV, resting heart rate and sleep against your own
     normal ranges, your training load and your pod's gait trends, with the reason for
     each verdict."""
+    from stridepod.history import assess_store
+    from stridepod.report.summary import verdict
+
     day = as_of_date(as_of)
     with ui.open_store() as store:
         a = assess_store(store, day)
