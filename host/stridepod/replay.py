@@ -44,17 +44,53 @@ class GaitResult:
     def steps(self) -> int:
         return sum(w["steps"] for w in self.windows)
 
+    def contact_intervals_s(self) -> np.ndarray:
+        """Intervals between consecutive initial contacts, pauses (> 2.5 s per step)
+        left out: strides for a pod on one foot, steps for a pod on the body."""
+        ic = np.asarray(self.initial_contacts_s)
+        d = np.diff(ic) if len(ic) > 1 else np.zeros(0)
+        return d[d <= 2.5 * self.steps_per_contact]
+
     @property
     def cadence_spm(self) -> float:
-        """Whole-run cadence from the median interval between initial contacts."""
-        ic = np.asarray(self.initial_contacts_s)
-        if len(ic) < 2:
-            return 0.0
-        d = np.diff(ic)
-        d = d[d <= 2.5 * self.steps_per_contact]
-        if not len(d):
-            return 0.0
-        return 60.0 * self.steps_per_contact / float(np.median(d))
+        """Whole-run cadence from the median interval between initial contacts (one
+        foot: each interval is a stride of two steps)."""
+        d = self.contact_intervals_s()
+        return 60.0 * self.steps_per_contact / float(np.median(d)) if len(d) else 0.0
+
+    def swing_ms(self) -> np.ndarray:
+        """Per stride, toe-off to the next strike of the same foot (foot pods only)."""
+        if self.steps_per_contact != 2 or not self.final_contacts_s:
+            return np.zeros(0)
+        fc = np.asarray(self.final_contacts_s)
+        out = []
+        for t in self.initial_contacts_s:
+            k = np.searchsorted(fc, t) - 1
+            if k >= 0 and t - fc[k] <= 1.5:
+                out.append((t - fc[k]) * 1000.0)
+        return np.asarray(out)
+
+    def metrics(self) -> dict:
+        """Whole-recording gait metrics: stride (or step) time and its variability,
+        swing and contact time, impact, strike pattern."""
+        d = self.contact_intervals_s()
+        swing = self.swing_ms()
+        contact = np.asarray([c for c in self.contact_ms if c > 0], dtype=float)
+        impact = np.asarray([g for g in self.impact_g if g > 0])
+        nan = float("nan")
+        return {
+            "steps": self.steps,
+            "cadence_spm": self.cadence_spm,
+            "interval_kind": "stride" if self.steps_per_contact == 2 else "step",
+            "interval_ms_mean": float(d.mean() * 1000) if len(d) else nan,
+            "interval_cv_pct": float(d.std(ddof=1) / d.mean() * 100) if len(d) > 1 else nan,
+            "swing_ms_mean": float(swing.mean()) if len(swing) else nan,
+            "contact_ms_mean": float(contact.mean()) if len(contact) else nan,
+            "impact_g_mean": float(impact.mean()) if len(impact) else nan,
+            "impact_g_peak": float(impact.max()) if len(impact) else nan,
+            "strikes": {name: self.strike.count(code) for code, name in
+                        ((1, "heel"), (2, "midfoot"), (3, "forefoot"))},
+        }
 
 
 @dataclass(frozen=True)
@@ -66,7 +102,8 @@ class QuantisedRecording:
     config: GaitConfig
 
 
-def engine_config(rec: Recording, units: SensorUnits = DEFAULT_UNITS, window_s: int = 5) -> GaitConfig:
+def engine_config(rec: Recording, units: SensorUnits = DEFAULT_UNITS,
+                  window_s: int = 5) -> GaitConfig:
     has_imu = rec.acc is not None or rec.gyro is not None
     zones = None
     if rec.pressure is not None:

@@ -1,0 +1,95 @@
+"""`stridepod analyze RECORDING`: the pod's gait engine on a recorded session."""
+
+from __future__ import annotations
+
+import math
+
+import click
+from stridepod import dumps, ui
+from stridepod.errors import StridepodError
+from stridepod.replay import GaitResult, SensorUnits, replay
+
+ENGINES = ("firmware", "reference")
+
+
+def run_engine(rec: dumps.Recording, engine: str, units: SensorUnits, window_s: int) -> GaitResult:
+    """The firmware engine on the quantised samples, or its float reference."""
+    if engine == "reference":
+        from stridepod.reference.engine import run  # scipy is only needed here
+
+        return run(rec, window_s=window_s)
+    return replay(rec, units, window_s)
+
+
+def as_json(rec: dumps.Recording, engine: str, result: GaitResult) -> dict:
+    return {
+        "recording": rec.name,
+        "engine": engine,
+        "placement": rec.placement,
+        "initial_contacts_s": [round(t, 4) for t in result.initial_contacts_s],
+        "final_contacts_s": [round(t, 4) for t in result.final_contacts_s],
+        "impact_g": [round(g, 3) for g in result.impact_g],
+        "contact_ms": [round(c, 1) for c in result.contact_ms],
+        "cadence_spm": round(result.cadence_spm, 2),
+        "steps": result.steps,
+        "metrics": {k: (None if isinstance(v, float) and math.isnan(v) else v)
+                    for k, v in result.metrics().items()},
+        "windows": result.windows,
+    }
+
+
+def _fmt(value: float, unit: str, digits: int = 0) -> str:
+    return "—" if value is None or math.isnan(value) else f"{value:.{digits}f} {unit}"
+
+
+@click.command("analyze")
+@click.argument("recording", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--engine", type=click.Choice(ENGINES), default="firmware", show_default=True,
+              help="firmware: the pod's fixed-point engine on the quantised samples; "
+                   "reference: its float reference on the raw samples.")
+@click.option("--window", "window_s", type=click.IntRange(1, 600), default=5, show_default=True,
+              help="Summary window length in seconds.")
+@click.option("--acc-lsb-per-g", type=float, default=2048.0, show_default=True,
+              help="Accelerometer sensitivity the recording is quantised to (±16 g: 2048).")
+@click.option("--gyro-lsb-per-dps", type=float, default=16.4, show_default=True,
+              help="Gyroscope sensitivity (±2000 dps: 16.4).")
+@click.option("--json", "json_out", is_flag=True, help="Print events and windows as JSON.")
+def command(recording: str, engine: str, window_s: int, acc_lsb_per_g: float,
+            gyro_lsb_per_dps: float, json_out: bool) -> None:
+    """Run the gait engine on RECORDING (stridepod-dump-csv/1: NAME.csv with NAME.json)
+    and summarise strides, cadence, contact, impact and strike pattern. The recording is
+    first quantised to the sensor's integer units, exactly as the pod would read it."""
+    if not (64 <= acc_lsb_per_g <= 65536) or not (0.5 <= gyro_lsb_per_dps <= 1000):
+        raise StridepodError("sensor sensitivity out of range (--acc-lsb-per-g 64..65536, "
+                             "--gyro-lsb-per-dps 0.5..1000)")
+    rec = dumps.load(recording)
+    units = SensorUnits(acc_lsb_per_g=acc_lsb_per_g, gyro_lsb_per_dps=gyro_lsb_per_dps)
+    result = run_engine(rec, engine, units, window_s)
+    if json_out:
+        ui.emit_json(as_json(rec, engine, result))
+        return
+    m = result.metrics()
+    out = ui.console()
+    one_foot = result.steps_per_contact == 2
+    out.print(f"[bold]{rec.name}[/bold]  {rec.placement}, {rec.duration_s:.1f} s at "
+              f"{rec.rate_hz:g} Hz, {engine} engine")
+    out.print(f"steps            {result.steps}"
+              + ("  (one foot: 2 per stride)" if one_foot else ""))
+    out.print(f"cadence          {_fmt(result.cadence_spm, 'steps/min', 1)}"
+              + ("  (from the stride time: 2 × 60 / stride)" if one_foot else ""))
+    out.print(f"{m['interval_kind']} time      {_fmt(m['interval_ms_mean'], 'ms')}"
+              f"  (variability CV {_fmt(m['interval_cv_pct'], '%', 1)})")
+    if one_foot:
+        out.print(f"swing time       {_fmt(m['swing_ms_mean'], 'ms')}")
+    out.print(f"contact time     {_fmt(m['contact_ms_mean'], 'ms')}")
+    out.print(f"impact           mean {_fmt(m['impact_g_mean'], 'g', 2)}, "
+              f"peak {_fmt(m['impact_g_peak'], 'g', 2)}")
+    strikes = m["strikes"]
+    if any(strikes.values()):
+        out.print("strike pattern   " + ", ".join(f"{k} {v}" for k, v in strikes.items()))
+    out.print(f"\nwindows of {window_s} s: start, steps, cadence, impact mean/peak (g), "
+              "contact (ms), flags")
+    for w in result.windows:
+        out.print(f"  {w['start_ms'] / 1000:7.1f} s  {w['steps']:4d}  {w['cadence_spm']:6.1f}"
+                  f"  {w['impact_mean_cg'] / 100:5.2f}/{w['impact_peak_cg'] / 100:5.2f}"
+                  f"  {w['contact_ms']:5.0f}  {w['flags']}")
