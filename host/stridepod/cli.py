@@ -14,8 +14,10 @@ from stridepod.errors import StridepodError
 
 # One entry per module in stridepod/commands/ (kept sorted).
 COMMAND_MODULES = [
+    "analyze",
     "demo",
     "dev",
+    "evaluate",
     "export",
     "hrv",
     "import_cmd",
