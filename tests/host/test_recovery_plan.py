@@ -60,7 +60,10 @@ def test_return_after_a_layoff_starts_with_walk_run_and_no_intensity():
     assert {s.kind for s in a.plan.adjusted} <= {"walk_run", "rest", "strength"}
     assert _running_minutes(a.plan.adjusted) <= 60
     why = _reasons(a, "return.layoff")[0]
-    assert "days without running (>= 21)" in why.message and "Coyle 1984" in why.evidence
+    assert "days without running (>= 21 days)" in why.message and "Coyle 1984" in why.evidence
+    new_runner = assess(History(wellness=wellness()), TODAY)
+    assert new_runner.plan.state.returning_week == 1
+    assert _reasons(new_runner, "return.layoff")[0].message.startswith("No runs in the history")
     # two weeks back: volume capped at +10 %, still no quality
     back = training(weeks=2, minutes=(30, 30, 30, 40))
     b = assess(History(runs=before + back), TODAY)

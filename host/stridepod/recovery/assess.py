@@ -54,7 +54,11 @@ class Assessment:
         out = [v.reason for v in self.readiness.signals.values()] + [self.readiness.reason]
         out += self.load.flags + self.gait + self.advice + [self.pain.reason]
         out += [r for c in self.plan.changes for r in c.reasons] + self.plan.notes
-        return out
+        unique: list[Reason] = []
+        for reason in out:  # a rule that changed several sessions is listed once
+            if reason not in unique:
+                unique.append(reason)
+        return unique
 
 
 @dataclass

@@ -77,7 +77,7 @@ def training_state(runs: list[Run], week_minutes_series: np.ndarray, today: dt.d
     # return to running: the first run after a gap of >= layoff_days
     dates = sorted({r.date for r in past})
     returning = None
-    if days_since is not None and days_since >= cfg.layoff_days:
+    if days_since is None or days_since >= cfg.layoff_days:  # no runs at all: start the same way
         returning = 1
     elif dates:
         for a, b in zip(dates[::-1][1:], dates[::-1][:-1], strict=False):
@@ -133,11 +133,13 @@ def _as_easy(s: PlannedSession, note: str = "easy, conversational") -> PlannedSe
 
 # weekday slots: long run Sunday, quality Tuesday and Thursday, easy runs fill Sat/Wed/Fri/Mon
 LONG_DAY, QUALITY_DAYS, EASY_DAYS = 6, (1, 3), (5, 2, 4, 0)
+LONG_WEIGHT, QUALITY_WEIGHT = 1.6, 0.9
 
 
 def propose_week(state: TrainingState, today: dt.date, goal: Goal | None, cfg: Config) -> list[PlannedSession]:
-    """A week in the runner's own pattern: same number of runs, last week's volume (the
-    adjustment rules then cap or cut it), long run ~30 %, quality ~15 % each."""
+    """A week in the runner's own pattern: same number of runs, last week's volume + the
+    allowed growth (the adjustment rules then cap or cut it), one long run, quality days
+    apart from each other."""
     last = state.week_minutes[0] if state.week_minutes else 0.0
     if state.weeks_in_block == 0 and len(state.week_minutes) > 1:  # last week was a step-back
         last = max(state.week_minutes[1:4], default=last)
@@ -146,11 +148,11 @@ def propose_week(state: TrainingState, today: dt.date, goal: Goal | None, cfg: C
     n_quality = min(cfg.quality_per_week, 1 if n_runs < 5 else 2)
     days = [today + DAY * i for i in range(1, 8)]
     by_weekday = {d.weekday(): d for d in days}
-    sessions: list[PlannedSession] = []
-    long_min = round(0.3 * total)
-    q_min = round(0.15 * total)
     easy_slots = list(EASY_DAYS)[: max(0, n_runs - 1 - n_quality)]
-    easy_min = round((total - long_min - n_quality * q_min) / max(1, len(easy_slots)))
+    # the week's minutes shared by weight: a long run is 1.6 easy runs, a quality session 0.9
+    unit = total / (LONG_WEIGHT + QUALITY_WEIGHT * n_quality + len(easy_slots))
+    long_min, q_min, easy_min = round(LONG_WEIGHT * unit), round(QUALITY_WEIGHT * unit), round(unit)
+    sessions: list[PlannedSession] = []
     sessions.append(PlannedSession(by_weekday[LONG_DAY], "long", long_min, None, "easy pace, 70-75 % HRmax"))
     for wd in QUALITY_DAYS[:n_quality]:
         sessions.append(PlannedSession(by_weekday[wd], "quality", q_min, None, "intervals at ~90 % HRmax"))
@@ -193,10 +195,15 @@ class _Adjuster:
         self.original = list(sessions)
         self.reasons: list[list[Reason]] = [[] for _ in sessions]
         self.pace = pace
+        self.cut = 1.0  # the strongest volume cut applied so far (cuts do not compound)
 
     def replace(self, i: int, new: PlannedSession, reason: Reason) -> None:
         if new != self.sessions[i]:
             self.sessions[i] = new
+            self.explain(i, reason)
+
+    def explain(self, i: int, reason: Reason) -> None:
+        if reason not in self.reasons[i]:
             self.reasons[i].append(reason)
 
     def running(self) -> list[int]:
@@ -210,6 +217,17 @@ class _Adjuster:
             if keep_race and self.sessions[i].kind == "race":
                 continue
             self.replace(i, _scaled(self.sessions[i], factor), reason)
+
+    def cut_volume(self, factor: float, reason: Reason) -> None:
+        """Volume to `factor` of the plan. Several rules asking for a cut do not multiply:
+        the strongest applies, and every session it shortened names all of them."""
+        if factor < self.cut:
+            self.scale_volume(factor / self.cut, reason)
+            self.cut = factor
+        else:
+            for i in self.running():
+                if self.sessions[i].kind != "race" and self.sessions[i] != self.original[i]:
+                    self.explain(i, reason)
 
     def drop_quality(self, reason: Reason, note: str = "easy, conversational") -> None:
         for i, s in enumerate(self.sessions):
@@ -254,6 +272,10 @@ def _hr_recheck(runs: list[Run], today: dt.date, cfg: Config) -> tuple[bool, Rea
         changed="first quality session replaced by an easy check run", evidence=evidence.HR_RECHECK)
 
 
+def _layoff_words(days: int | None) -> str:
+    return "No runs in the history" if days is None else f"{days} days without running"
+
+
 def _pace(s: float) -> str:
     return f"{int(s // 60)}:{int(round(s % 60)):02d}/km"
 
@@ -271,7 +293,7 @@ def adjust_week(
         cap = max(last_week * (1 + cfg.return_growth_max), cfg.return_first_week_min) if not first else cfg.return_first_week_min
         reason = Reason(
             "return.layoff",
-            (f"{state.days_since_last_run} days without running (>= {cfg.layoff_days}): the week restarts with "
+            (f"{_layoff_words(state.days_since_last_run)} (>= {cfg.layoff_days} days): the week restarts with "
              f"walk-run sessions, {cap:.0f} min in total, no intensity." if first else
              f"Week {state.returning_week} back after a layoff: volume capped at {cap:.0f} min "
              f"(+{100 * cfg.return_growth_max:.0f} % on {last_week:.0f}), no intensity until "
@@ -292,7 +314,7 @@ def adjust_week(
 
     if pain.decision == "step_back":
         adj.drop_quality(pain.reason)
-        adj.scale_volume(cfg.pain_step_back_volume, pain.reason)
+        adj.cut_volume(cfg.pain_step_back_volume, pain.reason)
     else:
         notes.append(pain.reason)
 
@@ -306,7 +328,7 @@ def adjust_week(
              "volume_factor": cfg.deload_volume},
             baseline="weekly minutes of the last 12 weeks", changed="volume halved, one quality session removed",
             evidence=evidence.DELOAD)
-        adj.scale_volume(cfg.deload_volume, reason)
+        adj.cut_volume(cfg.deload_volume, reason)
         hard = [i for i, s in enumerate(adj.sessions) if s.kind == "quality"]
         if hard:
             adj.replace(hard[-1], _as_easy(adj.sessions[hard[-1]]), reason)
@@ -327,7 +349,7 @@ def adjust_week(
 
     if readiness_cut:
         adj.drop_quality(readiness_reason)
-        adj.scale_volume(1 - cfg.readiness_volume_cut, readiness_reason)
+        adj.cut_volume(1 - cfg.readiness_volume_cut, readiness_reason)
 
     _space_hard_days(adj, cfg)
 
