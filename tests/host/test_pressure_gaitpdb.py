@@ -159,3 +159,18 @@ def test_micropython_fixture_is_what_the_firmware_produces_under_cpython():
     assert tool.FIXTURE.read_text() == fixture
     assert tool.EXPECTED.read_text() == tool.expected_text(fixture)
     assert tool.EXPECTED.read_text().count("\noff,") >= 10
+
+
+@pytest.mark.parametrize("factor", [0.5, 2.0])
+def test_other_scan_rates_give_the_same_contacts(factor):
+    # the same walks resampled to 50 Hz and 200 Hz: every time constant is in seconds
+    scores = []
+    for rec in gaitpdb():
+        rate = rec.rate_hz * factor
+        t = np.arange(0, rec.t[-1], 1 / rate)
+        forces = np.stack([np.interp(t, rec.t, z) for z in rec.pressure.T], axis=1)
+        result, _, _ = run_firmware(dumps.quantise(forces, LSB_PER_NEWTON), zone_xy(rec), rate)
+        scores.append(evaluation.score_recording(debounced(rec), result))
+    _, overall = evaluation.group(scores)
+    assert overall.ic.f1 >= 0.99 and overall.fc.f1 >= 0.99
+    assert overall.contact_median_ms <= 10
