@@ -132,6 +132,9 @@ class Pod:
         """Ends the session: the last partial window goes to the sink."""
         self._stop_scans()
         self.process()
+        if self.running:
+            self.drain_imu()
+            self.process()
         last = self.engine.finish()
         if last is not None:
             self._publish(last)

@@ -21,7 +21,10 @@ class RawStreamer:
         self._p_row = 2 * zones
         self._p = bytearray(F.HEADER + 5 + self._p_row * F.PRESSURE_BATCH + F.CRC_BYTES)
         self._p_n = 0
-        self._info = json.dumps(info).encode()
+        text = json.dumps(info).encode()
+        self._info_len = len(text)
+        self._info = bytearray(F.HEADER + self._info_len + F.CRC_BYTES)
+        self._info[F.HEADER:F.HEADER + self._info_len] = text
 
     def _send(self, buf, ftype, length):
         size = F.seal(buf, ftype, self.seq, length)
@@ -31,11 +34,11 @@ class RawStreamer:
             self.out.write(buf)
         else:
             self.out.write(memoryview(buf)[:size])
+        if self.seq == 0:
+            self.send_info()  # again every 256 frames: a recorder joining late can start
 
     def send_info(self):
-        buf = bytearray(F.HEADER + len(self._info) + F.CRC_BYTES)
-        buf[F.HEADER:F.HEADER + len(self._info)] = self._info
-        self._send(buf, F.TYPE_INFO, len(self._info))
+        self._send(self._info, F.TYPE_INFO, self._info_len)
 
     # --- the gait engine's interface --------------------------------------------------
     def push_imu(self, ax, ay, az, gx, gy, gz):

@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "hrv",
     "import_cmd",
     "plan",
+    "record",
     "report",
     "today",
 ]
