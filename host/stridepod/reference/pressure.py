@@ -31,11 +31,6 @@ MIN_PEAK_N = 50.0
 INITIAL_PEAK_N = 700.0
 PEAK_FOLLOW = 1 / 4  # per contact
 PEAK_RELAX = 1 / 8  # per idle period
-IDLE_S = 2.0
-MAX_RAMP_S = 0.3
-STRIKE_WINDOW_S = 0.03
-SLOPE_S = 0.02
-STUCK_S = 1.0
 MAX_DURATION_SAMPLES = 100000
 
 
@@ -108,21 +103,23 @@ def detect_contacts(
     forces = np.asarray(forces, dtype=np.float64)
     if forces.ndim != 2 or forces.shape[1] != len(zone_xy) or not len(zone_xy):
         raise ValueError("forces must be (samples, zones) with one position per zone")
-    rate = int(rate_hz)
+    rate = float(rate_hz)
+    per_s = int(rate_hz)  # scans per second for the counts, rounded as the firmware does
     zx = _span_per_mille(np.array([xy[0] for xy in zone_xy], dtype=np.float64))
     zy = _span_per_mille(np.array([xy[1] for xy in zone_xy], dtype=np.float64))
-    f, flags = _zone_forces(forces, full_scale_n, max(1, round(STUCK_S * rate)))
+    stuck_samples = per_s  # 1 s at full scale: a stuck zone
+    f, flags = _zone_forces(forces, full_scale_n, stuck_samples)
     total = f.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         cop_x = np.where(total > 0, f @ zx / total, 0.0)
         cop_y = np.where(total > 0, f @ zy / total, 0.0)
-    lag = max(1, round(SLOPE_S * rate))
+    lag = max(1, (per_s + 25) // 50)  # 20 ms for the loading rate
     back = np.concatenate([np.zeros(lag), total[:-lag]]) if len(total) > lag else np.zeros(len(total))
     rise = total - back
-    start_samples = max(1, round(STRIKE_WINDOW_S * rate))
-    max_ramp = round(MAX_RAMP_S * rate)
-    idle_samples = round(IDLE_S * rate)
-    alpha = 1.0 / (1 << _floor_shift(rate))
+    start_samples = max(1, (per_s * 3 + 50) // 100)  # 30 ms of CoP for the strike
+    max_ramp = (per_s * 3 + 5) // 10  # 300 ms from touch to confirm at most
+    idle_samples = 2 * per_s  # 2 s without a contact: peak_track relaxes
+    alpha = 1.0 / (1 << _floor_shift(per_s))
 
     peak_track = initial_peak_n
     floor = 0.0
@@ -153,7 +150,7 @@ def detect_contacts(
             if now < _confirm(floor, peak_track):
                 idle += 1
                 low_min = min(low_min, now)
-            if now <= touch or idle >= round(STUCK_S * rate):
+            if now <= touch or idle >= stuck_samples:
                 if now > touch:
                     floor = low_min
                 idle = 0
@@ -210,7 +207,7 @@ def _confirm(floor: float, peak_track: float) -> float:
     return floor + max(peak_track * CONFIRM_FRACTION, MIN_CONFIRM_N)
 
 
-def _end(c: dict, n: int, prev: float, now: float, touch: float, rate: int, lag: int,
+def _end(c: dict, n: int, prev: float, now: float, touch: float, rate: float, lag: int,
          zy: np.ndarray) -> tuple[Contact, float]:
     off = n - 1 + ((prev - touch) / (prev - now) if now < touch else 1.0)
     contact_ms = min(off - c["on"], MAX_DURATION_SAMPLES) * 1000.0 / rate
