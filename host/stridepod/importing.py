@@ -1,31 +1,36 @@
-"""Reading the runner's files into the store: wellness, runs, pain log and plan as CSV
-(recognised by their header), activities and morning data from Garmin FIT files.
+"""Bringing the runner's files into the store. The formats and their parsers are the
+recovery model's (`stridepod.importers`, documented in docs/recovery.md); this module
+recognises which file is which, keeps what they hold, and makes importing idempotent:
+a file whose content was imported before is skipped, and the same rows arriving in
+another file change nothing. Each file is one transaction.
 
-CSV formats (one header row; column order free; empty cell = not measured):
-- wellness: `date` and any of `resting_hr` (bpm), `rmssd_ms`, `sleep_h`
-- runs: `date` or `start` (ISO date or date-time), `duration_min`; optional `distance_km`,
-  `rpe` (1-10), `avg_hr`, `max_hr`, `steps`, `cadence_spm`, `kind`
-- pain: `date`, `site` (knee, shin, achilles, ...), `during` and/or `next_morning` (0-10)
-- plan (a file with `kind` and none of the runs-only columns `start`, `rpe`, `avg_hr`,
-  `max_hr`, `steps`, `cadence_spm`): `date`, `kind` (rest, easy, long, quality, strength, race, walk_run); optional
-  `duration_min`, `distance_km`, `intensity`, `back_to_back` (yes/no), `name` (a race with a
-  name is the goal race)
-
-Importing is idempotent: a file whose content was imported before is skipped, and the same
-rows arriving in another file change nothing. Each file is one transaction.
+Which CSV is which, by its header: `site` -> pain log; only `date`, `rpe` and
+`duration_min` -> session RPE for stored runs; `intensity`, `back_to_back` or `goal`, or
+`kind` without any run measurement -> plan; `duration_min` -> runs; any of `resting_hr`,
+`rmssd_ms`, `sleep_h` -> wellness. FIT files are recognised by their signature.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from stridepod.errors import StridepodError
-from stridepod.recovery.model import SESSION_KINDS
+from stridepod.importers.csvfiles import (
+    attach_rpe,
+    read_pain_csv,
+    read_plan_csv,
+    read_rpe_csv,
+    read_runs_csv,
+    read_wellness_csv,
+)
+from stridepod.importers.fit import read_fit
+from stridepod.recovery.model import Run
 from stridepod.store import GOALS, PAIN, PLAN, RUNS, WELLNESS, Store, _Table
 
 
@@ -36,10 +41,11 @@ class ImportFormatError(StridepodError):
 @dataclass
 class ImportResult:
     path: Path
-    kind: str  # "wellness", "runs", "pain", "plan", "fit"
-    rows: int  # rows read from the file
+    kind: str  # "wellness", "runs", "rpe", "pain", "plan", "fit"
+    rows: int  # items read from the file
     changed: int  # rows added or changed in the store
     already_imported: bool = False
+    notes: list[str] = dataclasses.field(default_factory=list)
 
 
 def file_sha256(path: Path) -> str:
@@ -59,186 +65,27 @@ def import_file(store: Store, path: Path) -> ImportResult:
     earlier = store.imported(sha)
     if earlier is not None:
         return ImportResult(path, earlier["kind"], earlier["rows"], 0, already_imported=True)
+    notes: list[str] = []
     if _is_fit(path):
-        batches = _read_fit(path)
-        kind, rows = "fit", sum(len(r) for _, r in batches)
+        fit = read_fit(path, tz=_local_tz())
+        if not fit.runs and not fit.wellness:
+            raise ImportFormatError(
+                f"{path}: no runs or morning data in this FIT file"
+                + (f" ({'; '.join(fit.notes)})" if fit.notes else ""))
+        kind, rows, notes = "fit", len(fit.runs) + len(fit.wellness), fit.notes
+        batches = [(RUNS, _run_rows(fit.runs, "fit")), (WELLNESS, _rows(fit.wellness))]
     else:
-        kind, rows, batches = _read_csv(path)
+        kind = _csv_kind(path)
+        if kind == "rpe":
+            return _import_rpe(store, path, sha)
+        rows, batches = _read_csv(kind, path)
     with store.transaction():
         changed = sum(store.upsert(table, table_rows) for table, table_rows in batches)
         store.note_import(sha, str(path), kind, rows)
-    return ImportResult(path, kind, rows, changed)
+    return ImportResult(path, kind, rows, changed, notes=notes)
 
 
-# -- CSV ---------------------------------------------------------------------------------
-
-def _date(text: str) -> str:
-    return dt.date.fromisoformat(text.strip()[:10]).isoformat()
-
-
-def _number(lo: float, hi: float) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        value = float(text)
-        if not lo <= value <= hi:
-            raise ValueError(f"{value:g} is outside {lo:g}..{hi:g}")
-        return value
-    return parse
-
-
-def _kind(text: str) -> str:
-    kind = text.strip().lower().replace(" ", "_").replace("&", "and")
-    kind = {"strength_and_mobility": "strength", "mobility": "strength"}.get(kind, kind)
-    if kind not in SESSION_KINDS:
-        raise ValueError(f"kind {text!r} is not one of {', '.join(SESSION_KINDS)}")
-    return kind
-
-
-def _yes(text: str) -> bool:
-    value = text.strip().lower()
-    if value not in ("yes", "no", "true", "false", "1", "0"):
-        raise ValueError(f"{text!r} is not yes or no")
-    return value in ("yes", "true", "1")
-
-
-def _start(text: str) -> str:
-    text = text.strip()
-    if len(text) == 10:
-        return dt.date.fromisoformat(text).isoformat() + "T00:00:00"
-    return dt.datetime.fromisoformat(text).replace(tzinfo=None).isoformat(timespec="seconds")
-
-
-ANY = _number(-1e12, 1e12)
-# column -> (store column, parser); the first group of each format is required
-CSV_FORMATS: dict[str, tuple[set[str], dict[str, tuple[str, Callable]]]] = {
-    "wellness": ({"date"}, {
-        "date": ("date", _date),
-        "resting_hr": ("resting_hr", _number(0, 300)),
-        "rmssd_ms": ("rmssd_ms", _number(0, 2000)),
-        "sleep_h": ("sleep_h", _number(0, 24)),
-    }),
-    "runs": ({"duration_min"}, {
-        "date": ("start", _start),
-        "start": ("start", _start),
-        "duration_min": ("duration_min", _number(0, 24 * 60)),
-        "distance_km": ("distance_km", _number(0, 1000)),
-        "rpe": ("rpe", _number(0, 10)),
-        "avg_hr": ("avg_hr", _number(0, 300)),
-        "max_hr": ("max_hr", _number(0, 300)),
-        "steps": ("steps", lambda t: int(_number(0, 1e7)(t))),
-        "cadence_spm": ("cadence_spm", _number(0, 400)),
-        "kind": ("kind", _kind),
-    }),
-    "pain": ({"date", "site"}, {
-        "date": ("date", _date),
-        "site": ("site", lambda t: t.strip().lower()),
-        "during": ("during", _number(0, 10)),
-        "next_morning": ("next_morning", _number(0, 10)),
-    }),
-    "plan": ({"date", "kind"}, {
-        "date": ("date", _date),
-        "kind": ("kind", _kind),
-        "duration_min": ("duration_min", _number(0, 24 * 60)),
-        "distance_km": ("distance_km", _number(0, 1000)),
-        "intensity": ("intensity", str.strip),
-        "back_to_back": ("back_to_back", _yes),
-        "name": ("name", str.strip),
-    }),
-}
-_WELLNESS_SIGNALS = {"resting_hr", "rmssd_ms", "sleep_h"}
-# a file with `kind` is a plan unless it has one of these
-_RUN_ONLY = {"start", "rpe", "avg_hr", "max_hr", "steps", "cadence_spm"}
-
-
-def _detect(path: Path, header: list[str]) -> str:
-    columns = set(header)
-    if "site" in columns:
-        kind = "pain"
-    elif "kind" in columns and not columns & _RUN_ONLY:
-        kind = "plan"
-    elif columns & {"duration_min", "start"}:
-        kind = "runs"
-    elif columns & _WELLNESS_SIGNALS:
-        kind = "wellness"
-    else:
-        raise ImportFormatError(
-            f"{path}: not a file stridepod knows (header {','.join(header)!r}); expected a "
-            "wellness, runs, pain or plan CSV (see `stridepod import --help`) or a FIT file"
-        )
-    required, parsers = CSV_FORMATS[kind]
-    if kind == "runs" and not columns & {"date", "start"}:
-        required = required | {"date or start"}
-    missing = sorted(required - columns)
-    if missing:
-        raise ImportFormatError(f"{path}: {kind} CSV without column {', '.join(missing)}")
-    unknown = sorted(columns - set(parsers))
-    if unknown:
-        raise ImportFormatError(
-            f"{path}: unknown column {', '.join(unknown)} in a {kind} CSV "
-            f"(known: {', '.join(parsers)})"
-        )
-    return kind
-
-
-def _read_csv(path: Path) -> tuple[str, int, list[tuple[_Table, list[dict]]]]:
-    """(kind, rows read, rows per store table)."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            lines = list(csv.reader(fh))
-    except UnicodeDecodeError:
-        raise ImportFormatError(f"{path}: not a text file (CSV or FIT expected)") from None
-    except csv.Error as exc:
-        raise ImportFormatError(f"{path}: not a readable CSV ({exc})") from None
-    if not lines:
-        raise ImportFormatError(f"{path}: empty file")
-    header = [h.strip().lower() for h in lines[0]]
-    kind = _detect(path, header)
-    parsers = CSV_FORMATS[kind][1]
-    rows = []
-    for number, cells in enumerate(lines[1:], start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(header):
-            raise ImportFormatError(
-                f"{path}:{number}: {len(cells)} cells, the header has {len(header)}")
-        row: dict = {}
-        for name, cell in zip(header, cells, strict=True):
-            if not cell.strip():
-                continue
-            column, parse = parsers[name]
-            try:
-                row[column] = parse(cell)
-            except ValueError as exc:
-                raise ImportFormatError(f"{path}:{number}: {name} {cell!r}: {exc}") from None
-        rows.append(row)
-    return kind, len(rows), _to_tables(kind, rows)
-
-
-def _to_tables(kind: str, rows: list[dict]) -> list[tuple[_Table, list[dict]]]:
-    if kind == "wellness":
-        days = [{**r, "source": "csv"} for r in rows
-                if any(k != "date" for k in r)]
-        return [(WELLNESS, days)]
-    if kind == "pain":
-        return [(PAIN, rows)]
-    if kind == "plan":
-        goals = [{"date": r["date"], "name": r["name"], "distance_km": r.get("distance_km")}
-                 for r in rows if r["kind"] == "race" and r.get("name")]
-        sessions = [{k: v for k, v in r.items() if k != "name"} for r in rows]
-        return [(PLAN, sessions), (GOALS, goals)]
-    return [(RUNS, [_run_row(r, source="csv") for r in rows])]
-
-
-def _run_row(row: dict, source: str) -> dict:
-    """A run as the store keeps it; its key is its source and start, so the same run from
-    another file of the same kind is recognised."""
-    run = dict(row)
-    run.setdefault("source", source)
-    run["date"] = run["start"][:10]
-    run["source_key"] = f"{source}:{run['start']}"
-    return run
-
-
-# -- FIT ---------------------------------------------------------------------------------
+# -- recognising files -------------------------------------------------------------------
 
 def _is_fit(path: Path) -> bool:
     with path.open("rb") as fh:
@@ -246,60 +93,103 @@ def _is_fit(path: Path) -> bool:
     return len(head) == 12 and head[8:12] == b".FIT"
 
 
-RUNNING_SPORTS = {"running", "trail_running", "treadmill_running", "track_running"}
+RUN_MEASUREMENTS = {
+    "rpe", "avg_hr", "max_hr", "steps", "cadence_spm", "impact_g_mean", "impact_g_peak",
+    "contact_ms", "strike_heel", "strike_mid", "strike_fore", "asymmetry_pct", "pace_s_per_km",
+}
+PLAN_ONLY = {"intensity", "back_to_back", "goal"}
+WELLNESS_SIGNALS = {"resting_hr", "rmssd_ms", "sleep_h"}
 
 
-def _read_fit(path: Path) -> list[tuple[_Table, list[dict]]]:
-    from garmin_fit_sdk import Decoder, Stream  # imported here: slow, and only FIT needs it
-
-    decoder = Decoder(Stream.from_file(str(path)))
-    if not decoder.is_fit() or not decoder.check_integrity():
-        raise ImportFormatError(f"{path}: damaged FIT file (integrity check failed)")
-    messages, errors = decoder.read(convert_datetimes_to_dates=True)
-    if errors:
-        raise ImportFormatError(f"{path}: cannot read FIT file ({errors[0]})")
-    runs = []
-    for session in messages.get("session_mesgs", []):
-        sport = str(session.get("sport", "")).lower()
-        sub_sport = str(session.get("sub_sport", "")).lower()
-        if sport not in RUNNING_SPORTS and sub_sport not in RUNNING_SPORTS:
-            continue
-        start = session.get("start_time")
-        seconds = session.get("total_timer_time") or session.get("total_elapsed_time")
-        if start is None or not seconds:
-            continue
-        cadence = session.get("avg_running_cadence") or session.get("avg_cadence")
-        distance = session.get("total_distance")
-        runs.append(_run_row({
-            "start": _local_iso(start),
-            "duration_min": float(seconds) / 60.0,
-            "distance_km": float(distance) / 1000.0 if distance else None,
-            "avg_hr": session.get("avg_heart_rate"),
-            "max_hr": session.get("max_heart_rate"),
-            "steps": session.get("total_strides") and 2 * int(session["total_strides"]),
-            # FIT running cadence counts strides (one foot) per minute
-            "cadence_spm": 2.0 * float(cadence) if cadence else None,
-        }, source="fit"))
-    wellness = []
-    for summary in messages.get("hrv_status_summary_mesgs", []):
-        night = summary.get("last_night_average")
-        stamp = summary.get("timestamp")
-        if night and stamp is not None:
-            wellness.append({"date": _local_iso(stamp)[:10], "rmssd_ms": float(night),
-                             "source": "fit"})
-    if not runs and not wellness:
-        raise ImportFormatError(
-            f"{path}: FIT file without runs or HRV status (file type "
-            f"{_fit_file_type(messages)}); nothing to import")
-    return [(RUNS, runs), (WELLNESS, wellness)]
+def _header(path: Path) -> list[str]:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            first = next(csv.reader(fh), None)
+    except UnicodeDecodeError:
+        raise ImportFormatError(f"{path}: not a text file (CSV or FIT expected)") from None
+    except csv.Error as exc:
+        raise ImportFormatError(f"{path}: not a readable CSV ({exc})") from None
+    if not first:
+        raise ImportFormatError(f"{path}: empty file")
+    return [h.strip().lower() for h in first]
 
 
-def _local_iso(stamp: dt.datetime) -> str:
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone().replace(tzinfo=None)
-    return stamp.isoformat(timespec="seconds")
+def _csv_kind(path: Path) -> str:
+    columns = set(_header(path))
+    if "site" in columns:
+        return "pain"
+    if "rpe" in columns and columns <= {"date", "rpe", "duration_min"}:
+        return "rpe"
+    if columns & PLAN_ONLY or ("kind" in columns and not columns & RUN_MEASUREMENTS):
+        return "plan"
+    if "duration_min" in columns:
+        return "runs"
+    if columns & WELLNESS_SIGNALS:
+        return "wellness"
+    raise ImportFormatError(
+        f"{path}: not a file stridepod knows (header {','.join(sorted(columns))!r}); expected "
+        "a wellness, runs, RPE, pain or plan CSV (see `stridepod import --help`) or a FIT file")
 
 
-def _fit_file_type(messages: dict) -> str:
-    file_ids = messages.get("file_id_mesgs") or [{}]
-    return str(file_ids[0].get("type", "unknown"))
+# -- from the model's dataclasses to store rows ------------------------------------------
+
+def _rows(items: list) -> list[dict]:
+    return [dataclasses.asdict(item) for item in items]
+
+
+def _run_rows(runs: list[Run], origin: str) -> list[dict]:
+    """Runs as store rows. A run's key is its origin, day and duration (and its place
+    among identical ones), so the same run in another file is recognised."""
+    seen: Counter = Counter()
+    rows = []
+    for run in runs:
+        identity = f"{origin}:{run.date}:{run.duration_min:.2f}"
+        row = dataclasses.asdict(run)
+        row["source_key"] = f"{identity}:{seen[identity]}"
+        row["start"] = f"{run.date}T00:00:00"  # the files give the day, not the time
+        seen[identity] += 1
+        rows.append(row)
+    return rows
+
+
+def _read_csv(kind: str, path: Path) -> tuple[int, list[tuple[_Table, list[dict]]]]:
+    if kind == "wellness":
+        days = read_wellness_csv(path)
+        return len(days), [(WELLNESS, [d for d in _rows(days) if _has_signal(d)])]
+    if kind == "runs":
+        runs = read_runs_csv(path)
+        return len(runs), [(RUNS, _run_rows(runs, "csv"))]
+    if kind == "pain":
+        entries = read_pain_csv(path)
+        return len(entries), [(PAIN, _rows(entries))]
+    plan = read_plan_csv(path)
+    return len(plan.sessions), [(PLAN, _rows(plan.sessions)),
+                                (GOALS, _rows([plan.goal] if plan.goal else []))]
+
+
+def _has_signal(day: dict) -> bool:
+    return any(day[k] is not None for k in WELLNESS_SIGNALS)
+
+
+def _import_rpe(store: Store, path: Path, sha: str) -> ImportResult:
+    """Session RPE for runs already stored: each entry goes to the run of its day."""
+    entries = read_rpe_csv(path)
+    days = {e.date for e in entries}
+    stored = [r for r in store.runs(since=min(days).isoformat() if days else None)
+              if dt.date.fromisoformat(r["date"]) in days]
+    fields = {f.name for f in dataclasses.fields(Run)}
+    as_runs = [Run(**{**{k: v for k, v in r.items() if k in fields and v is not None},
+                      "date": dt.date.fromisoformat(r["date"])}) for r in stored]
+    updated = [{**row, "rpe": run.rpe}
+               for row, run in zip(stored, attach_rpe(as_runs, entries), strict=True)
+               if run.rpe != row["rpe"]]
+    with store.transaction():
+        changed = store.add_runs(updated)
+        store.note_import(sha, str(path), "rpe", len(entries))
+    unmatched = len(entries) - changed
+    notes = [f"{unmatched} RPE entries had no stored run without RPE that day"] if unmatched else []
+    return ImportResult(path, "rpe", len(entries), changed, notes=notes)
+
+
+def _local_tz() -> dt.tzinfo:
+    return dt.datetime.now().astimezone().tzinfo or dt.UTC

@@ -116,6 +116,8 @@ class _Table:
                  merge: str, order: str, defaults: Mapping[str, Any] | None = None):
         self.name, self.key, self.columns, self.merge, self.order = name, key, columns, merge, order
         self.defaults = dict(defaults or {})
+        # where a row came from is kept, but the same values from another file are no change
+        self.compared = tuple(c for c in columns if c != "source")
 
     def values(self, row: Mapping) -> tuple:
         return tuple(
@@ -133,10 +135,10 @@ class _Table:
         if self.merge == "coalesce":
             sets = ", ".join(f"{c} = COALESCE(excluded.{c}, {c})" for c in self.columns)
             changed = " OR ".join(
-                f"(excluded.{c} IS NOT NULL AND excluded.{c} IS NOT {c})" for c in self.columns)
+                f"(excluded.{c} IS NOT NULL AND excluded.{c} IS NOT {c})" for c in self.compared)
         else:
             sets = ", ".join(f"{c} = excluded.{c}" for c in self.columns)
-            changed = " OR ".join(f"excluded.{c} IS NOT {c}" for c in self.columns)
+            changed = " OR ".join(f"excluded.{c} IS NOT {c}" for c in self.compared)
         return (f"INSERT INTO {self.name} ({names}) VALUES ({marks})"
                 f" ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {sets} WHERE {changed}")
 

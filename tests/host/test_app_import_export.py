@@ -4,6 +4,7 @@ and one clear line with exit code 2 for every bad input."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import struct
 from pathlib import Path
@@ -35,28 +36,31 @@ def test_wellness_import_is_idempotent(stridepod_cli, tmp_path):
         days = store.wellness_days()
     assert len(days) == 85
     assert days[-1] == {"date": "2022-01-22", "resting_hr": 71.5, "rmssd_ms": 22.0,
-                        "sleep_h": 8.07, "source": "csv"}
+                        "sleep_h": 8.07, "source": "csv:demo_wellness.csv"}
 
 
 def test_runs_pain_and_plan_files(stridepod_cli, tmp_path):
     runs = tmp_path / "runs.csv"
-    runs.write_text("start,duration_min,distance_km,rpe,avg_hr,kind\n"
-                    "2026-11-18T07:05:00,42,8.1,4,141,easy\n2026-11-20,65.5,12,6,,long\n")
+    runs.write_text("date,duration_min,distance_km,rpe,avg_hr,kind\n"
+                    "2026-11-18,42,8.1,4,141,easy\n2026-11-20,65.5,12,,,long\n")
+    rpe = tmp_path / "rpe.csv"
+    rpe.write_text("date,rpe\n2026-11-20,6\n2026-11-21,3\n")
     pain = tmp_path / "pain.csv"
     pain.write_text("date,site,during,next_morning\n2026-11-18,Knee,2,0\n2026-11-20,shin,4,\n")
     plan = tmp_path / "plan.csv"
-    plan.write_text("date,kind,duration_min,intensity,back_to_back,name\n"
+    plan.write_text("date,kind,duration_min,intensity,back_to_back,goal\n"
                     "2026-11-23,easy,40,conversational,no,\n"
                     "2026-11-24,quality,50,5 x 3 min at 90% HRmax,no,\n"
-                    "2026-12-06,race,,,,Nikolauslauf 10k\n")
-    result = stridepod_cli("import", runs, pain, plan)
+                    "2026-12-06,race,,Nikolauslauf 10k,,yes\n")
+    result = stridepod_cli("import", runs, rpe, pain, plan)
     assert result.exit_code == 0, result.stderr
     assert "runs, 2 rows read" in result.stdout and "plan, 3 rows read" in result.stdout
+    assert "rpe, 2 rows read, 1 added or changed" in result.stdout
+    assert "1 RPE entries had no stored run" in result.stdout
     with _store(tmp_path) as store:
         stored_runs = store.runs()
-        assert [(r["date"], r["duration_min"], r["kind"]) for r in stored_runs] == [
-            ("2026-11-18", 42.0, "easy"), ("2026-11-20", 65.5, "long")]
-        assert stored_runs[1]["start"] == "2026-11-20T00:00:00"
+        assert [(r["date"], r["duration_min"], r["kind"], r["rpe"]) for r in stored_runs] == [
+            ("2026-11-18", 42.0, "easy", 4.0), ("2026-11-20", 65.5, "long", 6.0)]
         assert store.pain_entries()[0] == {"date": "2026-11-18", "site": "knee",
                                            "during": 2.0, "next_morning": 0.0}
         assert [s["kind"] for s in store.planned_sessions()] == ["easy", "quality", "race"]
@@ -66,13 +70,13 @@ def test_runs_pain_and_plan_files(stridepod_cli, tmp_path):
 
 @pytest.mark.parametrize(("content", "message"), [
     ('{"format": "stridepod-dump-csv/1"}\n', "not a file stridepod knows"),
-    ("date,resting_hr,rmssd_ms\n2026-11-01,52,61\n2026-11-02,53\n",
-     "bad.csv:3: 2 cells, the header has 3"),
-    ("date,resting_hr\n2026-11-01,fast\n", "bad.csv:2: resting_hr 'fast'"),
-    ("date,resting_hr\n2026-13-01,52\n", "bad.csv:2: date '2026-13-01'"),
-    ("date,site,during\n2026-11-01,knee,12\n", "during '12': 12 is outside 0..10"),
-    ("date,kind\n2026-11-01,tempo\n", "kind 'tempo' is not one of"),
-    ("date,resting_hr,mood\n2026-11-01,52,ok\n", "unknown column mood in a wellness CSV"),
+    ("date,resting_hr\n2026-11-01,fast\n", "bad.csv:2: resting_hr 'fast' is not a number"),
+    ("date,resting_hr\n2026-11-01,52\n2026-13-01,52\n",
+     "bad.csv:3: date '2026-13-01' is not a YYYY-MM-DD date"),
+    ("date,site,during\n2026-11-01,knee,12\n", "bad.csv:2: during 12 is outside 0"),
+    ("date,kind,duration_min\n2026-11-01,jog,30\n", "bad.csv:2: kind 'jog' is not one of"),
+    ("date,duration_min,distance_km\n2026-11-01,,5\n", "bad.csv:2: duration_min is empty"),
+    ("resting_hr,sleep_h\n52,7\n", "bad.csv: missing column(s) date"),
     ("date,site\n", None),  # a header alone is a valid, empty pain log
     ("", "empty file"),
 ])
@@ -100,7 +104,7 @@ def test_missing_binary_and_damaged_fit_files(stridepod_cli, tmp_path):
     fit = tmp_path / "watch.fit"
     fit.write_bytes(struct.pack("<BBHI4sH", 14, 0x20, 2100, 40, b".FIT", 0) + bytes(42))
     result = stridepod_cli("import", fit)
-    assert result.exit_code == 2 and "watch.fit: damaged FIT file" in result.stderr
+    assert result.exit_code == 2 and "watch.fit: FIT file is damaged" in result.stderr
 
 
 def test_export_writes_every_table_as_csv_and_parquet(stridepod_cli, tmp_path):
@@ -153,3 +157,30 @@ def test_hrv_bad_inputs(stridepod_cli, tmp_path, monkeypatch):
     result = stridepod_cli("hrv", "--scan-timeout", "1")
     assert (result.exit_code, result.stderr) == (
         2, "error: Bluetooth is not available (cannot reach BlueZ on the system bus)\n")
+
+
+def test_fit_activity_and_morning_data(stridepod_cli, tmp_path):
+    from garmin_fit_sdk import Encoder, Profile
+
+    mesg = Profile["mesg_num"]
+    start = dt.datetime(2026, 11, 20, 6, 30, tzinfo=dt.UTC)
+    encoder = Encoder()
+    encoder.write_mesg({"mesg_num": mesg["FILE_ID"], "type": "activity", "manufacturer": "development",
+                        "product": 1, "time_created": start, "serial_number": 1})
+    encoder.write_mesg({"mesg_num": mesg["SESSION"], "start_time": start, "sport": "running",
+                        "timestamp": start + dt.timedelta(minutes=45), "total_timer_time": 2700.0,
+                        "total_distance": 8000.0, "avg_heart_rate": 145, "max_heart_rate": 171})
+    encoder.write_mesg({"mesg_num": mesg["HRV_STATUS_SUMMARY"], "timestamp": start,
+                        "last_night_average": 58.0})
+    fit = tmp_path / "morning_run.fit"
+    fit.write_bytes(encoder.close())
+    result = stridepod_cli("import", fit)
+    assert result.exit_code == 0, result.stderr
+    assert "fit, 2 rows read, 2 added or changed" in result.stdout
+    assert "already imported" in stridepod_cli("import", fit).stdout
+    with _store(tmp_path) as store:
+        (run,) = store.runs()
+        (morning,) = store.wellness_days()
+    assert (run["duration_min"], run["distance_km"], run["avg_hr"], run["source"]) == (
+        45.0, 8.0, 145.0, "fit:morning_run.fit")
+    assert morning["rmssd_ms"] == 58.0

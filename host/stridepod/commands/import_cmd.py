@@ -13,16 +13,19 @@ from stridepod import ui
 @click.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def command(files: tuple[Path, ...]) -> None:
-    """Import FILES: CSV files of morning measurements, runs, pain or your training plan,
-    or FIT files from a watch. Importing a file twice changes nothing.
+    """Import FILES: CSV files of morning measurements, runs, session RPE, pain or your
+    training plan, or FIT files from a watch (runs, HRV status, resting HR, sleep).
+    Importing a file twice changes nothing.
 
     \b
-    CSV columns (header row, any order, empty cell = not measured):
+    CSV columns (header row, any order, empty cell = not measured, dates YYYY-MM-DD):
       morning:  date, resting_hr, rmssd_ms, sleep_h
-      runs:     date or start, duration_min, distance_km, rpe (1-10), avg_hr, max_hr, kind
+      runs:     date, duration_min; distance_km, rpe (1-10), avg_hr, max_hr, kind, ...
+      RPE:      date, rpe (1-10); duration_min picks the run on a two-run day
       pain:     date, site (knee, shin, achilles...), during, next_morning (0-10)
       plan:     date, kind (rest/easy/long/quality/strength/race/walk_run), duration_min,
-                distance_km, intensity, back_to_back (yes/no), name (of a goal race)
+                distance_km, intensity, back_to_back (yes/no), goal (yes on the goal race)
+    All columns: docs/recovery.md.
     """
     from stridepod.importing import import_file
 
@@ -35,4 +38,6 @@ def command(files: tuple[Path, ...]) -> None:
             else:
                 out.print(f"{path}: {result.kind}, {result.rows} rows read, "
                           f"{result.changed} added or changed")
+            for note in result.notes:
+                out.print(f"  {note}")
             advance()
