@@ -29,7 +29,7 @@ def _write_history(tmp_path, *, strained: bool) -> list:
         rmssd = 65 * math.exp(rng.gauss(0, 0.1)) * (0.65 if hit else 1)
         sleep = 7.9 + rng.gauss(0, 0.3)
         wellness.append(f"{day},{rhr:.1f},{rmssd:.1f},{sleep:.2f}")
-    runs = ["start,duration_min,distance_km,rpe,avg_hr,max_hr,kind"]
+    runs = ["date,duration_min,distance_km,rpe,avg_hr,max_hr,kind"]
     for ago in range(55, -1, -1):
         day = TODAY - dt.timedelta(days=ago)
         if day.weekday() in (1, 3, 5, 6):
@@ -37,7 +37,7 @@ def _write_history(tmp_path, *, strained: bool) -> list:
             minutes = {1: 45, 3: 50, 5: 40, 6: 80}[day.weekday()]
             if 14 <= ago <= 20:  # a step-back week, so next week is not due for a deload
                 minutes //= 2
-            runs.append(f"{day}T07:00:00,{minutes},{minutes / 5.5:.2f},{7 if quality else 4},"
+            runs.append(f"{day},{minutes},{minutes / 5.5:.2f},{7 if quality else 4},"
                         f"{160 if quality else 141},186,{'quality' if quality else 'easy'}")
     plan = ["date,kind,duration_min,intensity"]
     for offset, kind, minutes, intensity in ((1, "strength", 30, "mobility"),
