@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 POD_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 _BATCH = 128  # records per store transaction during a backfill
+_FOLLOW_TICK_S = 0.1  # how often a following sync checks whether it should stop
 
 
 class BleError(StridepodError):
@@ -183,14 +184,12 @@ class PodSync:
         progress: Callable[[SyncProgress], None] | None = None,
         backoff: Backoff | None = None,
         response_timeout_s: float = 10.0,
-        idle_timeout_s: float = 30.0,
         set_clock: bool = True,
     ) -> None:
         self.store = store
         self.progress = progress
         self.backoff = backoff or Backoff()
         self.response_timeout_s = response_timeout_s
-        self.idle_timeout_s = idle_timeout_s
         self.set_clock = set_clock
         self.result = SyncResult()
         self.caught_up = asyncio.Event()  # set whenever a backfill has been delivered
@@ -332,6 +331,7 @@ class PodSync:
         delivered = 0
         batch: list[wire.Record] = []
         caught_up = False
+        quiet_s = 0.0
 
         def flush() -> None:
             nonlocal batch
@@ -355,10 +355,16 @@ class PodSync:
                     flush()
                 try:
                     kind, data = await self._next(
-                        queue, self.idle_timeout_s if follow else self.response_timeout_s)
+                        queue, _FOLLOW_TICK_S if follow else self.response_timeout_s)
+                    quiet_s = 0.0
                 except TimeoutError:
-                    if follow and caught_up:
-                        continue  # a quiet pod (not running): keep the link
+                    if not follow:
+                        raise
+                    # following: look at `until` now and then; a quiet pod that has
+                    # caught up is simply not running, one that is mid-backfill is gone
+                    quiet_s += _FOLLOW_TICK_S
+                    if caught_up or quiet_s < self.response_timeout_s:
+                        continue
                     raise
                 if kind == "cp":
                     try:

@@ -27,6 +27,7 @@ import json
 import logging
 import struct
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -528,6 +529,8 @@ class PodRadio:
         self.bond = False
         self.advertising = False
         self.connectable = True
+        self.away_until = 0.0  # out of the adapter's range until then (time.monotonic)
+        self.drop_plan: tuple[str, int, float] | None = None  # (char UUID, deliveries, away)
         self.adv_data = b""
         self.resp_data = b""
         self.values: dict[int, bytes] = {}
@@ -555,6 +558,8 @@ class PodRadio:
                 self.bytes_on_air += len(value) + 3  # ATT opcode + handle
                 char = self.chars.get(handle)
                 delivered = char is not None and char.deliver(value)
+                if delivered and self.drop_plan is not None and char.uuid == self.drop_plan[0]:
+                    self._count_towards_drop()
             if op == vlink.POD_INDICATE:
                 # the confirmation: 0 when the client acknowledged it, else a failure
                 status = 0 if delivered else (0x0E if link is None or link.conn_handle != conn else 0)
@@ -594,6 +599,15 @@ class PodRadio:
                 asyncio.ensure_future(self._bluez.disconnect(self.link.device, notify_pod=False))
         else:
             log.warning("virtual pod %d sent unknown frame 0x%02x", self.index, op)
+
+    def _count_towards_drop(self) -> None:
+        assert self.drop_plan is not None and self.link is not None
+        uuid, left, away_s = self.drop_plan
+        if left > 1:
+            self.drop_plan = (uuid, left - 1, away_s)
+            return
+        self.drop_plan = None
+        self._bluez.drop_link(self, away_s)
 
     # -- adapter -> pod -----------------------------------------------------------------
 
@@ -771,7 +785,8 @@ class EmulatedBlueZ:
         return self.pods[-1]
 
     def heard_advertising(self, pod: PodRadio) -> None:
-        if self.adapter is not None and self.adapter.discovering:
+        if (self.adapter is not None and self.adapter.discovering
+                and pod.away_until <= time.monotonic()):
             self._discovered(pod)
 
     def start_scanning(self) -> None:
@@ -787,8 +802,9 @@ class EmulatedBlueZ:
         # report (BlueZ updates RSSI), so scanners that start listening late hear it too
         while True:
             await asyncio.sleep(ADVERTISING_INTERVAL_S)
+            now = time.monotonic()
             for pod in self.pods:
-                if pod.advertising:
+                if pod.advertising and pod.away_until <= now:
                     self._discovered(pod)
 
     def _air_address(self, pod: PodRadio) -> str:
@@ -877,7 +893,8 @@ class EmulatedBlueZ:
             if pod.link.device is device:
                 return
             raise DBusError("org.bluez.Error.Failed", "Software caused connection abort")
-        if pod.closed.is_set() or not pod.advertising or not pod.connectable:
+        if (pod.closed.is_set() or not pod.advertising or not pod.connectable
+                or pod.away_until > time.monotonic()):
             await asyncio.sleep(0.05)  # a connection attempt that hears nothing
             raise DBusError("org.bluez.Error.Failed", "le-connection-abort-by-timeout")
         link = Link(device, next(self._conn_handles) & 0xFFFF)
@@ -950,14 +967,24 @@ class EmulatedBlueZ:
             device.connected = False
             device.update({"Connected": False})
 
-    def drop_link(self, pod: PodRadio | None = None) -> bool:
-        """Loses the radio link to `pod` (default: any connected pod) at this moment.
-        Returns False if there was no link."""
+    def drop_link(self, pod: PodRadio | None = None, away_s: float = 0.0) -> bool:
+        """Loses the radio link to `pod` (default: any connected pod) at this moment;
+        with away_s the pod then stays out of range (not heard, not connectable) that
+        long. Returns False if there was no link."""
         for candidate in [pod] if pod is not None else self.pods:
             if candidate is not None and candidate.link is not None:
+                candidate.away_until = time.monotonic() + away_s
                 self.link_lost(candidate.link.device)
                 return True
         return False
+
+    def drop_after(self, pod: PodRadio, char_uuid: str, deliveries: int, away_s: float = 0.0) -> None:
+        """Drops the link right after the pod's next `deliveries` notifications or
+        indications of characteristic `char_uuid` reach the client (e.g. in the middle of
+        a backfill), then keeps the pod away_s out of range."""
+        if deliveries < 1:
+            raise ValueError("deliveries must be at least 1")
+        pod.drop_plan = (char_uuid.lower(), deliveries, away_s)
 
     async def remove_device(self, path: str) -> None:
         device = self.devices.get(path)
