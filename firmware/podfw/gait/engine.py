@@ -11,6 +11,7 @@
 # returned by poll_window stays valid until SUMMARY_POOL more windows have closed).
 from array import array
 
+import micropython
 from micropython import const
 
 from podfw.gait import summary as S
@@ -77,6 +78,7 @@ class GaitEngine:
                 self.acc_strides = FootAccStrides(self.imu_clock, cfg.imu_rate_hz, self.g, self)
             else:
                 self.sacrum_steps = SacrumSteps(self.imu_clock, cfg.imu_rate_hz, self.g, self)
+        self.imu_detector = self.gyro_strides or self.sacrum_steps or self.acc_strides
         self.pressure = None
         if cfg.has_pressure:
             self.pressure = PressureContacts(
@@ -91,12 +93,19 @@ class GaitEngine:
         self.window_ms = cfg.window_s * 1000
         self.window_index = 0
         self.window_start_ms = 0
-        self.window_end_n = self.clock.samples(self.window_ms)
+        self.window_end_n = 0
+        self.imu_window_last = NEVER  # last IMU sample of the window, when IMU paces it
+        self._set_window_end(self.clock.samples(self.window_ms))
         self.last_contact_ms = -1
         self.last_fc_ms = -1
         # this window's contact intervals (ms) for a robust cadence
         self.intervals = array("i", bytes(4 * MAX_INTERVALS))
         self._clear_window()
+
+    def _set_window_end(self, end_n):
+        self.window_end_n = end_n
+        if self.clock is self.imu_clock:
+            self.imu_window_last = end_n - 1
 
     # ---- per-window accumulators -------------------------------------------------
     def _clear_window(self):
@@ -122,6 +131,7 @@ class GaitEngine:
         self.w_flags |= bits
 
     # ---- samples -----------------------------------------------------------------
+    @micropython.native
     def push_imu(self, ax, ay, az, gx, gy, gz):
         n = self.n_imu
         self.n_imu = n + 1
@@ -133,13 +143,8 @@ class GaitEngine:
         m2 = x * x + y * y + z * z
         if m2 >= self.clip_m2:
             self._check_clipping(ax, ay, az)
-        if self.gyro_strides is not None:
-            self.gyro_strides.update(n, gx, gy, gz, m2)
-        elif self.sacrum_steps is not None:
-            self.sacrum_steps.update(n, x, y, z, m2)
-        else:
-            self.acc_strides.update(n, m2)
-        if self.imu_clock is self.clock and n + 1 >= self.window_end_n:
+        self.imu_detector.update(n, x, y, z, gx, gy, gz, m2)
+        if n >= self.imu_window_last:
             self._close_window()
 
     def _check_clipping(self, ax, ay, az):
@@ -161,7 +166,7 @@ class GaitEngine:
             return
         self.w_flags |= S.FLAG_SAMPLES_LOST
         self.n_imu += n
-        (self.gyro_strides or self.sacrum_steps or self.acc_strides).reset()
+        self.imu_detector.reset()
         if self.imu_clock is self.clock:
             while self.n_imu >= self.window_end_n:
                 self._close_window()
@@ -260,7 +265,7 @@ class GaitEngine:
         self._publish()
         self.window_index += 1
         self.window_start_ms = end_ms
-        self.window_end_n = self.clock.samples(end_ms + self.window_ms)
+        self._set_window_end(self.clock.samples(end_ms + self.window_ms))
         self._clear_window()
 
     def _fill(self, out):
@@ -328,9 +333,8 @@ class GaitEngine:
     def finish(self):
         """Closes the last, partial window at the end of a session and returns the
         oldest unpolled summary (the partial one if everything else was polled)."""
-        imu = self.gyro_strides or self.sacrum_steps or self.acc_strides
-        if imu is not None:
-            imu.flush()
+        if self.imu_detector is not None:
+            self.imu_detector.flush()
         if self.pressure is not None and self.pressure.state == PRESSURE_ON:
             p = self.pressure  # a contact still on the ground: its strike, no toe-off
             self._contact(p.crossing_ms(p.on_index, p.on_frac), self._take_impact(), 0)

@@ -1,7 +1,9 @@
 # Integer helpers for the gait engine: square root, sample-count <-> millisecond clock.
 # Everything stays inside 31-bit small ints on the ESP32.
+import micropython
 
 
+@micropython.native
 def isqrt(value):
     """floor(sqrt(value)) for 0 <= value < 2**30 by Newton's method."""
     if value <= 0:

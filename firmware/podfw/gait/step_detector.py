@@ -15,6 +15,7 @@
 # FootAccStrides: a foot/ankle pod without gyro. Each stride has one impact, the largest
 #   acceleration magnitude of the stride; excursions above a threshold relative to the
 #   recent impact peaks, at least MIN_STRIDE_MS apart, are strides.
+import micropython
 from micropython import const
 
 from podfw.gait.fixedpoint import isqrt
@@ -104,6 +105,7 @@ class FootGyroStrides:
             self.sink.initial_contact(self.clock.ms(self.pend_n), self.pend_m2)
             self.pend_n = -1
 
+    @micropython.native
     def _update_axis(self, gx, gy, gz):
         # covariance terms: |g| <= 2048 after the shift, products <= 2**22
         k = self.avg.shift
@@ -160,7 +162,8 @@ class FootGyroStrides:
         self.v1 = (u1 << Q14) // norm
         self.v2 = (u2 << Q14) // norm
 
-    def update(self, n, gx, gy, gz, m2):
+    @micropython.native
+    def update(self, n, x, y, z, gx, gy, gz, m2):
         sh = self.shift
         gx >>= sh
         gy >>= sh
@@ -172,7 +175,7 @@ class FootGyroStrides:
         self.cov_left = left
         # pitch rate: |g| <= 2048, |v| <= 2**14 -> |sum| < 2**27
         s = (gx * self.v0 + gy * self.v1 + gz * self.v2) >> Q14
-        if (s >= 0) != (self.prev_s >= 0):
+        if (s ^ self.prev_s) < 0:  # the sign changed
             self.zc_n = n
             self.zc_m2max = 0
         self.prev_s = s
@@ -344,7 +347,8 @@ class SacrumSteps:
             self.u1 = (a1 << Q14) // norm
             self.u2 = (a2 << Q14) // norm
 
-    def update(self, n, x, y, z, m2):
+    @micropython.native
+    def update(self, n, x, y, z, gx, gy, gz, m2):
         left = self.avg_left - 1
         if left <= 0:
             left = self.avg_every
@@ -427,7 +431,8 @@ class FootAccStrides:
         self.thr_hi2 = hi2 if hi2 > self.floor2 else self.floor2
         self.thr_lo2 = lo * lo
 
-    def update(self, n, m2):
+    @micropython.native
+    def update(self, n, x, y, z, gx, gy, gz, m2):
         if self.high:
             if m2 > self.peak:
                 self.peak = m2

@@ -1,0 +1,101 @@
+# MicroPython side of tools/bench_gait.py (run by it; not imported by the host).
+# Usage: micropython bench_gait_micropython.py DATA.bin SECONDS
+#   DATA.bin: 200 IMU samples (6 int16) per second of data, then 100 scans of 8 zones
+#   (int16) per second, as written by bench_gait.py from real recordings.
+# Prints "COST mode iterations" (median over rounds of the engine's time for one second
+# of data divided by the time of one reference-loop iteration, both timed back to back
+# so that a busy machine slows both) and "HEAP bytes".
+import gc
+import sys
+import time
+from array import array
+
+from podfw.gait.config import GaitConfig
+from podfw.gait.engine import GaitEngine
+
+IMU_HZ = 200
+PRESSURE_HZ = 100
+ZONES = 8
+ZONE_XY = [(-500, -800), (-700, -400), (-300, -400), (-700, 0), (-300, 0), (-700, 400),
+           (-300, 400), (-500, 800)]
+REF_ITERATIONS = 10000
+ROUNDS = 5  # passes over the data
+
+
+def reference_loop(n):
+    # the yardstick: one iteration is a load, an add, a mask and a store
+    x = 0
+    for i in range(n):
+        x = (x + i) & 0xFFFF
+    return x
+
+
+def idle(a=0, b=0, c=0, d=0, e=0, f=0):
+    return False
+
+
+def one_second(s, imu, pressure, scan, push_imu, push_pressure, use_imu, use_pressure):
+    t0 = time.ticks_us()
+    if use_imu:
+        base = s * IMU_HZ * 6
+        for i in range(IMU_HZ):
+            k = base + 6 * i
+            push_imu(imu[k], imu[k + 1], imu[k + 2], imu[k + 3], imu[k + 4], imu[k + 5])
+    if use_pressure:
+        base = s * PRESSURE_HZ * ZONES
+        for i in range(PRESSURE_HZ):
+            k = base + ZONES * i
+            for z in range(ZONES):
+                scan[z] = pressure[k + z]
+            push_pressure(scan)
+    return time.ticks_diff(time.ticks_us(), t0)
+
+
+def cost(cfg, imu, pressure, seconds, use_imu, use_pressure):
+    eng = GaitEngine(cfg)
+    scan = array("i", bytes(4 * ZONES))
+    rec = array("i", bytes(16))
+    ratios = []
+    gc.collect()
+    for _ in range(ROUNDS):
+        for s in range(seconds):
+            t0 = time.ticks_us()
+            reference_loop(REF_ITERATIONS)
+            per_iteration = time.ticks_diff(time.ticks_us(), t0) / REF_ITERATIONS
+            work = one_second(s, imu, pressure, scan, eng.push_imu, eng.push_pressure,
+                              use_imu, use_pressure)
+            # the harness's own loops and calls, with an empty function as the engine
+            harness = one_second(s, imu, pressure, scan, idle, idle, use_imu, use_pressure)
+            while eng.events.pop_into(rec):
+                pass
+            eng.poll_window()
+            ratios.append((work - harness) / per_iteration)
+    ratios.sort()
+    return ratios[len(ratios) // 2]
+
+
+def main():
+    path = sys.argv[1]
+    seconds = int(sys.argv[2])
+    imu = array("h", bytes(2 * seconds * IMU_HZ * 6))
+    pressure = array("h", bytes(2 * seconds * PRESSURE_HZ * ZONES))
+    with open(path, "rb") as f:
+        f.readinto(imu)
+        f.readinto(pressure)
+    cfg = GaitConfig(imu_rate_hz=IMU_HZ, pressure_rate_hz=PRESSURE_HZ, placement="left_foot",
+                     zone_xy=ZONE_XY)
+    gc.collect()
+    before = gc.mem_alloc()
+    eng = GaitEngine(cfg)
+    gc.collect()
+    print("HEAP", gc.mem_alloc() - before)
+    del eng
+    t0 = time.ticks_us()
+    reference_loop(REF_ITERATIONS)
+    print("REF_NS", time.ticks_diff(time.ticks_us(), t0) * 1000 / REF_ITERATIONS)
+    for mode, use_imu, use_pressure in (("both", True, True), ("imu", True, False),
+                                        ("pressure", False, True)):
+        print("COST " + mode, cost(cfg, imu, pressure, seconds, use_imu, use_pressure))
+
+
+main()
