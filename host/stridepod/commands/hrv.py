@@ -19,17 +19,6 @@ HEART_RATE_SERVICE = "0000180d-0000-1000-8000-00805f9b34fb"
 HEART_RATE_MEASUREMENT = "00002a37-0000-1000-8000-00805f9b34fb"
 
 
-def bluetooth_error(exc: BaseException) -> StridepodError:
-    """A Bluetooth failure as one line the runner can act on."""
-    from bleak.exc import BleakBluetoothNotAvailableError
-
-    if isinstance(exc, BleakBluetoothNotAvailableError):
-        return StridepodError(f"Bluetooth is off or there is no adapter ({exc})")
-    if isinstance(exc, OSError | EOFError):  # no BlueZ on the system bus
-        return StridepodError("Bluetooth is not available (cannot reach BlueZ on the system bus)")
-    return StridepodError(f"Bluetooth error: {exc}")
-
-
 async def _record(seconds: float, scan_timeout: float, address: str | None,
                   tick) -> list[bytes]:
     from bleak import BleakClient, BleakScanner
@@ -55,6 +44,7 @@ async def _record(seconds: float, scan_timeout: float, address: str | None,
 
 def record_packets(seconds: float, scan_timeout: float, address: str | None) -> list[bytes]:
     from bleak.exc import BleakError
+    from stridepod.ble.client import bluetooth_error
 
     with ui.progress("breathe calmly, measuring", total=seconds) as advance:
         done = 0.0
