@@ -24,6 +24,8 @@ COMMAND_MODULES = [
     "plan",
     "record",
     "report",
+    "scan",
+    "sync",
     "today",
 ]
 

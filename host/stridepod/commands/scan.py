@@ -1,0 +1,29 @@
+"""`stridepod scan`: the stridepod pods in Bluetooth range."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import click
+from stridepod import ui
+from stridepod.ble import PodNotFoundError, scan
+
+
+@click.command("scan")
+@click.option("--timeout", type=click.FloatRange(0.5, 120), default=5.0, show_default=True,
+              help="Seconds to listen for pods.")
+@click.option("--json", "as_json", is_flag=True, help="Print the pods found as JSON.")
+def command(timeout: float, as_json: bool) -> None:
+    """List the pods advertising the stridepod service, strongest signal first. Use
+    the address or name with `stridepod sync`."""
+    pods = asyncio.run(scan(timeout))
+    if as_json:
+        ui.emit_json([{k: v for k, v in dataclasses.asdict(p).items() if k != "device"}
+                      for p in pods])
+        return
+    if not pods:
+        raise PodNotFoundError("no stridepod pod in range (is it awake and charged?)")
+    out = ui.console()
+    for pod in pods:
+        out.print(f"{pod.address}  {pod.name or '(no name)'}  {pod.rssi} dBm")
