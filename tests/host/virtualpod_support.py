@@ -6,7 +6,9 @@ the pod's engine computed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import threading
 from pathlib import Path
 
 import podfw  # noqa: F401
@@ -61,3 +63,36 @@ def expected_record(window: dict) -> dict:
 
 def stored_fields(record: dict) -> dict:
     return {k: record[k] for k in RECORD_FIELDS}
+
+
+@contextlib.contextmanager
+def bluez_in_background(**bluez_options):
+    """A private bus as this process's system bus with an emulated BlueZ serving it
+    from a background thread, for code that runs its own event loop (the CLI).
+    bluez_options go to EmulatedBlueZ; `bluez=False` starts no BlueZ at all."""
+    from stridepod.virtualpod.bluez import EmulatedBlueZ
+    from stridepod.virtualpod.bus import PrivateBus
+
+    want_bluez = bluez_options.pop("bluez", True)
+    previous = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    with PrivateBus() as bus:
+        bus.use_as_system_bus()
+        thread.start()
+        bluez = None
+        try:
+            if want_bluez:
+                bluez = asyncio.run_coroutine_threadsafe(
+                    EmulatedBlueZ(bus.address, **bluez_options).start(), loop).result(10)
+            yield bluez
+        finally:
+            if bluez is not None:
+                asyncio.run_coroutine_threadsafe(bluez.stop(), loop).result(10)
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(10)
+            loop.close()
+            if previous is None:
+                os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
+            else:
+                os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = previous

@@ -111,6 +111,8 @@ def bluetooth_error(exc: BaseException) -> BleError:
         if exc.reason == BleakBluetoothNotAvailableReason.NO_BLE_CENTRAL_ROLE:
             return NoAdapterError("the Bluetooth adapter cannot act as a BLE central")
         return BleError(f"Bluetooth is not available ({exc})")
+    if getattr(exc, "dbus_error", None) == "org.freedesktop.DBus.Error.ServiceUnknown":
+        return NoAdapterError("Bluetooth is not available (the BlueZ service is not running)")
     if isinstance(exc, FileNotFoundError | ConnectionRefusedError | EOFError):
         return NoAdapterError("Bluetooth is not available (cannot reach BlueZ on the system bus)")
     return BleError(f"Bluetooth error: {exc}")

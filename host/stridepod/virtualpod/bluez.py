@@ -531,6 +531,7 @@ class PodRadio:
         self.connectable = True
         self.away_until = 0.0  # out of the adapter's range until then (time.monotonic)
         self.drop_plan: tuple[str, int, float] | None = None  # (char UUID, deliveries, away)
+        self.corrupt_plan: tuple[str, int] | None = None  # (char UUID, values left to damage)
         self.adv_data = b""
         self.resp_data = b""
         self.values: dict[int, bytes] = {}
@@ -557,6 +558,8 @@ class PodRadio:
             if link is not None and link.conn_handle == conn:
                 self.bytes_on_air += len(value) + 3  # ATT opcode + handle
                 char = self.chars.get(handle)
+                if char is not None and self.corrupt_plan is not None:
+                    value = self._maybe_corrupt(char, value)
                 delivered = char is not None and char.deliver(value)
                 if delivered and self.drop_plan is not None and char.uuid == self.drop_plan[0]:
                     self._count_towards_drop()
@@ -599,6 +602,16 @@ class PodRadio:
                 asyncio.ensure_future(self._bluez.disconnect(self.link.device, notify_pod=False))
         else:
             log.warning("virtual pod %d sent unknown frame 0x%02x", self.index, op)
+
+    def _maybe_corrupt(self, char: "GattCharacteristic", value: bytes) -> bytes:
+        assert self.corrupt_plan is not None
+        uuid, left = self.corrupt_plan
+        if char.uuid != uuid or not char.notifying or not value:
+            return value
+        self.corrupt_plan = (uuid, left - 1) if left > 1 else None
+        damaged = bytearray(value)
+        damaged[len(damaged) // 2] ^= 0x40  # one flipped bit, as interference does
+        return bytes(damaged)
 
     def _count_towards_drop(self) -> None:
         assert self.drop_plan is not None and self.link is not None
@@ -985,6 +998,11 @@ class EmulatedBlueZ:
         if deliveries < 1:
             raise ValueError("deliveries must be at least 1")
         pod.drop_plan = (char_uuid.lower(), deliveries, away_s)
+
+    def corrupt_next(self, pod: PodRadio, char_uuid: str, count: int) -> None:
+        """Flips a bit in each of the next `count` values of `char_uuid` that reach the
+        client (what the link layer's CRC would normally catch; tests the host's)."""
+        pod.corrupt_plan = (char_uuid.lower(), count) if count > 0 else None
 
     async def remove_device(self, path: str) -> None:
         device = self.devices.get(path)

@@ -1,0 +1,91 @@
+"""The bleak client against the real firmware on the virtual pod: what an unbonded
+central may see, records damaged on the air, a pod synced twice, and the host's UUIDs
+against the pod's."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from bleak import BleakClient
+from bleak.exc import BleakGATTProtocolError, BleakGATTProtocolErrorCode
+from stridepod.ble import Backoff, PodSync, find_pod, profile
+from stridepod.ble.virtual import virtual_rig
+from stridepod.store import Store
+from stridepod.virtualpod.launcher import PodSettings
+
+sys.path.insert(0, str(Path(__file__).parent))  # virtualpod_support: shared helpers
+from virtualpod_support import (  # noqa: E402
+    ROOT,
+    RUN,
+    SHORT_RUN,
+    expected_record,
+    run_isolated,
+    stored_fields,
+)
+
+
+async def _unbonded_look(recording):
+    async with virtual_rig(recording, PodSettings(serial="SEC00001")) as rig:
+        await rig.pod.wait_done()
+        device = await find_pod(None, timeout=10)
+        seen = {}
+        async with BleakClient(device, pair=False) as client:
+            seen["services"] = {s.uuid for s in client.services}
+            seen["serial"] = bytes(await client.read_gatt_char(profile.SERIAL_NUMBER))
+            seen["rsc_feature"] = bytes(await client.read_gatt_char(profile.sig_uuid(0x2A54)))
+            for name, attempt in (
+                ("read", lambda: client.read_gatt_char(profile.SUMMARY)),
+                ("subscribe", lambda: client.start_notify(profile.SUMMARY, lambda *_: None)),
+                ("command", lambda: client.write_gatt_char(
+                    profile.CONTROL_POINT, b"\x04\x00\x00\x00\x00", response=True)),
+            ):
+                with pytest.raises(BleakGATTProtocolError) as refused:
+                    await attempt()
+                seen[name] = refused.value
+            await client.start_notify(profile.RSC_MEASUREMENT, lambda *_: None)
+        return seen
+
+
+def test_an_unbonded_central_gets_rsc_and_device_info_but_no_records():
+    seen = run_isolated(_unbonded_look, SHORT_RUN)
+    assert {profile.STRIDEPOD_SERVICE, profile.RSC_SERVICE, profile.DEVICE_INFORMATION} <= seen["services"]
+    assert seen["serial"] == b"SEC00001"
+    assert len(seen["rsc_feature"]) == 2
+    for refused in ("read", "subscribe", "command"):
+        assert seen[refused].code == BleakGATTProtocolErrorCode.INSUFFICIENT_AUTHENTICATION
+
+
+async def _sync_with_damage(store, damaged):
+    async with virtual_rig(RUN, PodSettings(serial="AIR00001")) as rig:
+        await rig.pod.wait_done()
+        device = await find_pod(None, timeout=10)
+        rig.bluez.corrupt_next(rig.pod.radio, profile.SUMMARY, damaged)
+        sync = PodSync(store, backoff=Backoff(first_s=0.01, longest_s=0.1))
+        first = await sync.run(device)
+        again = await PodSync(store).run(device)  # a second sync finds nothing new
+        return rig.pod.windows, first, again, sync.stored_twice
+
+
+def test_damaged_records_are_rejected_and_fetched_again(tmp_path):
+    with Store.open(tmp_path / "s.db") as store:
+        windows, first, again, stored_twice = run_isolated(_sync_with_damage, store, 5)
+        stored = store.pod_records(first.pod_id)
+    assert first.rejected == 5
+    assert all("CRC mismatch" in e for e in first.errors if e.startswith("rejected a record"))
+    assert sum(e.startswith("rejected a record") for e in first.errors) == 5
+    assert [stored_fields(r) for r in stored] == [expected_record(w) for w in windows]
+    assert first.stored == 300 and stored_twice == 0
+    assert again.pod_id == first.pod_id and again.stored == 0 and again.duplicates == 0
+
+
+def test_host_uuids_are_the_pods():
+    gatt = (ROOT / "firmware/podfw/link/gatt.py").read_text()
+    defined = dict(re.findall(r'^(\w+_UUID) = "([0-9a-f-]{36})"', gatt, re.M))
+    assert defined == {
+        "STRIDEPOD_SERVICE_UUID": profile.STRIDEPOD_SERVICE,
+        "SUMMARY_UUID": profile.SUMMARY,
+        "CONTROL_POINT_UUID": profile.CONTROL_POINT,
+    }
