@@ -195,3 +195,35 @@ def run_engine(q: QuantisedRecording) -> GaitResult:
 
 def replay(rec: Recording, units: SensorUnits = DEFAULT_UNITS, window_s: int = 5) -> GaitResult:
     return run_engine(quantise_recording(rec, units, window_s))
+
+
+def combine_feet(left: GaitResult, right: GaitResult) -> GaitResult:
+    """One session seen by a pod on each foot: every initial contact of either foot is a
+    step, so the cadence comes from the real step intervals instead of doubling one
+    foot's stride rate. Windows (same index on both pods) add the strides of both feet."""
+    if left.steps_per_contact != 2 or right.steps_per_contact != 2:
+        raise ReplayError("combining feet needs two foot or insole pods")
+    out = GaitResult(steps_per_contact=1)
+    strikes = sorted(zip(left.initial_contacts_s + right.initial_contacts_s,
+                         left.impact_g + right.impact_g, left.strike + right.strike,
+                         strict=True))
+    out.initial_contacts_s = [s[0] for s in strikes]
+    out.impact_g = [s[1] for s in strikes]
+    out.strike = [s[2] for s in strikes]
+    offs = sorted(zip(left.final_contacts_s + right.final_contacts_s,
+                      left.contact_ms + right.contact_ms, strict=True))
+    out.final_contacts_s = [o[0] for o in offs]
+    out.contact_ms = [o[1] for o in offs]
+    by_index = {w["index"]: dict(w) for w in left.windows}
+    for w in right.windows:
+        mine = by_index.get(w["index"])
+        if mine is None:
+            by_index[w["index"]] = dict(w)
+            continue
+        # each pod counted 2 steps per stride of its foot: both feet's strides are the steps
+        mine["steps"] = (mine["steps"] + w["steps"]) // 2
+        rates = [c for c in (mine["cadence_spm"], w["cadence_spm"]) if c]
+        mine["cadence_spm"] = sum(rates) / len(rates) if rates else 0
+        mine["flags"] |= w["flags"]
+    out.windows = [by_index[k] for k in sorted(by_index)]
+    return out

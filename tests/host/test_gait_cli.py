@@ -87,3 +87,20 @@ def test_evaluate_empty_folder_is_one_line_with_exit_code_2(stridepod_cli, tmp_p
     assert res.stderr.strip().startswith("error:") and "no recordings" in res.stderr
     missing = stridepod_cli("analyze", tmp_path / "nothing.csv")
     assert missing.exit_code == 2 and "no such recording" in missing.stderr
+
+
+def test_analyze_both_feet_counts_every_strike_as_a_step(stridepod_cli):
+    left = json.loads(stridepod_cli("analyze", DUMPS / "gaitmap_walk_left", "--json").stdout)
+    both = stridepod_cli("analyze", DUMPS / "gaitmap_walk_left", "--other-foot",
+                         DUMPS / "gaitmap_walk_right", "--json")
+    assert both.exit_code == 0, both.stderr
+    out = json.loads(both.stdout)
+    right = json.loads(stridepod_cli("analyze", DUMPS / "gaitmap_walk_right", "--json").stdout)
+    assert len(out["initial_contacts_s"]) == (len(left["initial_contacts_s"])
+                                              + len(right["initial_contacts_s"]))
+    assert out["initial_contacts_s"] == sorted(out["initial_contacts_s"])
+    # the feet alternate: the step cadence agrees with twice one foot's stride rate
+    assert abs(out["cadence_spm"] - left["cadence_spm"]) < 0.03 * left["cadence_spm"]
+    bad = stridepod_cli("analyze", DUMPS / "gaitmap_walk_left", "--other-foot",
+                        DUMPS / "alcantara_run_00.csv")
+    assert bad.exit_code == 2 and "not a left/right pair" in bad.stderr

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import click
 from stridepod import dumps, ui
 from stridepod.errors import StridepodError
-from stridepod.replay import GaitResult, SensorUnits, replay
+from stridepod.replay import GaitResult, SensorUnits, combine_feet, replay
 
 ENGINES = ("firmware", "reference")
 
@@ -53,9 +54,12 @@ def _fmt(value: float, unit: str, digits: int = 0) -> str:
               help="Accelerometer sensitivity the recording is quantised to (±16 g: 2048).")
 @click.option("--gyro-lsb-per-dps", type=float, default=16.4, show_default=True,
               help="Gyroscope sensitivity (±2000 dps: 16.4).")
+@click.option("--other-foot", type=click.Path(dir_okay=False, path_type=str), default=None,
+              help="The same session recorded by a pod on the other foot: steps and cadence "
+                   "from both feet's strikes.")
 @click.option("--json", "json_out", is_flag=True, help="Print events and windows as JSON.")
 def command(recording: str, engine: str, window_s: int, acc_lsb_per_g: float,
-            gyro_lsb_per_dps: float, json_out: bool) -> None:
+            gyro_lsb_per_dps: float, other_foot: str | None, json_out: bool) -> None:
     """Run the gait engine on RECORDING (stridepod-dump-csv/1: NAME.csv with NAME.json)
     and summarise strides, cadence, contact, impact and strike pattern. The recording is
     first quantised to the sensor's integer units, exactly as the pod would read it."""
@@ -65,19 +69,29 @@ def command(recording: str, engine: str, window_s: int, acc_lsb_per_g: float,
     rec = dumps.load(recording)
     units = SensorUnits(acc_lsb_per_g=acc_lsb_per_g, gyro_lsb_per_dps=gyro_lsb_per_dps)
     result = run_engine(rec, engine, units, window_s)
+    if other_foot:
+        other = dumps.load(other_foot)
+        if {rec.placement, other.placement} not in ({"left_foot", "right_foot"},
+                                                   {"left_insole", "right_insole"}):
+            raise StridepodError(f"--other-foot: {rec.name} is {rec.placement} and "
+                                 f"{other.name} is {other.placement}, not a left/right pair")
+        result = combine_feet(result, run_engine(other, engine, units, window_s))
     if json_out:
         ui.emit_json(as_json(rec, engine, result))
         return
     m = result.metrics()
     out = ui.console()
     one_foot = result.steps_per_contact == 2
-    out.print(f"[bold]{rec.name}[/bold]  {rec.placement}, {rec.duration_s:.1f} s at "
+    both = f" + {Path(other_foot).stem} (both feet)" if other_foot else ""
+    out.print(f"[bold]{rec.name}[/bold]{both}  {rec.placement}, {rec.duration_s:.1f} s at "
               f"{rec.rate_hz:g} Hz, {engine} engine")
     out.print(f"steps            {result.steps}"
               + ("  (one foot: 2 per stride)" if one_foot else ""))
     out.print(f"cadence          {_fmt(result.cadence_spm, 'steps/min', 1)}"
               + ("  (from the stride time: 2 × 60 / stride)" if one_foot else ""))
-    out.print(f"{m['interval_kind']} time      {_fmt(m['interval_ms_mean'], 'ms')}"
+    if both:
+        out.print("                 (both feet: every strike is a step)")
+    out.print(f"{m['interval_kind'] + ' time':17s}{_fmt(m['interval_ms_mean'], 'ms')}"
               f"  (variability CV {_fmt(m['interval_cv_pct'], '%', 1)})")
     if one_foot:
         out.print(f"swing time       {_fmt(m['swing_ms_mean'], 'ms')}")
