@@ -5,8 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import signal
 import sqlite3
 import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from stridepod.store import SCHEMA_VERSION, Store
 
 
 def test_demo_produces_the_report_from_a_synced_pod_and_the_bundled_history(
@@ -37,3 +45,29 @@ def test_demo_produces_the_report_from_a_synced_pod_and_the_bundled_history(
     again = stridepod_cli("demo", "-o", out)
     assert again.exit_code == 0, again.stderr
     assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM pod_records").fetchone()[0] == 8
+
+
+@pytest.mark.parametrize("extra_delay_s", [0.0, 0.7])
+def test_ctrl_c_leaves_the_store_consistent(tmp_path, extra_delay_s):
+    """Ctrl-C at some point after the store was created (importing, syncing or drawing):
+    one line, exit code 130, and a store that opens, passes SQLite's integrity check and
+    holds whole batches only - pod records 0..n-1 without holes."""
+    db = tmp_path / "runner.db"
+    exe = Path(sys.executable).with_name("stridepod")
+    proc = subprocess.Popen([str(exe), "--db", str(db), "demo", "-o", str(tmp_path / "demo")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not db.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(extra_delay_s)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and err.strip().endswith("interrupted")
+    assert "Traceback" not in err
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    seqs = [s for (s,) in conn.execute("SELECT seq FROM pod_records ORDER BY seq")]
+    assert seqs == list(range(len(seqs)))
+    conn.close()
+    with Store.open(db) as store:  # and it is still a store at the latest schema
+        assert store.schema_version == SCHEMA_VERSION
