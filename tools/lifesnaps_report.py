@@ -56,10 +56,11 @@ def person_report(person: str, days: list[WellnessDay], cfg: Config) -> PersonRe
     p = prepare(History(wellness=days), today, cfg)
     rs = p.readiness
     series = {"hrv": rs.hrv, "rhr": rs.rhr, "sleep": rs.sleep}
-    # only days the person has any record count: gaps are neither "fired" nor "calibrating"
+    # only days with at least one value count: gaps are neither "fired" nor "calibrating"
     recorded = np.zeros(p.grid.days, dtype=bool)
     for d in days:
-        recorded[p.grid.index(d.date)] = True
+        if any(v is not None for v in (d.resting_hr, d.rmssd_ms, d.sleep_h)):
+            recorded[p.grid.index(d.date)] = True
     fired = {n: int(np.count_nonzero((series[n].state == DRIFTING) & recorded)) for n in SIGNALS}
     fired["two_of_three"] = int(np.count_nonzero(rs.cut & recorded))
     calibrating = {n: int(np.count_nonzero((series[n].state == CALIBRATING) & recorded)) for n in SIGNALS}

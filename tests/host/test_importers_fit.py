@@ -31,6 +31,7 @@ def test_running_session_becomes_a_run(tmp_path):
     out = read_fit(p)
     [run] = out.runs
     assert (run.date, run.duration_min, run.distance_km, run.avg_hr, run.max_hr) == (T0.date(), 45.0, 8.0, 145, 171)
+    assert run.source == "fit:a.fit"
     assert run.cadence_spm == 173.0  # 86.5 strides/min = 173 steps/min
     assert run.pace_s_per_km == pytest.approx(333.33, abs=0.01)
     assert out.notes == ["skipped a cycling session"]

@@ -95,3 +95,35 @@ def test_two_of_three_cuts_next_week_but_keeps_the_goal_race():
     before = sum(s.duration_min or 0 for s in a.plan.proposed if s.kind in ("easy", "long", "quality"))
     after = sum(s.duration_min or 0 for s in a.plan.adjusted if s.kind in ("easy", "long", "quality"))
     assert after <= 0.75 * before
+
+
+def test_a_new_device_restarts_the_baseline_instead_of_raising_an_alarm():
+    """A chest strap reads rMSSD ~40 % higher and RHR 4 bpm lower than the watch did."""
+    old = [d for d in wellness(days=120, seed=4) if (TODAY - d.date).days >= 10]
+    new = [dataclasses.replace(d, source="strap", rmssd_ms=d.rmssd_ms * 1.4, resting_hr=d.resting_hr - 4)
+           for d in wellness(days=120, seed=4) if (TODAY - d.date).days < 10]
+    a = assess(History(wellness=old + new), TODAY)
+    hrv = a.readiness.signals["hrv"]
+    assert hrv.state == "calibrating" and hrv.baseline_count == 10
+    assert "baseline restarted 9 days ago when the source changed to 'strap'" in hrv.reason.message
+    # the same step from one device would be a real change
+    same = [dataclasses.replace(d, source="watch") for d in new]
+    assert assess(History(wellness=old + same), TODAY).readiness.signals["hrv"].state == "ok"
+    rhr_same = assess(History(wellness=old + [dataclasses.replace(d, resting_hr=d.resting_hr + 9) for d in same]), TODAY)
+    assert rhr_same.readiness.signals["rhr"].state == "drifting"
+
+
+def test_an_occasional_second_source_neither_mixes_in_nor_restarts_the_baseline():
+    watch = wellness(days=90)
+    strap = [dataclasses.replace(d, source="strap", rmssd_ms=d.rmssd_ms * 1.5)
+             for d in watch if d.date.day % 5 == 0]
+    a = assess(History(wellness=watch + strap), TODAY)
+    b = assess(History(wellness=watch), TODAY)
+    assert a.readiness.signals["hrv"] == b.readiness.signals["hrv"]  # the watch's values win
+    assert a.readiness.signals["hrv"].baseline_count == 60
+
+
+def test_files_imported_without_a_device_name_count_as_one_device():
+    monthly = [dataclasses.replace(d, source=f"csv:wellness-{d.date:%Y-%m}.csv") for d in wellness(days=90)]
+    hrv = assess(History(wellness=monthly), TODAY).readiness.signals["hrv"]
+    assert hrv.state == "ok" and hrv.baseline_count == 60

@@ -86,8 +86,10 @@ class _Rows:
 
 
 def read_wellness_csv(path: str | Path) -> list[WellnessDay]:
-    """Columns: date, resting_hr (bpm), rmssd_ms, sleep_h; optional source. Values are
-    range-checked loosely here (0-300); plausibility filtering is the model's job."""
+    """Columns: date, resting_hr (bpm), rmssd_ms, sleep_h; optional source naming the device
+    or app (a change of device restarts the readiness baselines; without the column the
+    source is `csv:<file name>`, all counted as one device). Values are range-checked
+    loosely here; plausibility filtering is the model's job."""
     rows = _Rows(path, ("date",))
     out = []
     for row in rows:

@@ -89,7 +89,8 @@ def prepare(history: History, today: dt.date, cfg: Config) -> Prepared:
     hr_rest = cfg.hr_rest or (statistics.median(rests) if rests else None)
     _, minutes, _ = daily_arrays(grid, merged.runs, cfg, hr_max, hr_rest)
     week = rolling_sum(minutes, 7)
-    rs = readiness_series(grid, merged.wellness, week, cfg)
+    # per-field source choice needs the records as imported, not the merged days
+    rs = readiness_series(grid, [d for d in history.wellness if d.date <= today], week, cfg)
     return Prepared(merged, grid, hr_max, hr_rest, minutes, week, rs)
 
 

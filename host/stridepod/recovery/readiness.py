@@ -12,7 +12,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from stridepod.recovery import evidence
 from stridepod.recovery.config import Config
 from stridepod.recovery.model import Reason, WellnessDay
-from stridepod.recovery.series import DailyGrid, rolling_stats, rolling_sum
+from stridepod.recovery.series import DailyGrid, field_by_day, rolling_stats, rolling_sum
 
 CALIBRATING, OK, DRIFTING = "calibrating", "ok", "drifting"
 SIGNALS = ("hrv", "rhr", "sleep")
@@ -66,22 +66,43 @@ class Readiness:
     reason: Reason
 
 
-def _raw(grid: DailyGrid, wellness: list[WellnessDay], attr: str) -> np.ndarray:
+def _raw(grid: DailyGrid, wellness: list[WellnessDay], attr: str) -> tuple[np.ndarray, list[str | None]]:
+    """Day-indexed values of one field and the source each came from."""
     x = grid.nan_array()
-    for d in wellness:
-        v = getattr(d, attr)
-        if v is not None and grid.start <= d.date <= grid.end:
-            x[grid.index(d.date)] = v
-    return x
+    sources: list[str | None] = [None] * grid.days
+    for date, (value, source) in field_by_day(wellness, attr).items():
+        if grid.start <= date <= grid.end:
+            x[grid.index(date)] = value
+            sources[grid.index(date)] = source
+    return x, sources
 
 
-def _drop_glitches(x: np.ndarray, window: int, k: float, floor: float) -> np.ndarray:
+def _source_starts(day_sources: list[str | None]) -> tuple[np.ndarray, list[str | None]]:
+    """For each day, the first day of the current source's stretch (and that source): a new
+    device or app restarts the baseline instead of raising an alarm from the step between
+    devices."""
+    starts = np.zeros(len(day_sources), dtype=int)
+    current_sources: list[str | None] = []
+    current, start = None, 0
+    for i, src in enumerate(day_sources):
+        if src is not None and src != current:
+            if current is not None:
+                start = i
+            current = src
+        starts[i] = start
+        current_sources.append(current)
+    return starts, current_sources
+
+
+def _drop_glitches(x: np.ndarray, window: int, k: float, floor: float, starts: np.ndarray) -> np.ndarray:
     """Mask of isolated outliers: a value more than k robust SDs from the median of the
     previous `window` days (>= 10 values) whose neighbouring values are not off the same way.
     A sustained shift is kept (it is what the signals look for)."""
     n = len(x)
     padded = np.concatenate((np.full(window, np.nan), x))
-    past = sliding_window_view(padded[:-1], window)[:n]  # days t-window .. t-1
+    past = sliding_window_view(padded[:-1], window)[:n].copy()  # days t-window .. t-1
+    day_of = np.arange(n)[:, None] - window + np.arange(window)[None, :]
+    past[day_of < starts[:, None]] = np.nan  # another source's values are no reference
     counts = np.sum(~np.isnan(past), axis=1)
     enough = counts >= 10
     med = np.full(n, np.nan)
@@ -105,26 +126,31 @@ def _drop_glitches(x: np.ndarray, window: int, k: float, floor: float) -> np.nda
     return (direction != 0) & (prev_dir != direction) & (next_dir != direction)
 
 
-def _clean(x: np.ndarray, lo: float, hi: float, cfg: Config, floor: float, transform=None):
+def _clean(x: np.ndarray, lo: float, hi: float, cfg: Config, floor: float, starts: np.ndarray, transform=None):
     with np.errstate(invalid="ignore"):
         implausible = ~np.isnan(x) & ((x < lo) | (x > hi))
     y = np.where(implausible, np.nan, x)
     if transform is not None:
         y = transform(y)
-    glitch = _drop_glitches(y, cfg.baseline_window_days, cfg.glitch_mad, floor)
+    glitch = _drop_glitches(y, cfg.baseline_window_days, cfg.glitch_mad, floor, starts)
     return np.where(glitch, np.nan, y), implausible | glitch
 
 
-def _baseline_signal(name, y, dropped, cfg: Config, sd_floor: float, wrong_way: int) -> SignalSeries:
-    """7-day mean against the 60-day mean +/- 0.75 SD; wrong_way = -1 (falls) or +1 (rises)."""
-    sc, sm, _ = rolling_stats(y, cfg.short_window_days)
-    bc, bm, bsd = rolling_stats(y, cfg.baseline_window_days)
+def _baseline_signal(name, y, dropped, cfg: Config, sd_floor: float, wrong_way: int,
+                     starts: np.ndarray, sources: list[str | None]) -> SignalSeries:
+    """7-day mean against the 60-day mean +/- 0.75 SD; wrong_way = -1 (falls) or +1 (rises).
+    Both windows start no earlier than the current source's first day."""
+    sc, sm, _ = rolling_stats(y, cfg.short_window_days, starts)
+    bc, bm, bsd = rolling_stats(y, cfg.baseline_window_days, starts)
     bsd = np.maximum(np.nan_to_num(bsd), sd_floor)
     ready = (sc >= cfg.short_window_min_values) & (bc >= cfg.baseline_min_values)
     with np.errstate(invalid="ignore"):
         drift = wrong_way * (sm - bm) > cfg.normal_range_sd * bsd
     state = np.where(ready, np.where(drift, DRIFTING, OK), CALIBRATING).astype(object)
-    return SignalSeries(name, y, dropped, state, sm, sc, bm, bsd, bc)
+    series = SignalSeries(name, y, dropped, state, sm, sc, bm, bsd, bc)
+    series.extra["source_start"] = starts
+    series.extra["source"] = sources
+    return series
 
 
 def _falling_streak(y: np.ndarray, mornings: int) -> np.ndarray:
@@ -141,24 +167,27 @@ def readiness_series(
     grid: DailyGrid, wellness: list[WellnessDay], week_minutes: np.ndarray, cfg: Config
 ) -> ReadinessSeries:
     # HRV on ln(rMSSD)
-    raw = _raw(grid, wellness, "rmssd_ms")
-    ln, dropped = _clean(raw, *cfg.rmssd_range_ms, cfg, cfg.hrv_sd_floor_ln, np.log)
-    hrv = _baseline_signal("hrv", ln, dropped, cfg, cfg.hrv_sd_floor_ln, -1)
+    raw, day_sources = _raw(grid, wellness, "rmssd_ms")
+    starts, sources = _source_starts(day_sources)
+    ln, dropped = _clean(raw, *cfg.rmssd_range_ms, cfg, cfg.hrv_sd_floor_ln, starts, np.log)
+    hrv = _baseline_signal("hrv", ln, dropped, cfg, cfg.hrv_sd_floor_ln, -1, starts, sources)
     streak = _falling_streak(ln, cfg.hrv_drop_mornings)
+    streak &= np.arange(grid.days) - hrv.extra["source_start"] >= cfg.hrv_drop_mornings
     with np.errstate(invalid="ignore"):
         streak &= ln < hrv.base_mean
     streak &= hrv.state != CALIBRATING
     hrv.state = np.where(streak, DRIFTING, hrv.state).astype(object)
     hrv.extra["falling_streak"] = streak
 
-    raw = _raw(grid, wellness, "resting_hr")
-    bpm, dropped = _clean(raw, *cfg.rhr_range_bpm, cfg, cfg.rhr_sd_floor_bpm)
-    rhr = _baseline_signal("rhr", bpm, dropped, cfg, cfg.rhr_sd_floor_bpm, +1)
+    raw, day_sources = _raw(grid, wellness, "resting_hr")
+    starts, sources = _source_starts(day_sources)
+    bpm, dropped = _clean(raw, *cfg.rhr_range_bpm, cfg, cfg.rhr_sd_floor_bpm, starts)
+    rhr = _baseline_signal("rhr", bpm, dropped, cfg, cfg.rhr_sd_floor_bpm, +1, starts, sources)
     with np.errstate(invalid="ignore"):
         too_small = rhr.short_mean - rhr.base_mean < cfg.rhr_min_rise_bpm
     rhr.state = np.where((rhr.state == DRIFTING) & too_small, OK, rhr.state).astype(object)
 
-    raw = _raw(grid, wellness, "sleep_h")
+    raw, _ = _raw(grid, wellness, "sleep_h")
     with np.errstate(invalid="ignore"):
         implausible = ~np.isnan(raw) & ((raw < cfg.sleep_range_h[0]) | (raw > cfg.sleep_range_h[1]))
     hours = np.where(implausible, np.nan, raw)
@@ -187,6 +216,13 @@ def _opt(v) -> float | None:
     return None if v is None or np.isnan(v) else float(v)
 
 
+def _restart_note(s: SignalSeries, t: int) -> str:
+    start = int(s.extra["source_start"][t])
+    if start == 0:
+        return ""
+    return f"; baseline restarted {t - start} days ago when the source changed to {s.extra['source'][t]!r}"
+
+
 def _window_dropped(s: SignalSeries, t: int, cfg: Config) -> int:
     return int(np.count_nonzero(s.dropped[max(0, t - cfg.baseline_window_days + 1): t + 1]))
 
@@ -200,7 +236,8 @@ def _hrv_verdict(s: SignalSeries, t: int, cfg: Config) -> SignalVerdict:
         reason = Reason(
             "readiness.hrv",
             f"HRV calibrating: {s.short_count[t]} of {cfg.short_window_min_values} mornings in 7 days, "
-            f"{s.base_count[t]} of {cfg.baseline_min_values} in {cfg.baseline_window_days} days.",
+            f"{s.base_count[t]} of {cfg.baseline_min_values} in {cfg.baseline_window_days} days"
+            f"{_restart_note(s, t)}.",
             {"mornings_7d": int(s.short_count[t]), "mornings_60d": int(s.base_count[t])},
             baseline="not enough data yet", evidence=evidence.HRV_BASELINE,
         )
@@ -241,7 +278,8 @@ def _rhr_verdict(s: SignalSeries, t: int, cfg: Config) -> SignalVerdict:
         reason = Reason(
             "readiness.rhr",
             f"Resting HR calibrating: {s.short_count[t]} of {cfg.short_window_min_values} mornings in 7 days, "
-            f"{s.base_count[t]} of {cfg.baseline_min_values} in {cfg.baseline_window_days} days.",
+            f"{s.base_count[t]} of {cfg.baseline_min_values} in {cfg.baseline_window_days} days"
+            f"{_restart_note(s, t)}.",
             {"mornings_7d": int(s.short_count[t]), "mornings_60d": int(s.base_count[t])},
             baseline="not enough data yet", evidence=evidence.RHR,
         )

@@ -6,37 +6,56 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 import numpy as np
 
 from stridepod.recovery.model import PainEntry, PlannedSession, Run, WellnessDay
 
+FILE_SOURCES = ("csv:", "fit:")  # importer provenance "csv:<file>": the file is not the device
 
-def _median_or_none(values: Iterable[float | None]) -> float | None:
-    distinct = sorted({float(v) for v in values if v is not None})
-    return statistics.median(distinct) if distinct else None
+
+def device_of(source: str) -> str:
+    """The device behind a source: files imported without a named device count as one."""
+    for prefix in FILE_SOURCES:
+        if source.startswith(prefix):
+            return prefix[:-1]
+    return source
+
+
+def field_by_day(days: Iterable[WellnessDay], attr: str) -> dict[dt.date, tuple[float, str]]:
+    """One (value, device) per date for one field. Several devices on a date: the device that
+    gave this field on the most dates wins (ties by name), so a strap used now and then does
+    not keep switching the baseline; one device's repeated values: median of the distinct
+    ones. Neither order nor repeated imports change the result."""
+    per_day: dict[dt.date, dict[str, set[float]]] = defaultdict(lambda: defaultdict(set))
+    for d in days:
+        value = getattr(d, attr)
+        if value is not None:
+            per_day[d.date][device_of(d.source)].add(float(value))
+    dates_per_source = Counter(src for by_src in per_day.values() for src in by_src)
+    out = {}
+    for date, by_src in per_day.items():
+        src = min(by_src, key=lambda s: (-dates_per_source[s], s))
+        out[date] = (statistics.median(sorted(by_src[src])), src)
+    return out
+
+
+WELLNESS_FIELDS = ("resting_hr", "rmssd_ms", "sleep_h")
 
 
 def merge_wellness(days: Iterable[WellnessDay]) -> list[WellnessDay]:
-    """One record per date. Conflicting values from several sources: median of the
-    distinct values, so the result depends neither on order nor on repeated imports."""
-    by_date: dict[dt.date, list[WellnessDay]] = defaultdict(list)
-    for day in days:
-        by_date[day.date].append(day)
+    """One record per date, each field chosen as in `field_by_day`."""
+    days = list(days)
+    fields = {attr: field_by_day(days, attr) for attr in WELLNESS_FIELDS}
+    dates = sorted(set().union(*fields.values()))
     merged = []
-    for date in sorted(by_date):
-        group = by_date[date]
-        merged.append(
-            WellnessDay(
-                date=date,
-                resting_hr=_median_or_none(d.resting_hr for d in group),
-                rmssd_ms=_median_or_none(d.rmssd_ms for d in group),
-                sleep_h=_median_or_none(d.sleep_h for d in group),
-                source="+".join(sorted({d.source for d in group if d.source})),
-            )
-        )
+    for date in dates:
+        chosen = {attr: fields[attr].get(date) for attr in WELLNESS_FIELDS}
+        sources = sorted({c[1] for c in chosen.values() if c is not None and c[1]})
+        merged.append(WellnessDay(date, **{a: (c[0] if c else None) for a, c in chosen.items()},
+                                  source="+".join(sources)))
     return merged
 
 
@@ -126,20 +145,25 @@ def grid_for(
     return DailyGrid(start=min(past, default=today), end=today)
 
 
-def rolling_sum(x: np.ndarray, window: int) -> np.ndarray:
-    """Sum over [t-window+1, t]; days before the start count as 0."""
+def rolling_sum(x: np.ndarray, window: int, starts: np.ndarray | None = None) -> np.ndarray:
+    """Sum over [t-window+1, t]; days before the start count as 0. `starts[t]`, when given,
+    is the first index day t may look back to (a baseline restarted there)."""
     c = np.concatenate(([0.0], np.cumsum(x)))
     first = np.maximum(np.arange(1, len(x) + 1) - window, 0)
+    if starts is not None:
+        first = np.maximum(first, starts)
     return c[1:] - c[first]
 
 
-def rolling_stats(x: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(count, mean, population SD) of the non-NaN values in [t-window+1, t]."""
+def rolling_stats(
+    x: np.ndarray, window: int, starts: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(count, mean, population SD) of the non-NaN values in [max(t-window+1, starts[t]), t]."""
     valid = ~np.isnan(x)
     v = np.where(valid, x, 0.0)
-    n = rolling_sum(valid.astype(float), window)
-    s = rolling_sum(v, window)
-    ss = rolling_sum(v * v, window)
+    n = rolling_sum(valid.astype(float), window, starts)
+    s = rolling_sum(v, window, starts)
+    ss = rolling_sum(v * v, window, starts)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(n > 0, s / n, np.nan)
         var = np.where(n > 0, ss / n - mean * mean, np.nan)
