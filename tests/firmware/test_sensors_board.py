@@ -68,3 +68,14 @@ def test_broken_json_and_missing_file():
     assert str(exc).startswith(BAD + ": not valid JSON"), str(exc)
     exc = assert_raises(boardfile.BoardError, boardfile.load, "/tmp/no-such-board.json")
     assert_equal(str(exc), "/tmp/no-such-board.json: cannot read the board file", "missing")
+
+
+def test_validation_code_is_unloaded_after_reading_the_board():
+    import sys
+
+    import podfw
+
+    boardfile.load(BOARDS[0])
+    assert "podfw._boardcheck" not in sys.modules
+    assert not hasattr(podfw, "_boardcheck")
+    boardfile.load(BOARDS[1])  # and loads again when needed

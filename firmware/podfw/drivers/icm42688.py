@@ -31,7 +31,7 @@ class ICM42688P(FifoImu):
     DATA_REG = 0x30  # FIFO_DATA: a burst read streams the FIFO
     RECORD_BYTES = 16
     RECORDS_PER_SAMPLE = 1
-    MAX_BURST_RECORDS = 16
+    MAX_BURST_RECORDS = 16  # a power of two: bursts are 16, 8 .. 1 packets
     ACC_LSB_PER_G = 2048
     GYRO_LSB_PER_DPS = 16.4
 

@@ -42,8 +42,13 @@ class FifoImu:
         self.period_us = 1000000 // rate_hz
         self.buf = bytearray(self.RECORD_BYTES * self.MAX_BURST_RECORDS)
         mv = memoryview(self.buf)
-        # one view per burst length: slicing a memoryview at drain time would allocate
-        self._views = [mv[: self.RECORD_BYTES * k] for k in range(1, self.MAX_BURST_RECORDS + 1)]
+        # views of 1, 2, 4 .. MAX_BURST_RECORDS records made once (slicing a memoryview at
+        # drain time would allocate); a drain reads its records in those burst sizes
+        self._views = []
+        k = 1
+        while k <= self.MAX_BURST_RECORDS:
+            self._views.append(mv[: self.RECORD_BYTES * k])
+            k <<= 1
         self.level = 0  # FIFO records waiting (set by _read_level)
         self.fifo_overflowed = False  # the chip lost samples before this drain
         self.overflows = 0
@@ -74,9 +79,14 @@ class FifoImu:
         # the newest sample was taken at most one period before now
         self._stamp = now_us - (n - 1) * self.period_us
         got = 0
+        views = self._views
         while records > 0:
-            k = records if records < self.MAX_BURST_RECORDS else self.MAX_BURST_RECORDS
-            self.dev.read_into(self.DATA_REG, self._views[k - 1])
+            i = len(views) - 1
+            k = 1 << i
+            while k > records:
+                i -= 1
+                k >>= 1
+            self.dev.read_into(self.DATA_REG, views[i])
             got += self._parse(k, ring)
             records -= k
         self.samples += got

@@ -31,7 +31,7 @@ class LSM6DSO(FifoImu):
     DATA_REG = 0x78  # FIFO_DATA_OUT_TAG; burst reads roll over 0x78..0x7E
     RECORD_BYTES = 7
     RECORDS_PER_SAMPLE = 2
-    MAX_BURST_RECORDS = 36
+    MAX_BURST_RECORDS = 32  # a power of two: bursts are 32, 16 .. 1 words
     ACC_LSB_PER_G = 2049  # 0.488 mg/LSB at ±16 g
     GYRO_LSB_PER_DPS = 14.286  # 70 mdps/LSB at ±2000 dps
 

@@ -1,0 +1,142 @@
+"""Cost of the pod's sampling under the MicroPython unix port, on simulated hardware fed
+from a shared recording, as ratios to a reference bytecode loop timed in the same run
+(absolute times differ between machines; the ratios carry over to the ESP32 roughly).
+
+    .venv/bin/python tools/bench_sampling.py      (re-runs itself under micropython)
+
+For each board: one second of data (IMU FIFO drains at the board's drain period + the
+pressure timer's scans + calibration + gait engine + window publishing), and the heap
+the firmware holds after start (modules + Pod). The simulated chips' own work (filling
+their FIFO from the recording) happens outside the timed part; the byte copy of the
+simulated I2C transfer stays inside it, as the real bus transfer would.
+"""
+import sys
+
+if sys.implementation.name != "micropython":
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    mp = Path(sys.executable).parent / "micropython"
+    env = dict(os.environ, MICROPYPATH=os.pathsep.join(
+        [str(root / "firmware"), str(root / "tests" / "firmware"), ".frozen"]))
+    sys.exit(subprocess.run([str(mp), __file__], cwd=root, env=env).returncode)
+
+import gc  # noqa: E402
+import time  # noqa: E402
+
+REF_ITERATIONS = 100000
+SECONDS = 5
+RUNS = 3  # best of: other processes on the machine only ever add time
+BOARDS = ("boards/esp32-s3-devkitc-1.json", "boards/seeed-xiao-esp32s3.json")
+
+
+def reference_us():
+    """Best of 5: a plain integer bytecode loop of REF_ITERATIONS iterations."""
+    best = None
+    for _ in range(5):
+        t = time.ticks_us()
+        x = 0
+        for i in range(REF_ITERATIONS):
+            x = (x + i) & 0xFFFF
+        dt = time.ticks_diff(time.ticks_us(), t)
+        best = dt if best is None or dt < best else best
+    return best
+
+
+def heap_after_start(board_path):
+    """Bytes the firmware holds after Pod.start(): its modules, then the board file and
+    the Pod. Must run before anything imports podfw (modules are measured fresh)."""
+    gc.collect()
+    before_import = gc.mem_alloc()
+    import podfw.board
+    import podfw.gait.engine  # noqa: F401
+    import podfw.pod
+    import podfw.sampling.scheduler  # noqa: F401
+
+    gc.collect()
+    modules = gc.mem_alloc() - before_import
+    from sim_hw import SimHardware
+    from sim_imu import SimLSM6DSO
+
+    sim_board = podfw.board.load(board_path)
+    hw = SimHardware(sim_board, "/tmp/")
+    hw.i2c_bus.devices[sim_board.imu_address] = SimLSM6DSO(hw, "gaitmap_walk_left")
+    gc.collect()
+    before_pod = gc.mem_alloc()
+    board = podfw.board.load(board_path)
+    pod = podfw.pod.Pod(board, lambda s: None, hw)
+    pod.start()
+    gc.collect()
+    return modules, gc.mem_alloc() - before_pod
+
+
+def cost_per_second(board_path, raw):
+    from sim_pod import make_pod, run_pod
+
+    class Null:
+        def write(self, buf):
+            pass
+
+    pod, hw, chip, windows = make_pod(board_path, raw_out=Null() if raw else None)
+    hw.unloaded = True
+    pod.calibrate()
+    hw.unloaded = False
+    pod.start()
+    run_pod(pod, 2)
+    period = pod.board.drain_ms * 1000
+    drains = SECONDS * 1000000 // period
+    spent = 0
+    for _ in range(drains):
+        t = time.ticks_us()
+        hw.run_for(period)  # the timer interrupt's zone scans
+        spent += time.ticks_diff(time.ticks_us(), t)
+        chip.catch_up()  # the simulated chip fills its FIFO (not the pod's work)
+        t = time.ticks_us()
+        pod.service()
+        spent += time.ticks_diff(time.ticks_us(), t)
+    return spent // SECONDS, pod
+
+
+def main():
+    ref = reference_us()
+    print("reference loop: %d iterations in %d us" % (REF_ITERATIONS, ref))
+    modules, pod_bytes = heap_after_start(BOARDS[0])
+    print("heap after start (%s, 64-bit unix port): board + pod objects %.1f KB (drivers, "
+          "rings, engine state) + firmware modules loaded as bytecode %.1f KB = %.1f KB "
+          "(goal < 48 KB)"
+          % (BOARDS[0], pod_bytes / 1024, modules / 1024, (modules + pod_bytes) / 1024))
+    for path in BOARDS:
+        for raw in (False, True):
+            us, pod = min((cost_per_second(path, raw) for _ in range(RUNS)),
+                          key=lambda r: r[0])
+            b = pod.board
+            print("%-36s %-6s 1 s = %d IMU samples + %d scans of %d zones: %6d us = %.2f x "
+                  "reference loop (%.1f us per IMU sample)"
+                  % (path, "raw" if raw else "engine", b.imu_rate_hz, b.pressure_rate_hz,
+                     len(b.zones), us, us / ref, us / b.imu_rate_hz))
+    # no allocation per sample: heap use over 5 s of sampling after warm-up
+    us, pod = cost_per_second(BOARDS[1], False)
+    gc.collect()
+    before = gc.mem_alloc()
+    micropython_heap_check(pod)
+    gc.collect()
+    print("heap growth over 5 s of sampling: %d B" % (gc.mem_alloc() - before))
+
+
+def micropython_heap_check(pod):
+    import micropython
+
+    hw = pod.hw
+    period = pod.board.drain_ms * 1000
+    micropython.heap_lock()
+    try:
+        for _ in range(5 * 1000000 // period):
+            hw.run_for(period)
+            pod.service()
+    finally:
+        micropython.heap_unlock()
+
+
+main()
