@@ -101,28 +101,27 @@ def cost_per_second(board_path, raw):
 
 def main():
     ref = reference_us()
-    print("reference loop: %d iterations in %d us" % (REF_ITERATIONS, ref))
+    print(f"reference loop: {REF_ITERATIONS} iterations in {ref} us")
     modules, pod_bytes = heap_after_start(BOARDS[0])
-    print("heap after start (%s, 64-bit unix port): board + pod objects %.1f KB (drivers, "
-          "rings, engine state) + firmware modules loaded as bytecode %.1f KB = %.1f KB "
-          "(goal < 48 KB)"
-          % (BOARDS[0], pod_bytes / 1024, modules / 1024, (modules + pod_bytes) / 1024))
+    print(f"heap after start ({BOARDS[0]}, 64-bit unix port): board + pod objects {pod_bytes / 1024:.1f} KB (drivers, "
+          f"rings, engine state) + firmware modules loaded as bytecode {modules / 1024:.1f} KB = {(modules + pod_bytes) / 1024:.1f} KB "
+          "(goal < 48 KB)")
     for path in BOARDS:
         for raw in (False, True):
             us, pod = min((cost_per_second(path, raw) for _ in range(RUNS)),
                           key=lambda r: r[0])
             b = pod.board
-            print("%-36s %-6s 1 s = %d IMU samples + %d scans of %d zones: %6d us = %.2f x "
-                  "reference loop (%.1f us per IMU sample)"
-                  % (path, "raw" if raw else "engine", b.imu_rate_hz, b.pressure_rate_hz,
-                     len(b.zones), us, us / ref, us / b.imu_rate_hz))
+            print("{:<36} {:<6} 1 s = {} IMU samples + {} scans of {} zones: {:6d} us = {:.2f} x "
+                  "reference loop ({:.1f} us per IMU sample)".format(
+                      path, "raw" if raw else "engine", b.imu_rate_hz, b.pressure_rate_hz,
+                      len(b.zones), us, us / ref, us / b.imu_rate_hz))
     # no allocation per sample: heap use over 5 s of sampling after warm-up
     us, pod = cost_per_second(BOARDS[1], False)
     gc.collect()
     before = gc.mem_alloc()
     micropython_heap_check(pod)
     gc.collect()
-    print("heap growth over 5 s of sampling: %d B" % (gc.mem_alloc() - before))
+    print(f"heap growth over 5 s of sampling: {gc.mem_alloc() - before} B")
 
 
 def micropython_heap_check(pod):
