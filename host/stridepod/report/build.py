@@ -17,7 +17,7 @@ from stridepod.history import LOOKBACK_DAYS, load_history
 from stridepod.recovery import Assessment, Config, Reason, assess
 from stridepod.recovery.assess import Prepared, prepare
 from stridepod.recovery.load import PMC_CONVENTION, daily_arrays, ewma
-from stridepod.recovery.readiness import CALIBRATING, SignalSeries
+from stridepod.recovery.readiness import CALIBRATING, DRIFTING, SignalSeries
 from stridepod.report import plots
 from stridepod.report.summary import plan_origin, plan_rows, unchanged_label, verdict
 from stridepod.store import Store
@@ -51,12 +51,15 @@ def _wellness_panels(p: Prepared, cfg: Config) -> list[dict]:
     return [
         {"title": "HRV, rMSSD (ms): normal range = 60-day mean of ln(rMSSD) ± "
                   f"{cfg.normal_range_sd} SD", "values": np.exp(rs.hrv.values),
-         "short_mean": np.exp(rs.hrv.short_mean), "low": hrv_low, "high": hrv_high},
+         "short_mean": np.exp(rs.hrv.short_mean), "low": hrv_low, "high": hrv_high,
+         "drifting": rs.hrv.state == DRIFTING},
         {"title": f"resting heart rate (bpm): normal range = 60-day mean ± {cfg.normal_range_sd} SD",
-         "values": rs.rhr.values, "short_mean": rs.rhr.short_mean, "low": rhr_low, "high": rhr_high},
-        {"title": f"sleep (h): shaded {cfg.sleep_short_h:g}-{SLEEP_UPPER_H:g} h",
+         "values": rs.rhr.values, "short_mean": rs.rhr.short_mean, "low": rhr_low, "high": rhr_high,
+         "drifting": rs.rhr.state == DRIFTING},
+        {"title": "sleep (h)", "range_label": f"{cfg.sleep_short_h:g}-{SLEEP_UPPER_H:g} h",
          "values": rs.sleep.values, "short_mean": rs.sleep.short_mean, "low": nights,
-         "high": np.full(p.grid.days, SLEEP_UPPER_H), "threshold": cfg.sleep_short_h,
+         "high": np.full(p.grid.days, SLEEP_UPPER_H), "drifting": rs.sleep.state == DRIFTING,
+         "threshold": cfg.sleep_short_h,
          "threshold_label": f"{cfg.sleep_short_h:g} h"},
     ]
 

@@ -97,9 +97,10 @@ def gait_figure(runs: Sequence[Run]) -> bytes:
 def wellness_figure(dates: Sequence[dt.date], panels: Sequence[dict],
                     rule_days: Sequence[dt.date]) -> bytes:
     """One panel per morning signal: daily values, the 7-day mean, the normal range shaded
-    and the days a readiness rule fired marked. Each panel dict has `title`, `values`,
-    `short_mean`, `low`, `high` (arrays over `dates`, NaN = none) and optional
-    `threshold` (a fixed line, e.g. the sleep target)."""
+    and the days a readiness rule fired marked: the signal's own rule on its panel, the
+    two-of-three rule across all. Each panel dict has `title`, `values`, `short_mean`,
+    `low`, `high` (arrays over `dates`, NaN = none), `drifting` (bool array: the signal's
+    rule fired) and optional `range_label`, `threshold` (a fixed line, e.g. the sleep target)."""
     fig = _figure(figsize=(9, 2.8 * len(panels)))
     axes = np.atleast_1d(fig.subplots(len(panels), 1, sharex=True))
     days = np.array(dates, dtype="datetime64[D]")
@@ -111,9 +112,13 @@ def wellness_figure(dates: Sequence[dt.date], panels: Sequence[dict],
             continue
         low, high = np.asarray(panel["low"], float), np.asarray(panel["high"], float)
         ax.fill_between(days, low, high, color=RANGE_COLOUR, alpha=0.18, linewidth=0,
-                        label="your normal range")
+                        label=panel.get("range_label", "your normal range"))
         ax.plot(days, values, ".", color="grey", markersize=4, label="morning value")
         ax.plot(days, panel["short_mean"], "-", color="black", linewidth=1.4, label="7-day mean")
+        fired = np.asarray(panel["drifting"], dtype=bool)
+        if fired.any():
+            ax.plot(days[fired], np.asarray(panel["short_mean"], float)[fired], "v",
+                    color=RULE_COLOUR, markersize=5, label="signal drifting")
         if panel.get("threshold") is not None:
             ax.axhline(panel["threshold"], color=RANGE_COLOUR, linestyle="--", linewidth=1,
                        label=panel.get("threshold_label", "target"))
@@ -121,8 +126,9 @@ def wellness_figure(dates: Sequence[dt.date], panels: Sequence[dict],
             ax.axvline(np.datetime64(day, "D"), color=RULE_COLOUR, alpha=0.35, linewidth=2,
                        label="two-of-three rule fired" if i == 0 else None)
         _dates_axis(ax)
-    if axes[0].get_legend_handles_labels()[0]:
-        axes[0].legend(loc="upper left", ncols=3, fontsize="small")
+    for ax in axes:  # every panel explains its own marks
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="upper left", ncols=3, fontsize="x-small")
     fig.tight_layout()
     return _png(fig)
 
