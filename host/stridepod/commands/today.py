@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 # `stridepod --help` and the other commands start quickly.
 
 STATE_STYLE = {"ok": "green", "drifting": "bold red", "calibrating": "yellow"}
-SIGNAL_NAMES = {"hrv": "HRV", "rhr": "resting HR", "sleep": "sleep"}
 
 
 def as_of_option(f):
@@ -59,7 +58,7 @@ def command(as_of: dt.datetime | None, as_json: bool) -> None:
     normal ranges, your training load and your pod's gait trends, with the reason for
     each verdict."""
     from stridepod.history import assess_store
-    from stridepod.report.summary import verdict
+    from stridepod.report.summary import SIGNAL_NAMES, verdict
 
     day = as_of_date(as_of)
     with ui.open_store() as store:

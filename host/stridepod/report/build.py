@@ -19,7 +19,13 @@ from stridepod.recovery.assess import Prepared, prepare
 from stridepod.recovery.load import PMC_CONVENTION, daily_arrays, ewma
 from stridepod.recovery.readiness import CALIBRATING, DRIFTING, SignalSeries
 from stridepod.report import plots
-from stridepod.report.summary import plan_origin, plan_rows, unchanged_label, verdict
+from stridepod.report.summary import (
+    SIGNAL_NAMES,
+    plan_origin,
+    plan_rows,
+    unchanged_label,
+    verdict,
+)
 from stridepod.store import Store
 
 SLEEP_UPPER_H = 10.0  # top of the shaded sleep band: the 8-10 h range advised at high volume
@@ -148,7 +154,7 @@ def _figure_html(name: str, png: bytes) -> str:
 def render_html(a: Assessment, images: dict[str, bytes], counts: dict[str, int]) -> str:
     level, headline = verdict(a)
     signals = "".join(
-        f'<tr><td>{_e(name)}</td><td class="state-{_e(s.state)}">{_e(s.state)}</td>'
+        f'<tr><td>{_e(SIGNAL_NAMES.get(name, name))}</td><td class="state-{_e(s.state)}">{_e(s.state)}</td>'
         f"<td>{_reason_html(s.reason)}</td></tr>"
         for name, s in a.readiness.signals.items()
     )
@@ -162,6 +168,7 @@ def render_html(a: Assessment, images: dict[str, bytes], counts: dict[str, int])
     )
     load = a.load
     acwr = f"{load.acwr:.2f}" if load.acwr is not None else "not enough history"
+    pain = [] if a.pain.reason in a.plan.notes else [a.pain.reason]  # said once
     sections = [
         f"<h1>stridepod report</h1><p class=\"meta\">for {a.today:%A %d %B %Y}; data: "
         + ", ".join(f"{n} {k}" for k, n in counts.items()) + "</p>",
@@ -180,7 +187,7 @@ def render_html(a: Assessment, images: dict[str, bytes], counts: dict[str, int])
         + "".join(_reason_html(r) for r in load.flags),
         f"<h2>{FIGURE_TITLES['gait']}</h2>" + _figure_html("gait", images["gait"])
         + ("".join(_reason_html(r) for r in a.gait) or '<p class="meta">No gait warnings.</p>'),
-        "<h2>Advice</h2>" + "".join(_reason_html(r) for r in a.advice + [a.pain.reason]),
+        "<h2>Advice</h2>" + "".join(_reason_html(r) for r in a.advice + pain),
     ]
     if a.warnings:
         sections.append("<h2>Notes on your data</h2><ul>"

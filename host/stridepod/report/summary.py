@@ -6,6 +6,8 @@ import datetime as dt
 
 from stridepod.recovery import Assessment, PlannedSession
 
+SIGNAL_NAMES = {"hrv": "HRV", "rhr": "resting HR", "sleep": "sleep"}
+
 
 def verdict(a: Assessment) -> tuple[str, str]:
     """(level, headline): level is "stop", "watch" or "go"."""
