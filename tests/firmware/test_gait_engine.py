@@ -8,7 +8,12 @@ from podfw.gait.config import GaitConfig
 from podfw.gait.engine import GaitEngine
 from podfw.gait.events import EV_FINAL_CONTACT, EV_INITIAL_CONTACT
 from podfw.gait.fixedpoint import SampleClock, isqrt, rate_fraction
-from podfw.gait.summary import FLAG_CLIPPED, FLAG_NO_PRESSURE, FLAG_SAMPLES_LOST
+from podfw.gait.summary import (
+    FLAG_CLIPPED,
+    FLAG_IMU_DEGRADED,
+    FLAG_NO_PRESSURE,
+    FLAG_SAMPLES_LOST,
+)
 
 
 def check_state(obj):
@@ -112,6 +117,18 @@ def test_gap_flags_the_window_and_moves_time_on():
     assert w is not None and w.flags & FLAG_SAMPLES_LOST
     assert w.flags & FLAG_NO_PRESSURE
     assert_equal(eng.n_imu, 170, "samples after the gap")
+
+
+def test_a_silent_accelerometer_flags_the_imu_degraded():
+    eng = GaitEngine(GaitConfig(imu_rate_hz=100, window_s=1))
+    for _ in range(100):
+        eng.push_imu(0, 0, 2048, 0, 0, 0)  # standing: 1 g
+    for _ in range(100):
+        eng.push_imu(0, 3, -2, 0, 0, 0)  # a dead sensor reads (almost) nothing
+    standing = eng.poll_window()
+    dead = eng.poll_window()
+    assert not standing.flags & FLAG_IMU_DEGRADED
+    assert dead.flags & FLAG_IMU_DEGRADED
 
 
 def test_counts_the_steps_of_a_real_sacrum_recording():

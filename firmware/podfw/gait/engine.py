@@ -63,6 +63,7 @@ class GaitEngine:
         self.acc_shift = 0
         self.g = 0
         self.clip_m2 = NEVER
+        self.dead_m2 = 0
         self.gyro_strides = None
         self.acc_strides = None
         self.sacrum_steps = None
@@ -71,6 +72,9 @@ class GaitEngine:
             self.g = (cfg.acc_lsb_per_g + (1 << self.acc_shift) // 2) >> self.acc_shift
             top = FULL_SCALE >> self.acc_shift
             self.clip_m2 = top * top
+            # below a quarter of gravity for most of a window: a dead or loose sensor
+            # (flight phases last a fraction of each step)
+            self.dead_m2 = (self.g >> 2) * (self.g >> 2)
             if cfg.has_gyro and cfg.foot:
                 self.gyro_strides = FootGyroStrides(
                     self.imu_clock, cfg.imu_rate_hz, cfg.gyro_lsb_per_dps, self)
@@ -122,6 +126,8 @@ class GaitEngine:
         self.w_mid = 0
         self.w_fore = 0
         self.w_flags = 0
+        self.w_dead = 0
+        self.w_imu_first = self.n_imu
         if not self.config.has_imu:
             self.w_flags |= S.FLAG_NO_IMU
         if not self.config.has_pressure:
@@ -143,6 +149,8 @@ class GaitEngine:
         m2 = x * x + y * y + z * z
         if m2 >= self.clip_m2:
             self._check_clipping(ax, ay, az)
+        elif m2 < self.dead_m2:
+            self.w_dead += 1
         self.imu_detector.update(n, x, y, z, gx, gy, gz, m2)
         if n >= self.imu_window_last:
             self._close_window()
@@ -301,6 +309,8 @@ class GaitEngine:
         out.strike_mid = self.w_mid
         out.strike_fore = self.w_fore
         flags = self.w_flags
+        if self.w_dead * 2 > self.n_imu - self.w_imu_first:
+            flags |= S.FLAG_IMU_DEGRADED
         if self.pressure is not None and self.pressure.take_flags() & (PFLAG_NEGATIVE | PFLAG_STUCK):
             flags |= S.FLAG_PRESSURE_DEGRADED
         if self.w_contacts and self._walking(cadence, contact):
