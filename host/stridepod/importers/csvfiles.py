@@ -188,14 +188,18 @@ def read_plan_csv(path: str | Path) -> PlanFile:
     'strength & mobility', 'intervals', ...), duration_min, distance_km, intensity (free
     text: "90% HRmax", "5:10/km"), back_to_back (yes = the plan wants a hard day right after
     another), goal (yes on the goal race row)."""
-    rows = _Rows(path, ("date", "kind"))
+    return plan_from_rows(_Rows(path, ("date", "kind")))
+
+
+def plan_from_rows(rows: _Rows) -> PlanFile:
+    """The plan's sessions and goal race from rows of text cells (CSV or YAML)."""
     sessions, goals = [], []
     for row in rows:
-        kind = _kind(rows, row["kind"])
+        kind = _kind(rows, row.get("kind", ""))
         session = PlannedSession(
             rows.date(row), kind, rows.number(row, "duration_min", 0, 24 * 60), rows.number(row, "distance_km", 0, 1000),
             row.get("intensity", ""), row.get("back_to_back", "").lower() in TRUE_WORDS)
-        if kind not in ("rest",) and session.duration_min is None and session.distance_km is None and kind != "race":
+        if kind not in ("rest", "race") and session.duration_min is None and session.distance_km is None:
             raise rows.error(f"{kind} session needs duration_min or distance_km")
         if row.get("goal", "").lower() in TRUE_WORDS:
             if kind != "race":
