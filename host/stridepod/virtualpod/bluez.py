@@ -384,6 +384,8 @@ class GattCharacteristic(ServiceInterface):
         self._check(_FLAG_READ, _FLAG_READ_ENCRYPTED, _FLAG_READ_AUTHENTICATED, ATT_READ_NOT_PERMITTED)
         offset = options["offset"].value if "offset" in options else 0
         self.value = self.pod.values.get(self.value_handle, b"")
+        self.pod.air.add(3)  # read request
+        self.pod.air.add(1 + len(self.value[offset:][:22]))  # read response (MTU 23)
         return self.value[offset:]
 
     @dbus_method()
@@ -394,6 +396,9 @@ class GattCharacteristic(ServiceInterface):
             needed = _FLAG_WRITE
         self._check(needed, _FLAG_WRITE_ENCRYPTED, _FLAG_WRITE_AUTHENTICATED, ATT_WRITE_NOT_PERMITTED)
         self.pod.remote_write(self.value_handle, bytes(value))
+        self.pod.air.add(3 + len(value))
+        if kind != "command":
+            self.pod.air.add(1)  # write response
 
     @dbus_method()
     def StartNotify(self) -> None:
@@ -405,6 +410,8 @@ class GattCharacteristic(ServiceInterface):
         self._check(self.flags, security, 0, ATT_WRITE_NOT_PERMITTED)
         if not self.notifying:
             self.notifying = True
+            self.pod.air.add(5)  # CCCD write request
+            self.pod.air.add(1)  # write response
             self.emit_properties_changed({"Notifying": True})
 
     @dbus_method()
@@ -516,6 +523,18 @@ class Link:
         self.authenticated = False
 
 
+class AirCounters:
+    """ATT PDUs and their bytes that crossed a link (both directions)."""
+
+    def __init__(self) -> None:
+        self.pdus = 0
+        self.bytes = 0
+
+    def add(self, att_bytes: int) -> None:
+        self.pdus += 1
+        self.bytes += att_bytes
+
+
 class PodRadio:
     """The radio of one virtual pod, as the adapter hears it."""
 
@@ -544,7 +563,7 @@ class PodRadio:
         self.trace_event = asyncio.Event()
         self.closed = asyncio.Event()
         self.frames_in = 0
-        self.bytes_on_air = 0  # ATT payload bytes the pod sent to a connected central
+        self.air = AirCounters()
 
     # -- pod -> adapter -----------------------------------------------------------------
 
@@ -556,7 +575,9 @@ class PodRadio:
             link = self.link
             delivered = False
             if link is not None and link.conn_handle == conn:
-                self.bytes_on_air += len(value) + 3  # ATT opcode + handle
+                self.air.add(3 + len(value))  # ATT opcode + handle + value
+                if op == vlink.POD_INDICATE:
+                    self.air.add(1)  # the client's confirmation
                 char = self.chars.get(handle)
                 if char is not None and self.corrupt_plan is not None:
                     value = self._maybe_corrupt(char, value)
@@ -573,7 +594,9 @@ class PodRadio:
             self.values[handle] = value
             char = self.chars.get(handle)
             if send_update and char is not None and self.link is not None:
-                char.deliver(value)
+                # the stack notifies (or indicates) the subscribed central itself
+                if char.deliver(value):
+                    self.air.add(3 + len(value))
         elif op == vlink.POD_TRACE:
             self.traces.append(json.loads(payload))
             self.trace_event.set()
