@@ -70,6 +70,11 @@ def session_run(pod_id: str, records: list[dict]) -> dict | None:
 
 
 def update_pod_runs(store: Store, pod_id: str) -> int:
-    """Recompute the runs of one pod from its stored records; returns runs added or changed."""
-    runs = [session_run(pod_id, group) for group in sessions(store.pod_records(pod_id))]
+    """Bring the runs of one pod up to date with its stored records: the last known
+    session (which may have grown since) and everything after it are recomputed.
+    Returns runs added or changed."""
+    prefix = f"pod:{pod_id}:"
+    starts = [int(key[len(prefix):]) for key in store.run_keys(prefix)]
+    records = store.pod_records(pod_id, since_seq=max(starts, default=0))
+    runs = [session_run(pod_id, group) for group in sessions(records)]
     return store.add_runs([r for r in runs if r is not None])

@@ -288,14 +288,15 @@ class Store:
             )
             return conn.total_changes - before
 
-    def pod_records(self, pod_id: str | None = None) -> list[dict]:
-        """Stored records in sequence order, each the decoded record plus `pod_id` and
-        `received_at` (UTC, ISO)."""
+    def pod_records(self, pod_id: str | None = None, since_seq: int = 0) -> list[dict]:
+        """Stored records in sequence order (of one pod from `since_seq` on, or all), each
+        the decoded record plus `pod_id` and `received_at` (UTC, ISO)."""
         query = "SELECT pod_id, received_at, record FROM pod_records"
         if pod_id is None:
             cursor = self._conn.execute(f"{query} ORDER BY pod_id, seq")
         else:
-            cursor = self._conn.execute(f"{query} WHERE pod_id = ? ORDER BY seq", (pod_id,))
+            cursor = self._conn.execute(
+                f"{query} WHERE pod_id = ? AND seq >= ? ORDER BY seq", (pod_id, since_seq))
         return [{**json.loads(record), "pod_id": pod, "received_at": received}
                 for pod, received, record in cursor]
 
@@ -360,6 +361,11 @@ class Store:
 
     def runs(self, since: str | None = None) -> list[dict]:
         return self.rows(RUNS, since)
+
+    def run_keys(self, prefix: str) -> list[str]:
+        """Keys of the stored runs whose key starts with `prefix` (e.g. one pod's runs)."""
+        return [k for (k,) in self._conn.execute(
+            "SELECT source_key FROM runs WHERE substr(source_key, 1, ?) = ?", (len(prefix), prefix))]
 
     def add_pain_entries(self, entries: Iterable[Mapping]) -> int:
         return self.upsert(PAIN, entries)

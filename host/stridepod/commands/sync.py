@@ -10,6 +10,7 @@ import click
 from stridepod import ui
 from stridepod.ble import SyncProgress, SyncResult, sync
 from stridepod.ble.virtual import sync_virtual_pod
+from stridepod.podruns import update_pod_runs
 
 
 def _summary(result: SyncResult) -> str:
@@ -55,6 +56,7 @@ def command(target: str | None, follow: bool, scan_timeout: float, recording: Pa
         else:
             result = asyncio.run(sync(target, store, progress=progress,
                                       scan_timeout=scan_timeout, follow=follow))
+        update_pod_runs(store, result.pod_id)  # the synced sessions as runs for the app
     if as_json:
         ui.emit_json(dataclasses.asdict(result))
         return
