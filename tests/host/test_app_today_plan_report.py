@@ -90,8 +90,10 @@ def test_plan_removes_quality_and_says_why(strained):
 
 
 def test_report_has_its_figures_and_the_reasons(strained, tmp_path):
-    result = strained("report", "--date", TODAY, "-o", tmp_path / "out")
+    result = strained("report", "--date", TODAY, "-o", tmp_path / "out", "--json")
     assert result.exit_code == 0, result.stderr
+    written = json.loads(result.stdout)
+    assert written["html"] == str(tmp_path / "out" / "report.html") and written["verdict"] == "stop"
     page = (tmp_path / "out" / "report.html").read_text()
     images = dict(re.findall(r'<figure id="fig-(\w+)"><img alt="[^"]*" src="data:image/png;base64,([^"]+)"', page))
     assert set(images) == {"wellness", "load", "gait"}

@@ -18,15 +18,22 @@ from stridepod.paths import default_report_dir
               default=None, help="Directory for report.html and its figures "
               "(default: 'report' next to the database).")
 @as_of_option
-def command(out_dir: Path | None, as_of: dt.datetime | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the files written and the verdict as JSON.")
+def command(out_dir: Path | None, as_of: dt.datetime | None, as_json: bool) -> None:
     """Write a report you can open in any browser, offline: your readiness and its reasons,
     HRV, resting heart rate and sleep against your normal ranges, fitness and fatigue, your
     running form per run (cadence, impact, ground contact, strike pattern) and the next
     7 days with the reason for each change."""
     from stridepod.report.build import write_report
+    from stridepod.report.summary import verdict
 
     target = out_dir or default_report_dir(ui.db_path())
     with ui.open_store() as store, ui.progress("drawing the report", total=1) as advance:
         report = write_report(store, target, as_of_date(as_of))
         advance()
+    if as_json:
+        level, headline = verdict(report.assessment)
+        ui.emit_json({"html": str(report.html), "verdict": level, "headline": headline,
+                      "figures": {name: str(path) for name, path in report.figures.items()}})
+        return
     ui.console().print(f"report: {report.html}")
