@@ -38,7 +38,8 @@ class Pod:
         self.zones = PressureZones(board, hw, hw.flash_dir) if board.zones else None
         self.battery = Battery(hw.adc(board.battery_pin), board.battery_divider_x1000)
         self.led = StatusLed(hw, board.led_pin, board.led_kind)
-        self.power = Power(board, hw)
+        # raw mode records whatever happens: no idle or deep sleep while streaming
+        self.power = Power(board, hw, enabled=raw_out is None)
         per_drain = board.imu_rate_hz * board.drain_ms // 1000 + 1
         self.imu_ring = Ring(IMU_ROW, RING_DRAINS * per_drain)
         if self.zones is not None:
@@ -288,8 +289,16 @@ class Pod:
 
     # --- commands (PodLink controller) -------------------------------------------------
     def calibrate(self, target=None):
-        """Zero calibration of the pressure zones (insole unloaded); saved in flash."""
+        """Zero calibration of the pressure zones (insole unloaded); saved in flash. The
+        scan timer pauses meanwhile (it would move the multiplexer under the calibration's
+        reads); the missed scans are reported as a pressure gap."""
         if self.zones is None:
             return False
-        self.zones.calibrate_zero()
+        scanning = self._scanning
+        self._stop_scans()
+        try:
+            self.zones.calibrate_zero()
+        finally:
+            if scanning:
+                self._resume_scans()
         return True

@@ -16,8 +16,9 @@ MIN_LIGHT_SLEEP_MS = const(5)  # waking costs about a millisecond
 
 
 class Power:
-    def __init__(self, board, hw):
+    def __init__(self, board, hw, enabled=True):
         self.board = board
+        self.enabled = enabled
         self.hw = hw
         self.idle_after_ms = board.idle_after_s * 1000
         self.deep_after_ms = board.deep_sleep_after_min * 60000
@@ -27,7 +28,7 @@ class Power:
     def update(self, motion):
         """New state from whether the latest samples moved; returns it."""
         now = self.hw.ticks_ms()
-        if motion:
+        if motion or not self.enabled:
             self.last_motion_ms = now
             self.state = ACTIVE
             return ACTIVE

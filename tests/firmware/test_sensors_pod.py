@@ -201,3 +201,66 @@ def test_asyncio_scheduler_runs_the_pod():
     assert_equal(len(windows), 2, "windows")
     assert sched.cycles >= 100, sched.cycles
     assert pod.led.lit or hw.pixel.writes >= 4
+
+
+def test_a_failing_cycle_is_counted_and_the_scheduler_goes_on():
+    import asyncio
+
+    from podfw.sampling.scheduler import Scheduler
+
+    pod, hw, chip, windows = make_pod(BOARDS[1])
+    sched = Scheduler(pod)
+    real_push = pod.engine.push_imu
+    calls = [0]
+
+    def flaky_push(*sample):
+        calls[0] += 1
+        if calls[0] == 300:
+            raise ValueError("engine bug")
+        real_push(*sample)
+
+    pod.engine.push_imu = flaky_push
+
+    async def main():
+        task = asyncio.create_task(sched.run())
+        while hw.now_us < 6 * 1000000:
+            await asyncio.sleep_ms(0)
+        sched.stop()
+        await task
+
+    asyncio.run(main())
+    assert_equal(sched.errors, 1, "errors")
+    assert_equal(str(sched.last_error), "engine bug", "last error")
+    assert_equal(len(windows), 1, "windows after the error")
+
+
+def test_calibration_mid_session_pauses_scans_and_reports_the_gap():
+    pod, hw, chip, windows = _calibrated_pod(BOARDS[1])
+    run_pod(pod, 3)
+    scans = pod.engine.n_pressure
+    hw.unloaded = True
+    t0 = hw.now_us
+    assert pod.calibrate()
+    hw.unloaded = False
+    assert pod.timer.callback is not None, "scans resumed"
+    assert_equal(pod.pressure_ring.dropped, 0, "nothing overran meanwhile")
+    missed = (hw.now_us - t0) // 10000
+    pod.process()
+    assert pod.engine.n_pressure - scans >= missed, (pod.engine.n_pressure, scans, missed)
+    run_pod(pod, 8)
+    assert windows[0].flags & S.FLAG_SAMPLES_LOST, windows[0]  # the calibration's gap
+    assert windows[-1].flags & S.FLAG_SAMPLES_LOST == 0, windows[-1]
+
+
+def test_raw_mode_never_idles():
+    class Null:
+        def write(self, buf):
+            pass
+
+    path = board_variant(BOARDS[0], "power", idle_after_s=1, deep_sleep_after_min=1)
+    pod, hw, chip, windows = make_pod(path, raw_out=Null())
+    pod.start()
+    chip.still = True
+    run_pod(pod, 70)
+    assert_equal(pod.power.state, ACTIVE, "still streaming")
+    assert_equal(hw.light_sleeps, 0, "no light sleep")

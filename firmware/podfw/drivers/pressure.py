@@ -119,7 +119,7 @@ class PressureZones:
         """One synchronous scan into out (array of n); for calibration, not sampling."""
         self._read_into(out, 0)
 
-    def calibrate_zero(self, scans=50, interval_ms=10):
+    def calibrate_zero(self, scans=32, interval_ms=10):
         """With no load on the insole: each zone's zero becomes the highest reading seen,
         so noise at rest reads 0 N. Saved to flash."""
         row = array("H", bytes(2 * self.n))
@@ -135,7 +135,7 @@ class PressureZones:
         self.calibrated = True
         self.save_calibration()
 
-    def calibrate_gain(self, zone, load_decinewton, scans=50, interval_ms=10):
+    def calibrate_gain(self, zone, load_decinewton, scans=32, interval_ms=10):
         """With a known load on one zone: its gain so that the load reads load_decinewton."""
         row = array("H", bytes(2 * self.n))
         total = 0

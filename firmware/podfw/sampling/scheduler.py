@@ -3,7 +3,9 @@
 # power.drain_ms, feeds both rings to the engine, and pauses (light sleep when idle) in
 # between. Other tasks (the BLE link) run during the pauses.
 
-from podfw.power import DEEP_SLEEP
+import sys
+
+from podfw.power import ACTIVE, DEEP_SLEEP
 
 
 class Scheduler:
@@ -11,6 +13,8 @@ class Scheduler:
         self.pod = pod
         self.running = False
         self.cycles = 0
+        self.errors = 0
+        self.last_error = None
 
     async def run(self):
         pod = self.pod
@@ -21,7 +25,13 @@ class Scheduler:
         try:
             while self.running:
                 t0 = hw.ticks_ms()
-                state = pod.service()
+                try:
+                    state = pod.service()
+                except Exception as exc:  # a bug must not stop the pod: count, show, go on
+                    self.errors += 1
+                    self.last_error = exc
+                    sys.print_exception(exc)
+                    state = ACTIVE
                 self.cycles += 1
                 if state == DEEP_SLEEP:
                     pod.sleep()  # does not return on the pod
