@@ -12,6 +12,7 @@ from stridepod.reference import imu
 from stridepod.reference import pressure as pressure_ref
 from stridepod.replay import PRESSURE_UNITS, GaitResult, ReplayError, engine_config
 
+FLAG_IMU_DEGRADED = 1
 FLAG_WALKING = 16
 FLAG_NO_IMU = 64
 FLAG_NO_PRESSURE = 128
@@ -32,8 +33,10 @@ def run(rec: Recording, window_s: int = 5) -> GaitResult:
     result = GaitResult(steps_per_contact=2 if cfg.foot else 1)
     strikes: list[imu.Strike] = []
     toe_offs: list[imu.ToeOff] = []
+    silent = np.zeros(n, dtype=bool)  # accelerometer under 0.25 g: dead or loose sensor
     if cfg.has_imu:
         acc = axes3(rec.acc, rec.acc_axes, n)
+        silent = np.einsum("ij,ij->i", acc, acc) < 0.25 ** 2
         if cfg.has_gyro and cfg.foot:
             strikes, toe_offs = imu.foot_gyro_strides(acc, axes3(rec.gyro, rec.gyro_axes, n), rate)
         elif cfg.foot:
@@ -73,8 +76,7 @@ def run(rec: Recording, window_s: int = 5) -> GaitResult:
         result.strike = [0] * len(strikes)
         result.final_contacts_s = [t.n / rate for t in toe_offs]
         result.contact_ms = [t.contact_s * 1000.0 for t in toe_offs]
-    duration = n / rate
-    result.windows = windows(result, flights, duration, window_s, cfg)
+    result.windows = windows(result, flights, silent, rate, window_s, cfg)
     return result
 
 
@@ -84,10 +86,12 @@ def interquartile_mean(values: list[float]) -> float:
     return float(np.mean(d[lo:len(d) - lo]))
 
 
-def windows(result: GaitResult, flights, duration: float, window_s: int, cfg) -> list[dict]:
+def windows(result: GaitResult, flights, silent: np.ndarray, rate: float, window_s: int,
+            cfg) -> list[dict]:
     """Window summaries by event time (the firmware closes a window when its last
     sample arrives, so an event detected just after a boundary may fall in the next)."""
     per = result.steps_per_contact
+    duration = len(silent) / rate
     ic = np.asarray(result.initial_contacts_s)
     fc = np.asarray(result.final_contacts_s)
     contact = np.asarray(result.contact_ms, dtype=float)
@@ -113,6 +117,9 @@ def windows(result: GaitResult, flights, duration: float, window_s: int, cfg) ->
         else:
             flight = 0.0
         flags = (0 if cfg.has_imu else FLAG_NO_IMU) | (0 if cfg.has_pressure else FLAG_NO_PRESSURE)
+        quiet = silent[int(np.ceil(a * rate - 1e-9)):int(np.ceil(b * rate - 1e-9))]
+        if len(quiet) and 2 * quiet.sum() > len(quiet):
+            flags |= FLAG_IMU_DEGRADED
         if inside.any():
             walking = mean_contact * cadence > 60000 if mean_contact and cadence else 0 < cadence < 140
             flags |= FLAG_WALKING if walking else 0
