@@ -71,6 +71,16 @@ def test_return_after_a_layoff_starts_with_walk_run_and_no_intensity():
     assert not [s for s in b.plan.adjusted if s.kind == "quality"]
     last_week = b.plan.state.week_minutes[0]
     assert _running_minutes(b.plan.adjusted) <= 1.1 * last_week + 1
+    # three steady weeks back: rebuilt, intensity may return
+    rebuilt = training(weeks=3, minutes=(30, 30, 30, 40))
+    c = assess(History(runs=before + rebuilt), TODAY, MID_BLOCK)
+    assert c.plan.state.returning_week is None and not _reasons(c, "return.layoff")
+    # a return that stalled (a week without running) keeps the return rules past week 3
+    stalled = [r for r in training(weeks=4, minutes=(30, 30, 30, 40)) if not 7 <= (TODAY - r.date).days < 14]
+    long_ago = training(weeks=6, start_ago=90)  # ends 7 weeks ago: the layoff is over 3 weeks
+    d = assess(History(runs=long_ago + stalled), TODAY)
+    assert d.plan.state.returning_week == 5
+    assert "Week 5 back after a layoff" in _reasons(d, "return.layoff")[0].message
 
 
 def test_pain_within_3_that_settles_progresses_more_steps_back():

@@ -82,9 +82,7 @@ def training_state(runs: list[Run], week_minutes_series: np.ndarray, today: dt.d
     elif dates:
         for a, b in zip(dates[::-1][1:], dates[::-1][:-1], strict=False):
             if (b - a).days >= cfg.layoff_days:
-                week = (today - b).days // 7 + 2  # next week's number since resuming
-                if week <= cfg.rebuild_weeks_before_intensity:
-                    returning = week
+                returning = _return_week(weeks, (today - b).days // 7 + 1, cfg)
                 break
     paces = [r.pace for r in past if r.pace and (today - r.date).days < 42]
     recent = [r for r in past if (today - r.date).days < cfg.spike_lookback_days]
@@ -109,6 +107,19 @@ def training_state(runs: list[Run], week_minutes_series: np.ndarray, today: dt.d
          "weeks_in_block": in_block, "returning_week": returning},
         baseline="runs of the last 12 weeks", evidence=evidence.DELOAD))
     return state
+
+
+def _return_week(weeks: list[float], weeks_back: int, cfg: Config) -> int | None:
+    """Next week's number since running resumed, or None once volume has rebuilt: the last
+    `rebuild_weeks_before_intensity` weeks all had running and none fell under 80 % of the
+    week before (a stalled return keeps the return rules, whatever the calendar says)."""
+    n = cfg.rebuild_weeks_before_intensity
+    recent = weeks[:n]
+    rebuilt = (weeks_back >= n and all(m > 0 for m in recent)
+               and all(recent[w] >= 0.8 * recent[w + 1] for w in range(n - 1)))
+    if rebuilt or weeks_back >= len(weeks):
+        return None
+    return weeks_back + 1
 
 
 def _minutes(s: PlannedSession, pace: float) -> float:
