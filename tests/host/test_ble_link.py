@@ -4,13 +4,17 @@ against the pod's."""
 
 from __future__ import annotations
 
+import asyncio
+import random
 import re
 import sys
 from pathlib import Path
 
+import podfw  # noqa: F401
 import pytest
 from bleak import BleakClient
 from bleak.exc import BleakGATTProtocolError, BleakGATTProtocolErrorCode
+from podfw.link import wire
 from stridepod.ble import Backoff, PodSync, find_pod, profile
 from stridepod.ble.virtual import virtual_rig
 from stridepod.store import Store
@@ -89,3 +93,39 @@ def test_host_uuids_are_the_pods():
         "SUMMARY_UUID": profile.SUMMARY,
         "CONTROL_POINT_UUID": profile.CONTROL_POINT,
     }
+
+
+async def _random_commands(store, seed, count):
+    rng = random.Random(seed)
+    async with virtual_rig(RUN, PodSettings(serial="FUZ00001")) as rig:
+        await rig.pod.wait_done()
+        device = await find_pod(None, timeout=10)
+        answers: asyncio.Queue[bytes] = asyncio.Queue()
+        decoded = []
+        async with BleakClient(device, pair=True) as client:
+            await client.start_notify(profile.CONTROL_POINT,
+                                      lambda _c, data: answers.put_nowait(bytes(data)))
+            for _ in range(count):
+                size = rng.choice((0, 1, 2, 5, rng.randint(0, 24)))
+                data = bytes(rng.getrandbits(8) for _ in range(size))
+                await client.write_gatt_char(profile.CONTROL_POINT, data, response=True)
+                while True:  # the response (events of a backfill it started may come too)
+                    answer = wire.decode_indication(await asyncio.wait_for(answers.get(), 5))
+                    if answer.kind == "response":
+                        decoded.append((data, answer))
+                        break
+        alive = not rig.pod.radio.closed.is_set()
+        result = await PodSync(store).run(device)
+        return decoded, alive, result, rig.pod.windows
+
+
+def test_random_control_point_writes_get_answers_and_the_pod_keeps_working(tmp_path):
+    with Store.open(tmp_path / "s.db") as store:
+        decoded, alive, result, windows = run_isolated(_random_commands, store, 5, 200)
+        stored = store.pod_records(result.pod_id)
+    assert alive and len(decoded) == 200
+    for data, answer in decoded:
+        assert answer.op == (data[0] if data else 0)
+        if not data or data[0] not in wire.OP_NAMES:
+            assert answer.result == wire.RESULT_NOT_SUPPORTED
+    assert [stored_fields(r) for r in stored] == [expected_record(w) for w in windows]

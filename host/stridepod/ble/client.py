@@ -258,6 +258,7 @@ class PodSync:
         )
         await client.connect()
         try:
+            self.result.address = client.address  # the identity address once bonded
             serial = await self._serial(client)
             await client.start_notify(
                 profile.CONTROL_POINT, lambda _c, data: queue.put_nowait(("cp", bytes(data)))
