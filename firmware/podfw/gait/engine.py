@@ -101,7 +101,6 @@ class GaitEngine:
         self.imu_window_last = NEVER  # last IMU sample of the window, when IMU paces it
         self._set_window_end(self.clock.samples(self.window_ms))
         self.last_contact_ms = -1
-        self.last_fc_ms = -1
         # this window's contact intervals (ms) for a robust cadence
         self.intervals = array("i", bytes(4 * MAX_INTERVALS))
         self._clear_window()
@@ -215,8 +214,9 @@ class GaitEngine:
         p = self.pressure
         self._contact(p.crossing_ms(p.on_index, p.on_frac), self._take_impact(), p.strike)
         self._toe_off(p.crossing_ms(p.off_index, p.off_frac), p.contact_ms)
-        if p.swing_ms > 0:
-            self.flight(p.flight_ms)
+        if p.swing_ms > 0:  # flight measured (0 when walking)
+            self.w_flight_sum += p.flight_ms
+            self.w_flight_count += 1
 
     def _take_impact(self):
         cg = self.pending_impact_cg
@@ -255,25 +255,22 @@ class GaitEngine:
         if contact_ms > 0:
             self.w_contact_sum += contact_ms
             self.w_contact_count += 1
-        self.last_fc_ms = t_ms
-
-    def flight(self, flight_ms):
-        """A measured flight time (0 when walking)."""
-        self.w_flight_sum += flight_ms
-        self.w_flight_count += 1
 
     # ---- windows -----------------------------------------------------------------
     def _close_window(self):
-        end_ms = self.window_start_ms + self.window_ms
+        self._emit_window(self.window_ms)
+        self._set_window_end(self.clock.samples(self.window_start_ms + self.window_ms))
+
+    def _emit_window(self, duration_ms):
+        """Fills the next pool summary from the accumulators and starts a new window."""
         out = self.pool[self.pool_next]
         out.index = self.window_index
         out.start_ms = self.window_start_ms
-        out.duration_ms = self.window_ms
+        out.duration_ms = duration_ms
         self._fill(out)
         self._publish()
         self.window_index += 1
-        self.window_start_ms = end_ms
-        self._set_window_end(self.clock.samples(end_ms + self.window_ms))
+        self.window_start_ms += duration_ms
         self._clear_window()
 
     def _fill(self, out):
@@ -352,14 +349,5 @@ class GaitEngine:
         n = self.n_imu if clock is self.imu_clock else self.n_pressure
         now_ms = clock.ms(n)
         if now_ms > self.window_start_ms:
-            start = self.window_start_ms
-            out = self.pool[self.pool_next]
-            out.index = self.window_index
-            out.start_ms = start
-            out.duration_ms = now_ms - start
-            self._fill(out)
-            self._publish()
-            self.window_index += 1
-            self.window_start_ms = now_ms
-            self._clear_window()
+            self._emit_window(now_ms - self.window_start_ms)
         return self.poll_window()
