@@ -4,12 +4,14 @@
 import asyncio
 
 from podfw import board as boardfile
+from podfw.drivers.imu import ImuError
 from podfw.hw import EspHardware
 from podfw.pod import Pod
 from podfw.sampling.scheduler import Scheduler
 
 BOARD_FILE = "/board.json"
 LINK_POLL_MS = 20
+FAULT_BLINK_MS = 100
 
 
 def _load():
@@ -18,6 +20,18 @@ def _load():
     except boardfile.BoardError as exc:
         print("stridepod: " + str(exc))
         raise SystemExit(1) from None
+
+
+def _start(pod):
+    """Starts the sensors; a missing or wrong IMU is reported on the console and by a
+    fast-blinking status LED until the pod is reset (nothing useful can run without it)."""
+    try:
+        pod.start()
+    except ImuError as exc:
+        print("stridepod: " + str(exc))
+        while True:
+            pod.led.set(not pod.led.lit)
+            pod.hw.sleep_ms(FAULT_BLINK_MS)
 
 
 async def _serve_link(link, pod):
@@ -40,6 +54,7 @@ def run():
         link.publish(summary)
 
     pod = Pod(board, sink, hw)
+    _start(pod)
     link = PodLink(bluetooth.BLE(), FlashLog(FileStorage("/log")), PodClock(), controller=pod,
                    battery_percent=pod.battery_percent)
 
@@ -54,6 +69,7 @@ def record():
     """Raw mode: every sample to USB serial in podfw.rawframe frames until reset."""
     board, hw = _load()
     pod = Pod(board, None, hw, raw_out=hw.serial_out())
+    _start(pod)
     pod.engine.send_info()
     asyncio.run(Scheduler(pod).run())
 

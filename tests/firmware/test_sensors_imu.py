@@ -130,3 +130,26 @@ def test_wake_on_motion_is_configured_from_the_board_threshold():
     imu.enable_wake(board.wake_threshold_mg)
     assert_equal(chip.regs[0x66], 0x07, "WOM X/Y/Z on INT1")
     assert_equal(chip.regs[0x57], 0x05, "WOM mode")
+
+
+def test_damaged_fifo_level_never_reads_past_the_fifo():
+    board, hw, chip, imu = _started(BOARDS[1])
+    ring = Ring(6, 256)
+    real_read = chip.read
+
+    def glitch(reg, buf):  # the status burst comes back as all ones once
+        real_read(reg, buf)
+        if reg == 0x2D:
+            for i in range(len(buf)):
+                buf[i] = 0xFF
+            chip.read = real_read
+
+    chip.read = glitch
+    hw.run_for(100000)
+    before = hw.i2c_bus.transactions
+    got = imu.drain(ring, hw.now_us)
+    assert got <= 128, got
+    assert hw.i2c_bus.transactions - before <= 1 + 8, "bursts of at most the FIFO size"
+    hw.run_for(100000)
+    imu.drain(ring, hw.now_us)  # and the next drain is normal again
+    assert imu.bad_packets > 0

@@ -32,6 +32,7 @@ class ICM42688P(FifoImu):
     RECORD_BYTES = 16
     RECORDS_PER_SAMPLE = 1
     MAX_BURST_RECORDS = 16  # a power of two: bursts are 16, 8 .. 1 packets
+    FIFO_RECORDS = 128  # 2 KB of 16-byte packets
     ACC_LSB_PER_G = 2048
     GYRO_LSB_PER_DPS = 16.4
 

@@ -31,6 +31,7 @@ class FifoImu:
     RECORD_BYTES = 0  # bytes of one FIFO record
     RECORDS_PER_SAMPLE = 1
     MAX_BURST_RECORDS = 1
+    FIFO_RECORDS = 1  # FIFO capacity in records
     ACC_LSB_PER_G = 0
     GYRO_LSB_PER_DPS = 0.0
 
@@ -75,6 +76,8 @@ class FifoImu:
         if self.fifo_overflowed:
             self.overflows += 1
         records = self.level
+        if records > self.FIFO_RECORDS:  # a damaged status read: never read past the FIFO
+            records = self.FIFO_RECORDS
         n = records // self.RECORDS_PER_SAMPLE
         # the newest sample was taken at most one period before now
         self._stamp = now_us - (n - 1) * self.period_us

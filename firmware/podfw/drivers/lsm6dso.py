@@ -32,6 +32,7 @@ class LSM6DSO(FifoImu):
     RECORD_BYTES = 7
     RECORDS_PER_SAMPLE = 2
     MAX_BURST_RECORDS = 32  # a power of two: bursts are 32, 16 .. 1 words
+    FIFO_RECORDS = 1023  # the 10-bit FIFO level
     ACC_LSB_PER_G = 2049  # 0.488 mg/LSB at ±16 g
     GYRO_LSB_PER_DPS = 14.286  # 70 mdps/LSB at ±2000 dps
 

@@ -20,7 +20,8 @@ class Scheduler:
         pod = self.pod
         hw = pod.hw
         period = pod.board.drain_ms
-        pod.start()
+        if not pod.running:
+            pod.start()
         self.running = True
         try:
             while self.running:
