@@ -8,7 +8,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.signal import lfilter
 
 from stridepod.recovery import evidence
 from stridepod.recovery.config import Config
@@ -55,8 +54,14 @@ def run_load(run: Run, cfg: Config, hr_max: float | None, hr_rest: float | None)
 
 
 def ewma(x: np.ndarray, alpha: float) -> np.ndarray:
-    """y_t = y_t-1 + alpha (x_t - y_t-1), y_-1 = 0."""
-    return lfilter([alpha], [1.0, alpha - 1.0], x)
+    """y_t = y_t-1 + alpha (x_t - y_t-1), y_-1 = 0. A plain loop (a few ms for years of
+    days): importing scipy.signal for this would cost the commands ~0.8 s at start-up."""
+    y = np.empty(len(x))
+    level = 0.0
+    for i, value in enumerate(np.asarray(x, dtype=float).tolist()):
+        level += alpha * (value - level)
+        y[i] = level
+    return y
 
 
 def rolling_mean_zero_filled(x: np.ndarray, window: int) -> np.ndarray:
