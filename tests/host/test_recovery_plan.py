@@ -113,6 +113,12 @@ def test_supplied_plan_with_back_to_back_quality_is_spaced_unless_it_says_so():
     assert moved and f"Quality session on {NEXT[1]} follows a hard session on {NEXT[0]}" in moved[0].message
     hard = sorted(s.date for s in a.plan.adjusted if s.is_hard)
     assert all((b - a_).days > 1 for a_, b in zip(hard, hard[1:], strict=False))
+    # today's interval run counts too: a quality session tomorrow moves
+    hard_today = [r if r.date != TODAY else dataclasses.replace(r, kind="quality") for r in runs]
+    sparse = [PlannedSession(NEXT[0], "quality", 45), PlannedSession(NEXT[6], "long", 80)]
+    c = assess(History(runs=hard_today, plan=sparse), TODAY, MID_BLOCK)
+    [moved_sparse] = _reasons(c, "block.spacing")
+    assert f"moved to {NEXT[1]}" in moved_sparse.message  # a day the plan left empty is free
     allowed = [dataclasses.replace(plan[1], back_to_back=True)] + plan[:1] + plan[2:]
     b = assess(History(runs=runs, plan=allowed), TODAY, MID_BLOCK)
     assert not _reasons(b, "block.spacing")

@@ -14,7 +14,7 @@ import numpy as np
 from stridepod.recovery import evidence
 from stridepod.recovery.advice import PainGate
 from stridepod.recovery.config import Config
-from stridepod.recovery.model import Goal, PlannedSession, Reason, Run
+from stridepod.recovery.model import HARD_KINDS, Goal, PlannedSession, Reason, Run
 
 DEFAULT_PACE_S_PER_KM = 360.0
 DAY = dt.timedelta(days=1)
@@ -79,7 +79,7 @@ def training_state(runs: list[Run], week_minutes_series: np.ndarray, today: dt.d
     returning = None
     if days_since is None or days_since >= cfg.layoff_days:  # no runs at all: start the same way
         returning = 1
-    elif dates:
+    else:
         for a, b in zip(dates[::-1][1:], dates[::-1][:-1], strict=False):
             if (b - a).days >= cfg.layoff_days:
                 returning = _return_week(weeks, (today - b).days // 7 + 1, cfg)
@@ -362,7 +362,8 @@ def adjust_week(
         adj.drop_quality(readiness_reason)
         adj.cut_volume(1 - cfg.readiness_volume_cut, readiness_reason)
 
-    _space_hard_days(adj, cfg)
+    _space_hard_days(adj, [today + DAY * k for k in range(1, 8)],
+                     {r.date for r in runs if r.date == today and r.kind in HARD_KINDS})
 
     if state.longest_30d_min:
         limit = cfg.spike_ratio * state.longest_30d_min
@@ -397,32 +398,36 @@ def adjust_week(
     return adj.sessions, adj.changes(), notes
 
 
-def _space_hard_days(adj: _Adjuster, cfg: Config) -> None:
+def _space_hard_days(adj: _Adjuster, days: list[dt.date], done_hard: set[dt.date]) -> None:
     """Never two hard sessions on consecutive days unless the plan says so: move the second
-    to a free day not next to another hard day, else make it easy."""
-    hard_dates = lambda: {s.date for s in adj.sessions if s.is_hard}  # noqa: E731
+    to a free day of the week not next to another hard day, else make it easy. `done_hard`
+    holds the dates of hard runs already done (today's counts for tomorrow)."""
+
+    def hard_dates() -> set[dt.date]:
+        return {s.date for s in adj.sessions if s.is_hard} | done_hard
+
     for i in sorted(range(len(adj.sessions)), key=lambda i: adj.sessions[i].date):
         s = adj.sessions[i]
-        if s.kind != "quality" or s.back_to_back or (s.date - DAY) not in hard_dates():
+        prev = s.date - DAY
+        if s.kind != "quality" or s.back_to_back or prev not in hard_dates():
             continue
         others = hard_dates() - {s.date}
-        occupied = {x.date for x in adj.sessions if x.kind not in ("rest",)}
-        week = sorted({x.date for x in adj.sessions})
-        free = [d for d in week if d > s.date and d not in occupied
+        occupied = {x.date for x in adj.sessions if x.kind != "rest"}
+        free = [d for d in days if d > s.date and d not in occupied
                 and d - DAY not in others and d + DAY not in others]
-        prev = s.date - DAY
         if free:
             new = dataclasses.replace(s, date=free[0])
             what = f"moved to {free[0]}"
         else:
             new = _as_easy(s)
             what = "made easy (no free day)"
-        adj.replace(i, new, Reason(
+        reason = Reason(
             "block.spacing",
             f"Quality session on {s.date} follows a hard session on {prev}: {what}.",
             {"date": s.date.isoformat(), "previous_hard": prev.isoformat()},
-            baseline="hard days separated by easy days", changed=what, evidence=evidence.BLOCK))
-        if free:  # the rest day it moves onto becomes the free slot's rest; the old day turns rest
+            baseline="hard days separated by easy days", changed=what, evidence=evidence.BLOCK)
+        adj.replace(i, new, reason)
+        if free:  # a rest day on the free slot swaps places with the moved session
             for j, x in enumerate(adj.sessions):
                 if j != i and x.date == free[0] and x.kind == "rest":
-                    adj.replace(j, dataclasses.replace(x, date=s.date), adj.reasons[i][-1])
+                    adj.replace(j, dataclasses.replace(x, date=s.date), reason)
