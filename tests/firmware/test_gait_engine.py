@@ -77,8 +77,13 @@ def full_scale_run(cfg, samples):
 
 
 def test_state_fits_31_bits_at_full_scale_for_every_detector():
-    for placement, gyro in (("left_foot", True), ("left_foot", False), ("sacrum", False)):
-        cfg = GaitConfig(imu_rate_hz=500, placement=placement, has_gyro=gyro, window_s=1)
+    cases = (("left_foot", True, 2048, 16.4), ("left_foot", False, 2048, 16.4),
+             ("sacrum", False, 2048, 16.4),
+             # the least sensitive sensors the configuration accepts
+             ("left_foot", True, 64, 0.5), ("sacrum", False, 64, 0.5))
+    for placement, gyro, acc_lsb, gyro_lsb in cases:
+        cfg = GaitConfig(imu_rate_hz=500, placement=placement, has_gyro=gyro,
+                         acc_lsb_per_g=acc_lsb, gyro_lsb_per_dps=gyro_lsb, window_s=1)
         eng = full_scale_run(cfg, 1200)
         w = eng.poll_window()
         assert w is not None

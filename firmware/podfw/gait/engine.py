@@ -144,7 +144,7 @@ class GaitEngine:
         x = ax >> sh
         y = ay >> sh
         z = az >> sh
-        # |x|, |y|, |z| <= 4095 at 2048 LSB/g: m2 < 3 * 2**24
+        # |x|, |y|, |z| <= 4096 (shift >= 3): m2 < 3 * 2**24
         m2 = x * x + y * y + z * z
         if m2 >= self.clip_m2:
             self._check_clipping(ax, ay, az)

@@ -44,12 +44,16 @@ class AverageShift:
                 self.seen = 0
 
 
+MIN_SHIFT = const(3)  # 16-bit samples >> 3 stay within +-4096: squares below 2**24
+
+
 def shift_for(lsb_per_unit, lowest):
-    """Right shift that brings lsb_per_unit down to [lowest, 2*lowest)."""
+    """Right shift that brings lsb_per_unit down to [lowest, 2*lowest), and at least
+    MIN_SHIFT so that sums of three squared samples fit 31 bits at any sensitivity."""
     shift = 0
     while (lsb_per_unit >> (shift + 1)) >= lowest:
         shift += 1
-    return shift
+    return shift if shift > MIN_SHIFT else MIN_SHIFT
 
 
 class FootGyroStrides:
@@ -58,7 +62,7 @@ class FootGyroStrides:
         self.clock = clock
         raw_per_dps = gyro_lsb_per_dps
         self.shift = shift_for(int(raw_per_dps), 1)
-        per_dps = raw_per_dps / (1 << self.shift)  # internal units per dps, in [1, 2)
+        per_dps = raw_per_dps / (1 << self.shift)  # internal units per dps, [1, 2) if >= 8
         self.hysteresis = int(20 * per_dps + 0.5)
         self.rest_level = int(25 * per_dps + 0.5)
         self.rest_n = clock.span(60)
@@ -107,7 +111,7 @@ class FootGyroStrides:
 
     @micropython.native
     def _update_axis(self, gx, gy, gz):
-        # covariance terms: |g| <= 2048 after the shift, products <= 2**22
+        # covariance terms: |g| <= 4096 after the shift, products <= 2**24
         k = self.avg.shift
         self.c00 += (gx * gx - self.c00) >> k
         self.c11 += (gy * gy - self.c11) >> k
@@ -173,7 +177,7 @@ class FootGyroStrides:
             left = self.cov_every
             self._update_axis(gx, gy, gz)
         self.cov_left = left
-        # pitch rate: |g| <= 2048, |v| <= 2**14 -> |sum| < 2**27
+        # pitch rate: |g| <= 4096, |v| <= 2**14 -> |sum| < 3 * 2**26
         s = (gx * self.v0 + gy * self.v1 + gz * self.v2) >> Q14
         if (s ^ self.prev_s) < 0:  # the sign changed
             self.zc_n = n
@@ -327,7 +331,7 @@ class SacrumSteps:
         self.thr_lo = lo if lo > self.floor_lo else self.floor_lo
 
     def _gravity(self, x, y, z):
-        # |x| <= 4095: the averages in 1/16 units stay below 2**17
+        # |x| <= 4096: the averages in 1/16 units stay within 2**16
         k = self.avg.shift
         self.grav0 += ((x << 4) - self.grav0) >> k
         self.grav1 += ((y << 4) - self.grav1) >> k
@@ -354,7 +358,7 @@ class SacrumSteps:
             left = self.avg_every
             self._gravity(x, y, z)
         self.avg_left = left
-        # vertical acceleration: |x| <= 4095, |u| <= 2**14 -> |sum| < 2**28
+        # vertical acceleration: |x| <= 4096, |u| <= 2**14 -> |sum| < 2**28
         v = (x * self.u0 + y * self.u1 + z * self.u2) >> Q14
         if self.high:
             if v > self.peak:
