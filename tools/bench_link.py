@@ -84,8 +84,9 @@ def main() -> None:
               f"{live['pdus']} ATT PDUs")
         print(f"  bytes on air per hour of running: {live['att_bytes'] / hours:,.0f} ATT bytes, "
               f"{radio / hours:,.0f} radio bytes ({live['pdus'] / hours:,.0f} PDUs/h)")
-        print(f"  per record: {live['att_bytes'] / live['records']:.1f} ATT bytes "
-              "(record, RSC cadence, session set-up shared out)")
+        print(f"  per record: {live['att_bytes'] / live['records']:.1f} ATT bytes (its "
+              "notification plus the session set-up shared out; a watch subscribed to RSC "
+              "adds a 7-byte cadence notification per window)")
 
         with Store.open(Path(tmp) / "day.db") as store:
             day = asyncio.run(day_backfill(store, args.day_records))

@@ -79,6 +79,7 @@ ATT_READ_NOT_PERMITTED = 0x02
 ATT_WRITE_NOT_PERMITTED = 0x03
 ATT_INSUFFICIENT_AUTHENTICATION = 0x05
 ATT_INSUFFICIENT_ENCRYPTION = 0x0F
+_INDICATE_FAILED = 0x0E  # indication status when the link went away first
 
 DBusStrList = Annotated[list[str], DBusSignature("as")]
 DBusManufacturerData = Annotated[dict[int, Variant], DBusSignature("a{qv}")]
@@ -351,11 +352,10 @@ class GattService(ServiceInterface):
 
 class GattCharacteristic(ServiceInterface):
     def __init__(
-        self, bluez: "EmulatedBlueZ", pod: "PodRadio", service: GattService, uuid: str,
-        flags: int, decl: int, value_handle: int,
+        self, pod: "PodRadio", service: GattService, uuid: str, flags: int, decl: int,
+        value_handle: int,
     ) -> None:
         super().__init__("org.bluez.GattCharacteristic1")
-        self._bluez = bluez
         self.pod = pod
         self.service = service
         self.path = f"{service.path}/char{decl:04x}"
@@ -562,18 +562,15 @@ class PodRadio:
         self.traces: list[dict] = []
         self.trace_event = asyncio.Event()
         self.closed = asyncio.Event()
-        self.frames_in = 0
         self.air = AirCounters()
 
     # -- pod -> adapter -----------------------------------------------------------------
 
     def handle_frame(self, op: int, payload: bytes) -> None:
-        self.frames_in += 1
         if op == vlink.POD_NOTIFY or op == vlink.POD_INDICATE:
             conn, handle = struct.unpack_from("<HH", payload)
             value = payload[4:]
             link = self.link
-            delivered = False
             if link is not None and link.conn_handle == conn:
                 self.air.add(3 + len(value))  # ATT opcode + handle + value
                 if op == vlink.POD_INDICATE:
@@ -585,8 +582,9 @@ class PodRadio:
                 if delivered and self.drop_plan is not None and char.uuid == self.drop_plan[0]:
                     self._count_towards_drop()
             if op == vlink.POD_INDICATE:
-                # the confirmation: 0 when the client acknowledged it, else a failure
-                status = 0 if delivered else (0x0E if link is None or link.conn_handle != conn else 0)
+                # BlueZ confirms every indication on a live link; on a lost one the
+                # stack reports a failure (non-zero status) instead
+                status = 0 if link is not None and link.conn_handle == conn else _INDICATE_FAILED
                 self.send(vlink.frame(vlink.EV_INDICATE_DONE, struct.pack("<HHB", conn, handle, status)))
         elif op == vlink.POD_LOCAL_VALUE:
             handle, send_update = struct.unpack_from("<HB", payload)
@@ -661,9 +659,12 @@ class PodRadio:
 
     async def wait_trace(self, predicate: Callable[[dict], bool], timeout: float) -> dict:
         """Waits until the pod reports a trace entry that satisfies predicate."""
+        seen = 0
         async with asyncio.timeout(timeout):
             while True:
-                for entry in self.traces:
+                while seen < len(self.traces):
+                    entry = self.traces[seen]
+                    seen += 1
                     if predicate(entry):
                         return entry
                 if self.closed.is_set():
@@ -906,7 +907,7 @@ class EmulatedBlueZ:
             self.bus.export(service.path, service)
             pod.services.append(service)
             for char_uuid, flags, decl, value_handle, cccd, descs in chars:
-                char = GattCharacteristic(self, pod, service, char_uuid, flags, decl, value_handle)
+                char = GattCharacteristic(pod, service, char_uuid, flags, decl, value_handle)
                 self.bus.export(char.path, char)
                 service.characteristics.append(char)
                 pod.chars[value_handle] = char

@@ -27,9 +27,6 @@ EV_ENCRYPTION = 0x84  # u16 conn, u8 encrypted, u8 authenticated, u8 bonded, u8 
 EV_INDICATE_DONE = 0x85  # u16 conn, u16 value handle, u8 status
 EV_STOP = 0x86  # end the replay now
 
-HEADER = 3  # u16 length + u8 opcode
-MAX_FRAME = 65535
-
 
 def frame(op, payload=b""):
     return struct.pack("<HB", len(payload) + 1, op) + payload
