@@ -6,7 +6,7 @@ from micropython import const
 
 from podfw.board import Board, BoardError, Zone
 
-IMU_MODELS = ("lsm6dso", "icm42688p")
+IMU_MODELS = ("lsm6dso", "lsm6ds3trc", "icm42688p")
 MUX_MODELS = ("cd74hc4067",)
 PLACEMENTS = ("left_foot", "right_foot", "left_insole", "right_insole")
 LED_KINDS = ("active_high", "active_low", "ws2812")

@@ -168,6 +168,61 @@ class SimLSM6DSO(_SimImu):
         self.fifo.push(rec, 7)
 
 
+class SimLSM6DS3TRC(_SimImu):
+    WHO_AM_I = 0x6A
+    RECORD = 6  # one sensor's X, Y, Z: the FIFO pattern is gyro triple, accel triple
+    FIFO_BYTES = 4092
+    ODR = {4: 104, 5: 208, 6: 416, 7: 833}
+
+    def __init__(self, hw, feed_name, who_am_i=0x6A):
+        _SimImu.__init__(self, hw, feed_name, 1 / 0.000488, 1 / 0.070)
+        self.who = who_am_i
+
+    def write(self, reg, buf):
+        v = buf[0]
+        if reg == 0x12 and v & 0x01:  # CTRL3_C SW_RESET
+            self._reset()
+            return
+        self.regs[reg] = v
+        if reg == 0x0A:  # FIFO_CTRL5: FIFO rate and mode
+            xl, g = self.regs[0x10], self.regs[0x11]
+            fs_ok = (xl & 0x0C) == 0x04 and (g & 0x0C) == 0x0C
+            odr = self.ODR.get((v >> 3) & 0x0F, 0)
+            both = self.regs[0x08] == 0x09  # gyro and accel, no decimation
+            if v & 0x07 == 0x06 and odr and fs_ok and both:
+                self._start(odr)
+            else:
+                self.streaming = False
+
+    def read(self, reg, buf):
+        self.reads += 1
+        self.catch_up()
+        if reg == 0x0F:
+            buf[0] = self.who
+        elif reg == 0x3A:  # FIFO_STATUS1..4
+            words = self.fifo.records() * 3
+            buf[0] = words & 0xFF
+            buf[1] = ((words >> 8) & 0x07) | (0x40 if self.fifo.overflow else 0)
+            self.fifo.overflow = False
+            if len(buf) > 2:
+                buf[2] = (self.fifo.tail // 6 % 2) * 3  # FIFO_PATTERN: next word's place
+                buf[3] = 0
+        elif reg == 0x3E:
+            self.fifo.pop_into(buf, 0)
+        else:
+            for i in range(len(buf)):
+                buf[i] = self.regs[(reg + i) & 0x7F]
+
+    def _write_sample(self, i):
+        rec = self.rec
+        for first in (3, 0):  # gyroscope triple, then accelerometer triple
+            for k in range(3):
+                v = self.sample_value(first + k, i)
+                rec[2 * k] = v & 0xFF
+                rec[2 * k + 1] = v >> 8
+            self.fifo.push(rec, 6)
+
+
 class SimICM42688P(_SimImu):
     WHO_AM_I = 0x47
     RECORD = 16

@@ -3,7 +3,7 @@
 from podfw import board as boardfile
 from podfw.pod import Pod
 from sim_hw import SimHardware, feed_zones
-from sim_imu import SimICM42688P, SimLSM6DSO
+from sim_imu import SimICM42688P, SimLSM6DS3TRC, SimLSM6DSO
 
 IMU_FEED = "gaitmap_walk_left"
 PRESSURE_FEED = "gaitpdb_GaCo01_01_left"
@@ -23,14 +23,14 @@ def flash_dir():
     return path
 
 
-def board_variant(board_path, section, **changes):
+def board_variant(board_path, section, name="variant", **changes):
     """A copy of a board file with some keys of one section changed, as a new file."""
     import json
 
     with open(board_path) as f:
         raw = json.load(f)
     raw[section].update(changes)
-    path = "/tmp/stridepod-sim-board-%s.json" % _worker()
+    path = "/tmp/stridepod-sim-board-%s-%s.json" % (name, _worker())
     with open(path, "w") as f:
         json.dump(raw, f)
     return path
@@ -45,7 +45,8 @@ def _worker():
 def make_hardware(board_path, imu_feed=IMU_FEED, pressure_feed=PRESSURE_FEED, who_am_i=None):
     board = boardfile.load(board_path)
     hw = SimHardware(board, flash_dir())
-    model = SimLSM6DSO if board.imu_model == "lsm6dso" else SimICM42688P
+    model = {"lsm6dso": SimLSM6DSO, "lsm6ds3trc": SimLSM6DS3TRC,
+             "icm42688p": SimICM42688P}[board.imu_model]
     chip = model(hw, imu_feed) if who_am_i is None else model(hw, imu_feed, who_am_i)
     hw.i2c_bus.devices[board.imu_address] = chip
     if board.zones and pressure_feed:

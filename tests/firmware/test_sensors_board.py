@@ -36,7 +36,7 @@ def test_shipped_boards_load_with_eight_zones_and_positions():
 def test_unknown_imu_model_names_file_and_choices():
     exc = _variant(lambda raw: raw["imu"].update(model="mpu9250"))
     msg = str(exc)
-    assert msg.startswith(BAD + ": imu.model 'mpu9250' is not one of lsm6dso, icm42688p"), msg
+    assert msg.startswith(BAD + ": imu.model 'mpu9250' is not one of lsm6dso, lsm6ds3trc, icm42688p"), msg
 
 
 def test_missing_section_and_out_of_range_values_are_named():

@@ -5,7 +5,11 @@ from fwtest import assert_equal, assert_raises
 from podfw.drivers.imu import ImuError, open_imu
 from podfw.sampling.ring import Ring, stamp_diff
 from sim_imu import expected_rows
-from sim_pod import BOARDS, make_hardware
+from sim_pod import BOARDS, board_variant, make_hardware
+
+# the two shipped boards, and the DevKitC with an LSM6DS3TR-C breakout instead
+DS3TRC = board_variant(BOARDS[0], "imu", name="ds3trc", model="lsm6ds3trc", address=106)
+IMU_BOARDS = BOARDS + (DS3TRC,)
 
 
 def _started(board_path, **kw):
@@ -25,7 +29,7 @@ def _rows(ring):
 
 
 def test_wrong_who_am_i_names_the_board_file():
-    for path, wrong in ((BOARDS[0], 0x6A), (BOARDS[1], 0x6C)):
+    for path, wrong in ((BOARDS[0], 0x6A), (BOARDS[1], 0x6C), (DS3TRC, 0x6C)):
         board, hw, chip = make_hardware(path, pressure_feed=None, who_am_i=wrong)
         imu = open_imu(board, hw.i2c_bus, hw)
         exc = assert_raises(ImuError, imu.start)
@@ -35,7 +39,7 @@ def test_wrong_who_am_i_names_the_board_file():
 
 
 def test_drain_delivers_the_recording_at_16g_2000dps_in_order():
-    for path in BOARDS:
+    for path in IMU_BOARDS:
         board, hw, chip, imu = _started(path)
         ring = Ring(6, 256)
         rows = []
@@ -71,7 +75,7 @@ def test_per_sample_timestamps_follow_the_odr_and_end_at_the_drain():
 
 
 def test_fifo_overflow_is_reported_not_hidden():
-    for path in BOARDS:
+    for path in IMU_BOARDS:
         board, hw, chip, imu = _started(path)
         ring = Ring(6, 2048)
         hw.run_for(10 * 1000000)  # far more than either FIFO holds
@@ -85,7 +89,7 @@ def test_fifo_overflow_is_reported_not_hidden():
 
 
 def test_burst_drain_allocates_nothing():
-    for path in BOARDS:
+    for path in IMU_BOARDS:
         board, hw, chip, imu = _started(path)
         ring = Ring(6, 256)
         hw.run_for(100000)
@@ -126,6 +130,11 @@ def test_wake_on_motion_is_configured_from_the_board_threshold():
     assert_equal(chip.regs[0x5E], 0x20, "INT1_WU routed")
     assert_equal(chip.regs[0x5B], 250 * 64 // 16000, "wake threshold (FS/64 LSB)")
     assert_equal(chip.regs[0x58] & 0x80, 0x80, "interrupts enabled")
+    board, hw, chip, imu = _started(DS3TRC)
+    imu.enable_wake(board.wake_threshold_mg)
+    assert_equal(chip.regs[0x5E], 0x20, "INT1_WU routed")
+    assert_equal(chip.regs[0x58], 0x80, "interrupts enabled")
+    assert_equal(chip.regs[0x0A], 0x00, "FIFO bypassed")
     board, hw, chip, imu = _started(BOARDS[1])
     imu.enable_wake(board.wake_threshold_mg)
     assert_equal(chip.regs[0x66], 0x07, "WOM X/Y/Z on INT1")

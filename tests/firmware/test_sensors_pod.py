@@ -23,8 +23,9 @@ def _accounted(pod, chip):
     return pod.engine.n_imu - (chip.produced - pod.imu.samples)
 
 
-def test_walking_recordings_give_steps_in_every_window_on_both_boards():
-    for path in BOARDS:
+def test_walking_recordings_give_steps_in_every_window_on_every_imu():
+    ds3trc = board_variant(BOARDS[0], "imu", name="ds3trc", model="lsm6ds3trc", address=106)
+    for path in BOARDS + (ds3trc,):
         pod, hw, chip, windows = _calibrated_pod(path)
         run_pod(pod, 21)
         assert_equal(len(windows), 4, path + " windows")

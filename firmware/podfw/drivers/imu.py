@@ -17,6 +17,8 @@ def open_imu(board, i2c, clock):
     """The driver for the board's IMU model (board.imu_model was validated)."""
     if board.imu_model == "lsm6dso":
         from podfw.drivers.lsm6dso import LSM6DSO as cls
+    elif board.imu_model == "lsm6ds3trc":
+        from podfw.drivers.lsm6ds3trc import LSM6DS3TRC as cls
     else:
         from podfw.drivers.icm42688 import ICM42688P as cls
     return cls(i2c, board.imu_address, board.imu_rate_hz, board.path, clock)
