@@ -65,6 +65,9 @@ def _run_key(run: Run) -> tuple:
     return (run.date, round(run.duration_min))
 
 
+RUN_FIELDS = tuple(f.name for f in dataclasses.fields(Run))
+
+
 def merge_runs(runs: Iterable[Run]) -> list[Run]:
     """Exact duplicates collapse; records of the same run from different sources merge
     field by field (first non-None in source order), gait fields from whichever has them."""
@@ -73,7 +76,11 @@ def merge_runs(runs: Iterable[Run]) -> list[Run]:
         groups[_run_key(run)].append(run)
     merged = []
     for key in sorted(groups):
-        group = sorted(groups[key], key=lambda r: (r.source, repr(r)))
+        group = groups[key]
+        if len(group) == 1:
+            merged.append(group[0])
+            continue
+        group.sort(key=lambda r: (r.source, repr(r)))
         clusters: list[list[Run]] = []
         for run in group:
             for cluster in clusters:
@@ -85,14 +92,15 @@ def merge_runs(runs: Iterable[Run]) -> list[Run]:
                 clusters.append([run])
         for cluster in clusters:
             values = {}
-            for f in dataclasses.fields(Run):
-                if f.name == "source":
-                    values[f.name] = "+".join(sorted({r.source for r in cluster if r.source}))
+            for name in RUN_FIELDS:
+                if name == "source":
+                    values[name] = "+".join(sorted({r.source for r in cluster if r.source}))
                     continue
-                present = [getattr(r, f.name) for r in cluster if getattr(r, f.name) not in (None, "")]
-                values[f.name] = present[0] if present else getattr(cluster[0], f.name)
+                present = [getattr(r, name) for r in cluster if getattr(r, name) not in (None, "")]
+                values[name] = present[0] if present else getattr(cluster[0], name)
             merged.append(Run(**values))
-    merged.sort(key=lambda r: (r.date, r.duration_min, repr(r)))
+    # a total order: runs left apart differ in day, minutes or distance
+    merged.sort(key=lambda r: (r.date, r.duration_min, -1.0 if r.distance_km is None else r.distance_km, r.source))
     return merged
 
 
