@@ -62,7 +62,6 @@ class Pod:
         self._scan_cb = self._scan  # bound once: the timer interrupt must not allocate
         # gyro |x|+|y|+|z| above this (LSB) is motion
         self.motion_lsb = int(board.motion_threshold_dps * self.imu.GYRO_LSB_PER_DPS)
-        self.period_us = 1000000 // board.imu_rate_hz
         # counters: what went wrong, for the status report and the tests
         self.imu_faults = 0  # drains that failed after the driver's retries
         self.imu_restarts = 0
@@ -172,7 +171,8 @@ class Pod:
         return state
 
     def _resume_scans(self):
-        # the scans missed while idle are a gap in the pressure stream, not a loss
+        # the scans skipped while idle or calibrating: a gap in the pressure stream, which
+        # keeps the engine's pressure clock in step with the IMU's
         missed = stamp_diff(self.hw.ticks_us(), self._idle_since_us) // 1000
         self.engine.pressure_gap(missed * self.board.pressure_rate_hz // 1000)
         self._start_scans()

@@ -23,6 +23,8 @@ class Ring:
         self.data = array(typecode, bytes(2 * width * capacity))  # 16-bit typecode: h or H
         # per-row timestamp in microseconds, modulo 2**30
         self.stamps = array("i", bytes(4 * capacity))
+        # head/tail count rows since start: at 200 rows/s they stay small ints (< 2**30)
+        # for 62 days of continuous sampling
         self.head = 0  # rows ever pushed (producer)
         self.tail = 0  # rows ever popped (consumer)
         self.dropped = 0  # rows that did not fit (producer)
