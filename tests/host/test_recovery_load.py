@@ -149,7 +149,10 @@ def test_config_from_settings_file_values():
                          ({"deload_every_weeks": 2.5}, "deload_every_weeks: 2.5 is not valid"),
                          ({"deload_every_weeks": 8}, "must be 3..6"),
                          ({"acwr_method": "rolling"}, "coupled, uncoupled or ewma"),
-                         ({"acwr_band": [1]}, "acwr_band")]:
+                         ({"acwr_band": [1]}, "acwr_band"),
+                         ({"baseline_min_values": 90}, "baseline window"),
+                         ({"sleep_short_nights": 8}, "out of 7"),
+                         ({"spike_ratio": 0.9}, "spike_ratio must be above 1")]:
         with pytest.raises(StridepodError, match=message):
             Config.from_dict(bad)
 

@@ -92,6 +92,17 @@ class Config:
             raise StridepodError(f"sex must be male or female, not {self.sex!r}")
         if not 0 < self.readiness_volume_cut < 1 or not 0 < self.deload_volume < 1:
             raise StridepodError("volume cuts must be fractions between 0 and 1")
+        for short, long_, needed, name in (
+            (self.short_window_days, self.baseline_window_days, self.short_window_min_values, "short window"),
+            (self.baseline_window_days, self.baseline_window_days, self.baseline_min_values, "baseline window"),
+        ):
+            if not 1 <= needed <= short <= long_:
+                raise StridepodError(f"{name}: need 1 <= minimum values <= window days <= baseline days "
+                                     f"(got {needed}, {short}, {long_})")
+        if not 1 <= self.sleep_short_nights <= 7 or not 1 <= self.sleep_min_nights <= 7:
+            raise StridepodError("sleep night counts are out of 7")
+        if self.spike_ratio <= 1 or self.weekly_growth_max < 0 or self.return_growth_max < 0:
+            raise StridepodError("spike_ratio must be above 1 and growth limits not negative")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Config:
