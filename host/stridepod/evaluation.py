@@ -4,7 +4,12 @@ Matching is one to one, nearest pair first, within a tolerance (±50 ms for init
 contacts, ±100 ms for final contacts). Only events inside the scored stretches count:
 inside `walking_bounds_s` when the truth gives it, otherwise inside the span of the
 reference events (a motion-capture volume or a force plate only sees part of a walk),
-and never inside an `exclude_s` stretch (interpolated sensor data).
+and never inside an `exclude_s` stretch (interpolated sensor data). In the reference of
+one foot, contacts and swings shorter than CHATTER_S are merged away first: no foot
+touches down or swings for under 50 ms (sprint contacts last 80 ms or more), so they are
+the chatter of a threshold-derived reference around its level, not steps (the count is
+reported). References of both feet (force plates) keep short flights between feet.
+Final contacts are not scored for sacrum pods, which report initial contacts only.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from stridepod.replay import GaitResult
 IC_TOLERANCE_S = 0.050
 FC_TOLERANCE_S = 0.100
 MAX_CONTACT_S = 2.0
+CHATTER_S = 0.050
 
 
 class EvaluationError(StridepodError):
@@ -125,6 +131,27 @@ def score_events(detected, reference, tolerance_s, stretches, excluded) -> Event
                       errors_ms=[(det[i] - ref[j]) * 1000.0 for i, j in pairs])
 
 
+def without_chatter(ic: list[float], fc: list[float]) -> tuple[list[float], list[float], int]:
+    """Reference events with threshold chatter removed: an off-on pair closer than
+    CHATTER_S is one contact, then an on-off pair closer than CHATTER_S is no contact.
+    Returns (initial contacts, final contacts, number of events removed)."""
+    events = sorted([(t, "ic") for t in ic] + [(t, "fc") for t in fc])
+    merged: list[tuple[float, str]] = []
+    for t, kind in events:
+        if kind == "ic" and merged and merged[-1][1] == "fc" and t - merged[-1][0] < CHATTER_S:
+            merged.pop()
+            continue
+        merged.append((t, kind))
+    kept: list[tuple[float, str]] = []
+    for t, kind in merged:
+        if kind == "fc" and kept and kept[-1][1] == "ic" and t - kept[-1][0] < CHATTER_S:
+            kept.pop()
+            continue
+        kept.append((t, kind))
+    return ([t for t, k in kept if k == "ic"], [t for t, k in kept if k == "fc"],
+            len(events) - len(kept))
+
+
 def contact_times(ic: np.ndarray, fc: np.ndarray) -> np.ndarray:
     """Per initial contact: time to the next final contact before the next initial
     contact (NaN when there is none within MAX_CONTACT_S)."""
@@ -157,6 +184,7 @@ class RecordingScore:
     contact_errors_ms: list[float]
     cadence_spm: float
     reference_cadence_spm: float
+    reference_chatter: int = 0  # reference events removed as threshold chatter
 
     @property
     def cadence_error_pct(self) -> float:
@@ -171,15 +199,21 @@ def family_of(name: str) -> str:
 
 def score_recording(rec: dumps.Recording, result: GaitResult) -> RecordingScore:
     truth = rec.truth or {}
-    ref_ic = np.asarray(dumps.truth_times(rec, "initial_contacts_s"))
-    ref_fc = np.asarray(dumps.truth_times(rec, "final_contacts_s"))
+    ic_list = dumps.truth_times(rec, "initial_contacts_s")
+    fc_list = dumps.truth_times(rec, "final_contacts_s")
+    chatter = 0
+    if truth.get("foot") != "both":
+        ic_list, fc_list, chatter = without_chatter(ic_list, fc_list)
+    ref_ic, ref_fc = np.asarray(ic_list), np.asarray(fc_list)
     excluded = [(float(a), float(b)) for a, b in truth.get("exclude_s", [])]
     det_ic = np.asarray(result.initial_contacts_s)
     det_fc = np.asarray(result.final_contacts_s)
     ic = score_events(det_ic, ref_ic, IC_TOLERANCE_S,
                       scored_stretches(truth, IC_TOLERANCE_S), excluded)
-    fc = score_events(det_fc, ref_fc, FC_TOLERANCE_S,
-                      scored_stretches(truth, FC_TOLERANCE_S), excluded)
+    fc = EventScore()  # the pod reports no toe-offs from the sacrum: not scored there
+    if rec.placement != "sacrum":
+        fc = score_events(det_fc, ref_fc, FC_TOLERANCE_S,
+                          scored_stretches(truth, FC_TOLERANCE_S), excluded)
     # contact time of matched strides: detected vs reference
     contact_errors = []
     if len(ref_fc) and len(det_fc):
@@ -197,6 +231,7 @@ def score_recording(rec: dumps.Recording, result: GaitResult) -> RecordingScore:
         contact_errors_ms=contact_errors,
         cadence_spm=cadence_from(det_ic[stretch_ic], per),
         reference_cadence_spm=cadence_from(ref_ic, per),
+        reference_chatter=chatter,
     )
 
 
@@ -208,9 +243,11 @@ class GroupScore:
     fc: EventScore = field(default_factory=EventScore)
     contact_errors_ms: list[float] = field(default_factory=list)
     cadence_errors_pct: list[float] = field(default_factory=list)
+    reference_chatter: int = 0
 
     def add(self, s: RecordingScore) -> None:
         self.recordings += 1
+        self.reference_chatter += s.reference_chatter
         self.ic.add(s.ic)
         self.fc.add(s.fc)
         self.contact_errors_ms.extend(s.contact_errors_ms)
@@ -232,7 +269,8 @@ class GroupScore:
         return {"recordings": self.recordings, "initial_contacts": self.ic.as_dict(),
                 "final_contacts": self.fc.as_dict(),
                 "contact_time_error_median_ms": self.contact_median_ms,
-                "cadence_error_pct": self.cadence_error_pct}
+                "cadence_error_pct": self.cadence_error_pct,
+                "reference_chatter_removed": self.reference_chatter}
 
 
 def group(scores: list[RecordingScore]) -> tuple[dict[str, GroupScore], GroupScore]:

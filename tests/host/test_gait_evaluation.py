@@ -74,3 +74,12 @@ def test_a_detector_that_finds_nothing_scores_zero(tmp_path):
     rec = dumps.load(DUMPS / "alcantara_run_04")
     s = E.score_recording(rec, GaitResult())
     assert s.ic.tp == 0 and s.ic.fn == len(rec.truth["initial_contacts_s"]) and s.ic.f1 == 0
+
+
+def test_reference_chatter_is_merged_and_counted():
+    ic = [1.0, 1.62, 2.0, 3.0]
+    fc = [1.6, 1.7, 2.02, 3.6]
+    # 1.60 off / 1.62 on: one contact 1.0-1.7; 2.00 on / 2.02 off: no contact
+    kept_ic, kept_fc, removed = E.without_chatter(ic, fc)
+    assert kept_ic == [1.0, 3.0] and kept_fc == [1.7, 3.6] and removed == 4
+    assert E.without_chatter([1.0, 2.0], [1.5, 2.5]) == ([1.0, 2.0], [1.5, 2.5], 0)

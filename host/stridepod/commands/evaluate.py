@@ -22,7 +22,9 @@ def _line(name: str, g: E.GroupScore) -> str:
     return (f"{name:14s} {g.recordings:3d}  IC P {f(g.ic.precision)} R {f(g.ic.recall)} "
             f"F1 {f(g.ic.f1)} med {f(g.ic.median_ms, 1)} p95 {f(g.ic.p95_ms, 1)} ms | "
             f"FC F1 {f(g.fc.f1)} med {f(g.fc.median_ms, 1)} p95 {f(g.fc.p95_ms, 1)} ms | "
-            f"contact {f(g.contact_median_ms, 1)} ms | cadence {f(g.cadence_error_pct, 2)} %")
+            f"contact {f(g.contact_median_ms, 1)} ms | cadence {f(g.cadence_error_pct, 2)} %"
+            + (f" | reference chatter removed: {g.reference_chatter}" if g.reference_chatter
+               else ""))
 
 
 @click.command("evaluate")
@@ -34,7 +36,8 @@ def command(directory: str, engine: str, json_out: bool) -> None:
     """Score the gait engine on every recording in DIRECTORY that has reference events
     (NAME.truth.json): initial contacts matched one to one within ±50 ms, final contacts
     within ±100 ms, inside walking_bounds_s (else the span of the reference events),
-    outside exclude_s. Prints precision, recall, F1, median and 95th-percentile timing
+    outside exclude_s, after merging one foot's reference contacts and swings under 50 ms
+    (threshold chatter, counted in the output). Prints precision, recall, F1, median and 95th-percentile timing
     error, contact-time error and cadence error per family and overall."""
     paths = E.recordings_with_truth(directory)
     scores = []
