@@ -15,7 +15,7 @@ import pytest
 from bleak import BleakClient
 from bleak.exc import BleakGATTProtocolError, BleakGATTProtocolErrorCode
 from podfw.link import wire
-from stridepod.ble import Backoff, PodSync, find_pod, profile
+from stridepod.ble import Backoff, LinkLostError, PodSync, find_pod, profile
 from stridepod.ble.virtual import virtual_rig
 from stridepod.store import Store
 from stridepod.virtualpod.launcher import PodSettings
@@ -129,3 +129,30 @@ def test_random_control_point_writes_get_answers_and_the_pod_keeps_working(tmp_p
         if not data or data[0] not in wire.OP_NAMES:
             assert answer.result == wire.RESULT_NOT_SUPPORTED
     assert [stored_fields(r) for r in stored] == [expected_record(w) for w in windows]
+
+
+async def _pod_goes_away(store):
+    async with virtual_rig(SHORT_RUN, PodSettings(serial="GONE0001")) as rig:
+        await rig.pod.wait_done()
+        device = await find_pod(None, timeout=10)
+        first = await PodSync(store).run(device)
+        rig.bluez.out_of_range(rig.pod.radio, 3600)  # the runner left with the pod
+        try:
+            await PodSync(store, backoff=Backoff(first_s=0.01, longest_s=0.02, attempts=3)).run(device)
+        except LinkLostError as exc:
+            return first, exc
+        raise AssertionError("sync did not give up")
+
+
+def test_sync_gives_up_with_a_clear_line_when_the_pod_stays_away(tmp_path):
+    with Store.open(tmp_path / "s.db") as store:
+        first, error = run_isolated(_pod_goes_away, store)
+    assert first.stored == 1
+    assert str(error) == ("lost the pod and could not reconnect after 3 attempts "
+                          "(the pod did not answer (out of range or asleep?))")
+
+
+def test_cli_sync_virtual(stridepod_cli):
+    result = stridepod_cli("sync", "--virtual", SHORT_RUN)
+    assert result.exit_code == 0, result.stderr
+    assert re.fullmatch(r"pod VP000001-[0-9a-f]{8}: 1 new record\n", result.stdout)

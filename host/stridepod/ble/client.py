@@ -111,6 +111,9 @@ def bluetooth_error(exc: BaseException) -> BleError:
         if exc.reason == BleakBluetoothNotAvailableReason.NO_BLE_CENTRAL_ROLE:
             return NoAdapterError("the Bluetooth adapter cannot act as a BLE central")
         return BleError(f"Bluetooth is not available ({exc})")
+    details = str(getattr(exc, "dbus_error_details", None) or "")
+    if "abort-by-timeout" in details or "Page Timeout" in details:
+        return BleError("the pod did not answer (out of range or asleep?)")
     if getattr(exc, "dbus_error", None) == "org.freedesktop.DBus.Error.ServiceUnknown":
         return NoAdapterError("Bluetooth is not available (the BlueZ service is not running)")
     if isinstance(exc, FileNotFoundError | ConnectionRefusedError | EOFError):

@@ -1010,10 +1010,14 @@ class EmulatedBlueZ:
         long. Returns False if there was no link."""
         for candidate in [pod] if pod is not None else self.pods:
             if candidate is not None and candidate.link is not None:
-                candidate.away_until = time.monotonic() + away_s
+                self.out_of_range(candidate, away_s)
                 self.link_lost(candidate.link.device)
                 return True
         return False
+
+    def out_of_range(self, pod: PodRadio, seconds: float) -> None:
+        """For `seconds` from now the adapter neither hears nor reaches `pod`."""
+        pod.away_until = time.monotonic() + seconds
 
     def drop_after(self, pod: PodRadio, char_uuid: str, deliveries: int, away_s: float = 0.0) -> None:
         """Drops the link right after the pod's next `deliveries` notifications or
