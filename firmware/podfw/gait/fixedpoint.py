@@ -42,6 +42,12 @@ class SampleClock:
         q = n // self.num
         return q * self.block_ms + (n - q * self.num) * self.block_ms // self.num
 
+    def ms_at(self, n, centi):
+        """Time in ms (floored) of the point centi/100 of a sample after sample n."""
+        q = n // self.num
+        r = n - q * self.num
+        return q * self.block_ms + (r * 100 + centi) * self.block_ms // (100 * self.num)
+
     def samples(self, ms):
         """Number of samples that start before `ms` (the first sample index at or after ms)."""
         q = ms // self.block_ms

@@ -88,6 +88,7 @@ class FootGyroStrides:
         """Forget the lobe in progress (after lost samples)."""
         self.prev_s = 0
         self.zc_n = 0
+        self.zc_ms = 0  # when the pitch rate crossed zero, between zc_n - 1 and zc_n
         self.zc_m2max = 0
         self.sign = 0
         self.area = 0
@@ -100,13 +101,14 @@ class FootGyroStrides:
         self.p_peak_n = -1
         self.p_end_n = -1
         self.pend_n = -1
+        self.pend_ms = 0
         self.pend_m2 = 0
-        self.last_ic_n = -1
+        self.last_ic_ms = -1
 
     def flush(self):
         """End of session: report the strike still collecting its impact."""
         if self.pend_n >= 0:
-            self.sink.initial_contact(self.clock.ms(self.pend_n), self.pend_m2)
+            self.sink.initial_contact(self.pend_ms, self.pend_m2)
             self.pend_n = -1
 
     @micropython.native
@@ -180,8 +182,7 @@ class FootGyroStrides:
         # pitch rate: |g| <= 4096, |v| <= 2**14 -> |sum| < 3 * 2**26
         s = (gx * self.v0 + gy * self.v1 + gz * self.v2) >> Q14
         if (s ^ self.prev_s) < 0:  # the sign changed
-            self.zc_n = n
-            self.zc_m2max = 0
+            self._zero_crossing(n, self.prev_s, s)
         self.prev_s = s
         if m2 > self.zc_m2max:
             self.zc_m2max = m2
@@ -189,7 +190,7 @@ class FootGyroStrides:
             if m2 > self.pend_m2:
                 self.pend_m2 = m2
             if n - self.pend_n >= self.impact_n:
-                self.sink.initial_contact(self.clock.ms(self.pend_n), self.pend_m2)
+                self.sink.initial_contact(self.pend_ms, self.pend_m2)
                 self.pend_n = -1
         h = self.hysteresis
         sign = self.sign
@@ -219,6 +220,15 @@ class FootGyroStrides:
         else:
             self.quiet = 0
 
+    def _zero_crossing(self, n, before, after):
+        self.zc_n = n
+        self.zc_m2max = 0
+        if n == 0:
+            self.zc_ms = 0
+            return
+        # linear interpolation (|before| < 2**13 internal units: before * 100 is small)
+        self.zc_ms = self.clock.ms_at(n - 1, before * 100 // (before - after))
+
     def _end_lobe(self, end_n):
         sign = self.sign
         area = self.area
@@ -243,19 +253,21 @@ class FootGyroStrides:
         sink = self.sink
         clock = self.clock
         if self.pend_n >= 0:  # previous strike still collecting its impact
-            sink.initial_contact(clock.ms(self.pend_n), self.pend_m2)
+            sink.initial_contact(self.pend_ms, self.pend_m2)
             self.pend_n = -1
         if has_push_off:
             fc_ms = clock.ms(self.p_peak_n)
             contact = 0
-            if self.last_ic_n >= 0:
-                contact = fc_ms - clock.ms(self.last_ic_n)
+            if self.last_ic_ms >= 0:
+                contact = fc_ms - self.last_ic_ms
                 if contact > self.max_contact_ms:
                     contact = 0
             sink.final_contact(fc_ms, contact)
+        at_crossing = self.zc_n == ic_n
         self.pend_n = ic_n
-        self.pend_m2 = self.zc_m2max if self.zc_n == ic_n else 0
-        self.last_ic_n = ic_n
+        self.pend_ms = self.zc_ms if at_crossing else clock.ms(ic_n)
+        self.pend_m2 = self.zc_m2max if at_crossing else 0
+        self.last_ic_ms = self.pend_ms
 
 
 ONSET_G_X10 = const(6)  # sacrum: contact onset when the magnitude rises through 0.6 g

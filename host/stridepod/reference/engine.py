@@ -51,7 +51,7 @@ def run(rec: Recording, window_s: int = 5) -> GaitResult:
         newtons = np.clip(rec.pressure, 0, None) * PRESSURE_UNITS[unit] / 10.0
         found = pressure_ref.detect_contacts(newtons, cfg.zone_xy, cfg.pressure_rate_hz)
         # contact timing from the insole; the impact of the IMU strikes since the last one
-        strike_t = np.array([s.n / rate for s in strikes])
+        strike_t = np.array([s.at / rate for s in strikes])
         previous_off = -np.inf
         for c in found.contacts:
             near = [s.impact_g for s, t in zip(strikes, strike_t, strict=True)
@@ -71,7 +71,7 @@ def run(rec: Recording, window_s: int = 5) -> GaitResult:
             result.impact_g.append(max(near) if near else 0.0)
             result.strike.append(0)
     else:
-        result.initial_contacts_s = [s.n / rate for s in strikes]
+        result.initial_contacts_s = [s.at / rate for s in strikes]
         result.impact_g = [s.impact_g for s in strikes]
         result.strike = [0] * len(strikes)
         result.final_contacts_s = [t.n / rate for t in toe_offs]

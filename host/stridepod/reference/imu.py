@@ -39,6 +39,11 @@ FOOT_HIGH_MAX_S = 0.150
 class Strike:
     n: int  # initial contact, sample index
     impact_g: float  # peak acceleration magnitude after it
+    at: float = -1.0  # its time in samples, between samples where interpolated
+
+    def __post_init__(self):
+        if self.at < 0:
+            self.at = float(self.n)
 
 
 @dataclass
@@ -154,10 +159,10 @@ def foot_gyro_strides(acc: np.ndarray, gyro: np.ndarray, rate_hz: float):
     def emit_pending(until: int):
         if state["pend"] is None:
             return
-        ic, lo = state["pend"]
+        ic, lo, at = state["pend"]
         hi = min(ic + impact_n, until)
         peak = float(m2[lo:hi + 1].max()) if hi >= lo else 0.0
-        strikes.append(Strike(ic, float(np.sqrt(peak))))
+        strikes.append(Strike(ic, float(np.sqrt(peak)), at))
         state["pend"] = None
 
     def end_lobe(sign, start, end, detected, area, peak_n):
@@ -181,10 +186,15 @@ def foot_gyro_strides(acc: np.ndarray, gyro: np.ndarray, rate_hz: float):
                     if contact > MAX_CONTACT_S:
                         contact = 0.0
                 toe_offs.append(ToeOff(fc, contact))
-            # the impact: the largest magnitude from the zero crossing on (after a rest,
-            # from the sample after the lobe was closed)
-            state["pend"] = (end, end if end == zc_at[detected] else detected + 1)
-            state["last_ic"] = end
+            # the strike: the zero crossing, interpolated between samples; the impact:
+            # the largest magnitude from there on (after a rest, from the sample after
+            # the lobe was closed)
+            at_crossing = end == zc_at[detected]
+            at = float(end)
+            if at_crossing and end > 0:
+                at = end - 1 + s[end - 1] / (s[end - 1] - s[end])
+            state["pend"] = (end, end if at_crossing else detected + 1, at)
+            state["last_ic"] = at
         state["p_sign"], state["p_area"], state["p_peak"], state["p_end"] = sign, area, peak_n, end
 
     sign, t0, start = 0, 0, 0
