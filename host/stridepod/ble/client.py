@@ -189,15 +189,12 @@ class PodSync:
         progress: Callable[[SyncProgress], None] | None = None,
         backoff: Backoff | None = None,
         response_timeout_s: float = 10.0,
-        set_clock: bool = True,
     ) -> None:
         self.store = store
         self.progress = progress
         self.backoff = backoff or Backoff()
         self.response_timeout_s = response_timeout_s
-        self.set_clock = set_clock
         self.result = SyncResult()
-        self.caught_up = asyncio.Event()  # set whenever a backfill has been delivered
         self._stored_seqs: set[int] = set()  # what this sync wrote (exactly-once check)
         self.stored_twice = 0
 
@@ -220,26 +217,28 @@ class PodSync:
         failures = 0
         try:
             while True:
+                sessions = self.result.sessions
                 try:
-                    done = await self._session(device, follow=follow, until=until)
-                except (LinkLostError, TimeoutError) as exc:
-                    if isinstance(exc, TimeoutError) or "link" not in str(exc):
-                        self.result.errors.append(str(exc) or "timed out")
-                    failures += 1
+                    await self._session(device, follow=follow, until=until)
+                    return self.result
+                except LinkLostError:
                     self.result.link_drops += 1
-                    done = False
-                except Exception as exc:  # noqa: BLE001 - bleak/D-Bus errors
+                except TimeoutError:
+                    self.result.link_drops += 1
+                    self.result.errors.append("the pod stopped answering")
+                except BleError as exc:
+                    self.result.errors.append(str(exc))
+                except StridepodError:
+                    raise  # the store, not the link
+                except Exception as exc:  # noqa: BLE001 - bleak and D-Bus errors
                     err = bluetooth_error(exc)
                     if isinstance(err, NoAdapterError | BluetoothOffError):
                         raise err from exc
                     self.result.errors.append(str(err))
-                    failures += 1
-                    done = False
-                else:
-                    if done:
-                        return self.result
+                if self.result.sessions > sessions:  # it got somewhere: start afresh
                     failures = 0
                     delays = self.backoff.delays()
+                failures += 1
                 if self.backoff.attempts is not None and failures >= self.backoff.attempts:
                     raise LinkLostError(
                         f"lost the pod and could not reconnect after {failures} attempts"
@@ -250,7 +249,7 @@ class PodSync:
         finally:
             self.result.elapsed_s = time.monotonic() - started
 
-    async def _session(self, device: Any, *, follow: bool, until: Callable[[], bool] | None) -> bool:
+    async def _session(self, device: Any, *, follow: bool, until: Callable[[], bool] | None) -> None:
         from bleak import BleakClient
 
         queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
@@ -269,15 +268,14 @@ class PodSync:
             await client.start_notify(
                 profile.SUMMARY, lambda _c, data: queue.put_nowait(("rec", bytes(data)))
             )
-            if self.set_clock:
-                await self._command(client, queue, wire.OP_SET_TIME, pod_clock_now())
+            await self._command(client, queue, wire.OP_SET_TIME, pod_clock_now())
             # which log the pod keeps: a wiped log restarts numbering under a new id, so
             # its records are a new series in the store rather than clashing with the old
             probe = await self._command(client, queue, wire.OP_BACKFILL, wire.BACKFILL_LIVE_ONLY)
             pod_id = f"{serial}-{probe.fields['log_id']:08x}"
             self.result.pod_id = pod_id
             self.result.sessions += 1
-            return await self._stream(client, queue, pod_id, follow=follow, until=until)
+            await self._stream(client, queue, pod_id, follow=follow, until=until)
         finally:
             if client.is_connected:
                 try:
@@ -327,7 +325,7 @@ class PodSync:
         )
 
     async def _stream(self, client: Any, queue: asyncio.Queue, pod_id: str, *, follow: bool,
-                      until: Callable[[], bool] | None) -> bool:
+                      until: Callable[[], bool] | None) -> None:
         last = self.store.last_sequence(pod_id)
         expected = 0 if last is None else last + 1
         await self._ask_from(client, expected)
@@ -355,8 +353,7 @@ class PodSync:
         try:
             while True:
                 if caught_up and (not follow or (until is not None and until())):
-                    flush()
-                    return True
+                    return
                 if batch and queue.empty():
                     flush()
                 try:
@@ -405,7 +402,6 @@ class PodSync:
                         if answer.fields["next_seq"] <= expected:
                             caught_up = True
                             flush()
-                            self.caught_up.set()
                     continue
                 try:
                     record = wire.decode(data)
