@@ -59,6 +59,7 @@ class Pod:
             from podfw.rawstream import RawStreamer
 
             self.engine = RawStreamer(raw_out, self.stream_info(), self.zones.n if self.zones else 0)
+        self._raw = raw_out is not None
         self._scan_cb = self._scan  # bound once: the timer interrupt must not allocate
         # gyro |x|+|y|+|z| above this (LSB) is motion
         self.motion_lsb = int(board.motion_threshold_dps * self.imu.GYRO_LSB_PER_DPS)
@@ -236,8 +237,11 @@ class Pod:
         ring = self.imu_ring
         d = ring.data
         limit = self.motion_lsb
+        raw = self._raw
         while ring.available():
             o = ring.oldest()
+            if raw:  # the raw stream carries the pod time of each frame's first sample
+                eng.imu_time = ring.oldest_stamp()
             gx = d[o + 3]
             gy = d[o + 4]
             gz = d[o + 5]
@@ -257,6 +261,8 @@ class Pod:
             d = ring.data
             while ring.available():
                 zones.calibrate_row(d, ring.oldest(), values)
+                if raw:
+                    eng.pressure_time = ring.oldest_stamp()
                 eng.push_pressure(values)
                 ring.release()
             dropped = ring.dropped - self._p_dropped_seen

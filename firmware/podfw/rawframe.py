@@ -5,11 +5,15 @@
 #   frame   = A5 5A | type u8 | seq u8 | length u16 LE | payload | crc u16 LE
 #   crc     = CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) over type..payload
 #   INFO    payload: UTF-8 JSON describing the stream (board, rates, units, zones)
-#   IMU     payload: first sample index u32 LE, then samples of 6 x int16 LE (chip LSB)
-#   PRESSURE payload: first scan index u32 LE, zones u8, then scans of zones x int16 LE
-#           (0.1 N after calibration)
+#   IMU     payload: first sample index u32, its time u32, then samples of 6 x int16
+#           (chip LSB); the samples follow at the nominal data rate
+#   PRESSURE payload: first scan index u32, its time u32, zones u8, then scans of
+#           zones x int16 (0.1 N after calibration), at the nominal scan rate
 #   END     payload: empty; the pod stopped streaming
-# Sample indexes count from the start of the stream per sensor; a jump is a gap.
+# All little-endian. Sample indexes count from the start of the stream per sensor; a
+# jump is a gap. Times are the pod's microsecond clock modulo 2**30 (IMU samples are
+# stamped from the FIFO drain time, scans when taken), one clock for both sensors, so
+# the recorder can measure the IMU's real data rate and line the zones up with it.
 from micropython import const
 
 SYNC0 = const(0xA5)
@@ -20,6 +24,9 @@ TYPE_PRESSURE = const(3)
 TYPE_END = const(4)
 HEADER = const(6)
 CRC_BYTES = const(2)
+IMU_PREFIX = const(8)  # index, time
+IMU_SAMPLE_BYTES = const(12)
+PRESSURE_PREFIX = const(9)  # index, time, zones
 MAX_PAYLOAD = const(2048)
 IMU_BATCH = const(10)  # samples per IMU frame
 PRESSURE_BATCH = const(5)  # scans per pressure frame

@@ -16,10 +16,14 @@ class RawStreamer:
         self.pressure_index = 0
         self.flags = 0
         self.frames = 0
-        self._imu = bytearray(F.HEADER + 4 + 12 * F.IMU_BATCH + F.CRC_BYTES)
+        self._imu = bytearray(F.HEADER + F.IMU_PREFIX + F.IMU_SAMPLE_BYTES * F.IMU_BATCH
+                              + F.CRC_BYTES)
         self._imu_n = 0
         self._p_row = 2 * zones
-        self._p = bytearray(F.HEADER + 5 + self._p_row * F.PRESSURE_BATCH + F.CRC_BYTES)
+        self._p = bytearray(F.HEADER + F.PRESSURE_PREFIX + self._p_row * F.PRESSURE_BATCH
+                            + F.CRC_BYTES)
+        self.imu_time = 0  # pod time (us) of the next sample / scan, set by the pod
+        self.pressure_time = 0
         self._p_n = 0
         text = json.dumps(info).encode()
         self._info_len = len(text)
@@ -45,7 +49,8 @@ class RawStreamer:
         buf = self._imu
         if self._imu_n == 0:
             F.put_u32(buf, F.HEADER, self.imu_index)
-        i = F.HEADER + 4 + 12 * self._imu_n
+            F.put_u32(buf, F.HEADER + 4, self.imu_time)
+        i = F.HEADER + F.IMU_PREFIX + F.IMU_SAMPLE_BYTES * self._imu_n
         F.put_i16(buf, i, ax)
         F.put_i16(buf, i + 2, ay)
         F.put_i16(buf, i + 4, az)
@@ -59,15 +64,16 @@ class RawStreamer:
 
     def _flush_imu(self):
         if self._imu_n:
-            self._send(self._imu, F.TYPE_IMU, 4 + 12 * self._imu_n)
+            self._send(self._imu, F.TYPE_IMU, F.IMU_PREFIX + F.IMU_SAMPLE_BYTES * self._imu_n)
             self._imu_n = 0
 
     def push_pressure(self, zones):
         buf = self._p
         if self._p_n == 0:
             F.put_u32(buf, F.HEADER, self.pressure_index)
-            buf[F.HEADER + 4] = self.zones
-        i = F.HEADER + 5 + self._p_row * self._p_n
+            F.put_u32(buf, F.HEADER + 4, self.pressure_time)
+            buf[F.HEADER + 8] = self.zones
+        i = F.HEADER + F.PRESSURE_PREFIX + self._p_row * self._p_n
         for z in range(self.zones):
             F.put_i16(buf, i + 2 * z, zones[z])
         self.pressure_index += 1
@@ -77,7 +83,7 @@ class RawStreamer:
 
     def _flush_pressure(self):
         if self._p_n:
-            self._send(self._p, F.TYPE_PRESSURE, 5 + self._p_row * self._p_n)
+            self._send(self._p, F.TYPE_PRESSURE, F.PRESSURE_PREFIX + self._p_row * self._p_n)
             self._p_n = 0
 
     def imu_gap(self, n):

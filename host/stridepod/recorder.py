@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import podfw  # noqa: F401  (installs the micropython stand-in)
 from podfw import rawframe as F
 
@@ -24,6 +25,7 @@ from stridepod.errors import StridepodError
 # Sent to the pod's REPL to leave the normal firmware and start raw mode (firmware/main.py).
 START_COMMAND = b"\r\x03\x03import main; main.record()\r"
 READ_CHUNK = 4096
+STAMP_PERIOD = 1 << 30  # the pod's microsecond times wrap like the ESP32's ticks_us
 
 
 class RecorderError(StridepodError):
@@ -32,11 +34,14 @@ class RecorderError(StridepodError):
 
 @dataclass
 class Stream:
-    """Samples of one sensor by index (index -> values tuple)."""
+    """Samples of one sensor by index (index -> values tuple), and the pod time of each
+    frame's first sample (index -> microseconds modulo 2**30)."""
 
     samples: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    frame_times: dict[int, int] = field(default_factory=dict)
 
-    def add(self, first: int, rows: list[tuple[int, ...]]) -> None:
+    def add(self, first: int, time_us: int, rows: list[tuple[int, ...]]) -> None:
+        self.frame_times[first] = time_us
         for k, row in enumerate(rows):
             self.samples[first + k] = row
 
@@ -45,6 +50,35 @@ class Stream:
         if not self.samples:
             return 0
         return max(self.samples) + 1 - len(self.samples)
+
+
+def _wrap_delta(later: int, earlier: int) -> int:
+    half = STAMP_PERIOD // 2
+    return (later - earlier + half) % STAMP_PERIOD - half
+
+
+def _frame_times(stream: Stream, ref_raw: int) -> tuple[np.ndarray, np.ndarray]:
+    """(first indexes, times in us since ref_raw) of a stream's frames, unwrapped."""
+    firsts = sorted(stream.frame_times)
+    times = []
+    prev_raw, prev = ref_raw, 0
+    for first in firsts:
+        raw = stream.frame_times[first]
+        prev = prev + _wrap_delta(raw, prev_raw)
+        prev_raw = raw
+        times.append(prev)
+    return np.array(firsts, dtype=float), np.array(times, dtype=float)
+
+
+def _fit_clock(firsts: np.ndarray, times: np.ndarray, nominal_hz: float) -> tuple[float, float]:
+    """(time of index 0 in us, us per sample) from frame times on the pod clock; the
+    nominal rate when the stamps are too few or implausible (> 5 % off)."""
+    nominal = 1e6 / nominal_hz
+    if len(firsts) >= 2 and firsts[-1] > firsts[0]:
+        slope, offset = np.polyfit(firsts, times, 1)
+        if abs(slope / nominal - 1) <= 0.05:
+            return float(offset), float(slope)
+    return float(times[0] - firsts[0] * nominal) if len(times) else 0.0, nominal
 
 
 @dataclass
@@ -72,6 +106,7 @@ class Recorder:
         self.imu = Stream()
         self.pressure = Stream()
         self.ended = False
+        self.measured_rate_hz = 0.0
 
     def start_pod(self) -> None:
         self.port.write(START_COMMAND)
@@ -125,29 +160,32 @@ class Recorder:
                 return
             self.info = info
         elif ftype == F.TYPE_IMU:
-            if len(payload) < 4 or (len(payload) - 4) % 12:
+            body = len(payload) - F.IMU_PREFIX
+            if body < 0 or body % F.IMU_SAMPLE_BYTES:
                 self.decoder.corrupt += 1
                 return
-            first = F.get_u32(payload, 0)
+            base = F.IMU_PREFIX
             rows = [
-                tuple(F.get_i16(payload, 4 + 12 * k + 2 * a) for a in range(6))
-                for k in range((len(payload) - 4) // 12)
+                tuple(F.get_i16(payload, base + F.IMU_SAMPLE_BYTES * k + 2 * a) for a in range(6))
+                for k in range(body // F.IMU_SAMPLE_BYTES)
             ]
-            self.imu.add(first, rows)
+            self.imu.add(F.get_u32(payload, 0), F.get_u32(payload, 4), rows)
         elif ftype == F.TYPE_PRESSURE:
-            if len(payload) < 5:
+            if len(payload) < F.PRESSURE_PREFIX:
                 self.decoder.corrupt += 1
                 return
-            first, zones = F.get_u32(payload, 0), payload[4]
+            zones = payload[8]
             width = 2 * zones
-            if not zones or (len(payload) - 5) % width:
+            body = len(payload) - F.PRESSURE_PREFIX
+            if not zones or body % width:
                 self.decoder.corrupt += 1
                 return
+            base = F.PRESSURE_PREFIX
             rows = [
-                tuple(F.get_i16(payload, 5 + width * k + 2 * z) for z in range(zones))
-                for k in range((len(payload) - 5) // width)
+                tuple(F.get_i16(payload, base + width * k + 2 * z) for z in range(zones))
+                for k in range(body // width)
             ]
-            self.pressure.add(first, rows)
+            self.pressure.add(F.get_u32(payload, 0), F.get_u32(payload, 4), rows)
         elif ftype == F.TYPE_END:
             self.ended = True
 
@@ -172,7 +210,7 @@ class Recorder:
 
     def result(self, csv_path: Path) -> Result:
         info = self.info or {}
-        rate = info.get("imu_rate_hz") or info.get("pressure_rate_hz") or 1
+        rate = self.measured_rate_hz or info.get("imu_rate_hz") or info.get("pressure_rate_hz") or 1
         n = len(self.imu.samples) if self.imu.samples else len(self.pressure.samples)
         return Result(
             csv_path=csv_path,
@@ -190,50 +228,54 @@ class Recorder:
         )
 
     def _write_csv(self, path: Path, info: dict) -> int:
+        """Rows at the pacing stream's samples (the IMU's if any). `t` follows the pod
+        clock: the rate is measured from the frame times (a chip's data rate is off its
+        nominal value by up to a few percent); zones hold the latest scan taken at or
+        before each row's time on the same clock."""
         zones = len(info.get("zones") or [])
-        acc_lsb = float(info["acc_lsb_per_g"])
-        gyro_lsb = float(info["gyro_lsb_per_dps"])
-        p_rate = float(info.get("pressure_rate_hz") or 0)
-        imu_rate = float(info.get("imu_rate_hz") or 0)
-        header = ["t"]
-        if self.imu.samples:
-            header += ["ax", "ay", "az", "gx", "gy", "gz"]
-        has_p = bool(self.pressure.samples) and zones > 0
-        if has_p:
-            header += [f"p{i + 1}" for i in range(zones)]
         paced_by_imu = bool(self.imu.samples)
-        indexes = sorted(self.imu.samples if paced_by_imu else self.pressure.samples)
-        rate = imu_rate if paced_by_imu else p_rate
-        scans = self.pressure.samples
-        scan_indexes = sorted(scans)
-        lines = [",".join(header)]
-        pos = -1
-        for i in indexes:
-            t = i / rate
-            parts = [f"{t:.5f}"]
-            if paced_by_imu:
-                a = self.imu.samples[i]
-                parts += [f"{v / acc_lsb:.6f}" for v in a[:3]]
-                parts += [f"{v / gyro_lsb:.4f}" for v in a[3:]]
-            if has_p:
-                if paced_by_imu:
-                    # the latest scan taken at or before this IMU sample (sample and hold)
-                    due = int(t * p_rate + 1e-9)
-                    while pos + 1 < len(scan_indexes) and scan_indexes[pos + 1] <= due:
-                        pos += 1
-                    row = scans[scan_indexes[pos]] if pos >= 0 else (0,) * zones
-                else:
-                    row = scans[i]
-                parts += [f"{v / 10:.1f}" for v in row]
-            lines.append(",".join(parts))
-        path.write_text("\n".join(lines) + "\n")
+        pace = self.imu if paced_by_imu else self.pressure
+        nominal = float(info["imu_rate_hz"] if paced_by_imu else info["pressure_rate_hz"])
+        ref_raw = pace.frame_times[min(pace.frame_times)]
+        t0_us, us_per_sample = _fit_clock(*_frame_times(pace, ref_raw), nominal)
+        self.measured_rate_hz = 1e6 / us_per_sample
+        indexes = np.array(sorted(pace.samples))
+        t_us = t0_us + indexes * us_per_sample
+        header = ["t"]
+        columns = []
+        if paced_by_imu:
+            header += ["ax", "ay", "az", "gx", "gy", "gz"]
+            imu = np.array([self.imu.samples[i] for i in indexes], dtype=float)
+            columns += [imu[:, :3] / float(info["acc_lsb_per_g"]),
+                        imu[:, 3:] / float(info["gyro_lsb_per_dps"])]
+        if self.pressure.samples and zones:
+            header += [f"p{i + 1}" for i in range(zones)]
+            columns.append(self._pressure_at(t_us, ref_raw, float(info["pressure_rate_hz"]),
+                                             zones) / 10.0)
+        table = np.column_stack([(t_us - t_us[0]) / 1e6, *columns])
+        formats = ["%.5f"] + ["%.6f"] * 3 * paced_by_imu + ["%.4f"] * 3 * paced_by_imu \
+            + ["%.1f"] * (table.shape[1] - 1 - 6 * paced_by_imu)
+        np.savetxt(path, table, fmt=formats, delimiter=",", header=",".join(header),
+                   comments="")
         return len(indexes)
+
+    def _pressure_at(self, t_us: np.ndarray, ref_raw: int, rate_hz: float,
+                     zones: int) -> np.ndarray:
+        """The latest scan at or before each time (the first scan before any)."""
+        firsts, times = _frame_times(self.pressure, ref_raw)
+        period = 1e6 / rate_hz
+        scan_idx = np.array(sorted(self.pressure.samples))
+        frame_of = np.searchsorted(firsts, scan_idx, side="right") - 1
+        scan_t = times[frame_of] + (scan_idx - firsts[frame_of]) * period
+        values = np.array([self.pressure.samples[i][:zones] for i in scan_idx], dtype=float)
+        pick = np.clip(np.searchsorted(scan_t, t_us + 1.0, side="right") - 1, 0, None)
+        return values[pick]
 
     def _sidecar(self, info: dict, rows: int) -> dict:
         placement = info.get("placement")
         meta = {
             "format": FORMAT,
-            "rate_hz": info["imu_rate_hz"] if self.imu.samples else info["pressure_rate_hz"],
+            "rate_hz": round(self.measured_rate_hz, 3),
             "samples": rows,
             "placement": placement if placement in PLACEMENTS else "left_foot",
             "activity": "recorded",
@@ -243,8 +285,11 @@ class Recorder:
             "recorder": {
                 "acc_lsb_per_g": info["acc_lsb_per_g"],
                 "gyro_lsb_per_dps": info["gyro_lsb_per_dps"],
+                "nominal_rate_hz": info["imu_rate_hz"] if self.imu.samples
+                else info["pressure_rate_hz"],
                 "pressure_rate_hz": info.get("pressure_rate_hz"),
-                "pressure_note": "zones sampled at pressure_rate_hz, held to the IMU rate",
+                "pressure_note": "zones scanned at pressure_rate_hz; each row holds the "
+                                 "latest scan at or before its time on the pod clock",
                 "lost_imu_samples": self.imu.lost,
                 "lost_pressure_scans": self.pressure.lost,
                 "corrupt_frames": self.decoder.corrupt,

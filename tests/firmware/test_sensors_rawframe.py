@@ -43,9 +43,11 @@ def test_samples_round_trip_through_frames():
     out, s = _streamer()
     s.send_info()
     for n in range(25):
+        s.imu_time = n * 5000
         s.push_imu(n, -n, 32767, -32768, 2 * n, 7)
     zones = array("h", [0, 0, 0])
     for n in range(7):
+        s.pressure_time = n * 10000
         zones[0] = n
         zones[1] = 1000 + n
         zones[2] = 32767
@@ -57,14 +59,16 @@ def test_samples_round_trip_through_frames():
     assert_equal(dec.corrupt, 0, "corrupt")
     imu = [f for f in frames if f[0] == F.TYPE_IMU]
     assert_equal(F.get_u32(imu[1][2], 0), 10, "second frame starts at sample 10")
+    assert_equal(F.get_u32(imu[1][2], 4), 10 * 5000, "its pod time")
     last = imu[2][2]
-    assert_equal(len(last), 4 + 12 * 5, "partial last frame")
-    p = 4 + 12 * 4
+    assert_equal(len(last), F.IMU_PREFIX + 12 * 5, "partial last frame")
+    p = F.IMU_PREFIX + 12 * 4
     got = [F.get_i16(last, p + 2 * k) for k in range(6)]
     assert_equal(got, [24, -24, 32767, -32768, 48, 7], "sample 24")
     pressure = [f for f in frames if f[0] == F.TYPE_PRESSURE]
-    assert_equal(pressure[1][2][4], 3, "zones per scan")
-    assert_equal(F.get_i16(pressure[1][2], 5 + 6 + 2), 1006, "scan 6 zone 2")
+    assert_equal(pressure[1][2][8], 3, "zones per scan")
+    assert_equal(F.get_u32(pressure[1][2], 4), 5 * 10000, "scan 5 pod time")
+    assert_equal(F.get_i16(pressure[1][2], F.PRESSURE_PREFIX + 6 + 2), 1006, "scan 6 zone 2")
 
 
 def test_damaged_frame_costs_only_itself():
@@ -114,4 +118,4 @@ def test_streaming_allocates_nothing_per_sample():
                 s.push_pressure(zones)
     finally:
         micropython.heap_unlock()
-    assert_equal(line.n, 20 * (6 + 4 + 120 + 2) + 20 * (6 + 5 + 80 + 2), "bytes written")
+    assert_equal(line.n, 20 * (6 + 8 + 120 + 2) + 20 * (6 + 9 + 80 + 2), "bytes written")

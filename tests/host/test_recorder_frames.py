@@ -19,16 +19,24 @@ INFO = {
 }
 
 
-def stream(imu_samples=40, scans=20, gap_after=None, gap=0, end=True):
+def stream(imu_samples=40, scans=20, gap_after=None, gap=0, end=True, clock_ppm=0,
+           t0_us=(1 << 30) - 30000):
+    """A pod's raw stream. The pod clock starts just before its 2**30 us wrap; with
+    clock_ppm the IMU's real data rate is off its nominal 200 Hz by that much, while the
+    zones are scanned on the pod's own 100 Hz timer."""
     out = io.BytesIO()
     s = RawStreamer(out, INFO, 2)
     s.send_info()
     zones = array("h", [0, 0])
+    period = 5000 * 1_000_000 // (1_000_000 + clock_ppm)
     for n in range(imu_samples):
         if n == gap_after:
             s.imu_gap(gap)
+        index = n + (gap if gap_after is not None and n >= gap_after else 0)
+        s.imu_time = (t0_us + index * period) % (1 << 30)
         s.push_imu(n, 2048, -2048, 164, 0, -164)
         if n % 2 == 0 and n // 2 < scans:
+            s.pressure_time = (t0_us + n // 2 * 10_000) % (1 << 30)  # the pod's own timer
             zones[0] = 10 * n
             zones[1] = 5
             s.push_pressure(zones)
@@ -87,6 +95,19 @@ def test_truncated_last_frame_and_garbage_are_counted(tmp_path):
     assert result.skipped_bytes == 9
     assert result.corrupt_frames == 0
     assert result.imu_samples == 30  # the frame of samples 30..39 was cut off
+
+
+def test_rate_is_measured_on_the_pod_clock(tmp_path):
+    rec = Recorder(Port(stream(imu_samples=400, scans=200, clock_ppm=12_000)))
+    rec.run(idle_timeout_s=0.2)
+    rec.write(tmp_path / "fast")
+    d = dumps.load(tmp_path / "fast.csv")
+    assert d.rate_hz == pytest.approx(202.4, abs=0.05)  # a chip running 1.2 % fast
+    assert d.meta["recorder"]["nominal_rate_hz"] == 200
+    assert d.t[-1] == pytest.approx(399 / 202.4, abs=1e-3)
+    # zones line up with the IMU rows by time across the clock's wrap: row 398 is at
+    # 1966.4 ms, when the latest scan was number 196 (1960 ms; it carries 10 * 392 dN)
+    assert d.pressure[398].tolist() == [392.0, 0.5]
 
 
 def test_stream_without_info_cannot_be_written(tmp_path):
