@@ -1,6 +1,7 @@
 """The `stridepod` command. Each subcommand lives in `stridepod.commands.<name>` and
-exports `command` (a click command or group); this module only assembles them and turns
-expected failures into one clear line with exit code 2."""
+exports `command` (a click command or group named <name>); this module only assembles
+them (importing each when it is used) and turns expected failures into one clear line
+with exit code 2."""
 
 from __future__ import annotations
 
@@ -30,7 +31,29 @@ COMMAND_MODULES = [
 ]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def command_name(module: str) -> str:
+    """`import_cmd` holds `stridepod import` (a module cannot be called `import`)."""
+    return module.removesuffix("_cmd")
+
+
+class LazyCommands(click.Group):
+    """Imports a subcommand's module only when that subcommand runs, so `stridepod today`
+    does not load the Bluetooth stack or the gait engine; --help imports them all."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(command_name(m) for m in COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        module = next((m for m in COMMAND_MODULES if command_name(m) == name), None)
+        if module is None:
+            return None
+        command = importlib.import_module(f"stridepod.commands.{module}").command
+        if command.name != name:
+            raise RuntimeError(f"stridepod.commands.{module} defines {command.name!r}, not {name!r}")
+        return command
+
+
+@click.group(cls=LazyCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="stridepod")
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
 @click.option("--db", type=click.Path(dir_okay=False), envvar="STRIDEPOD_DB",
@@ -41,10 +64,6 @@ def cli(ctx: click.Context, debug: bool, db: str | None, quiet: bool) -> None:
     """stridepod: your running pod's data, gait metrics and recovery advice, on your machine."""
     ctx.ensure_object(dict)
     ctx.obj.update(debug=debug, db=db, quiet=quiet)
-
-
-for _name in COMMAND_MODULES:
-    cli.add_command(importlib.import_module(f"stridepod.commands.{_name}").command)
 
 
 def main(argv: list[str] | None = None) -> None:
