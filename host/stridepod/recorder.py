@@ -26,6 +26,8 @@ from stridepod.errors import StridepodError
 START_COMMAND = b"\r\x03\x03import main; main.record()\r"
 READ_CHUNK = 4096
 STAMP_PERIOD = 1 << 30  # the pod's microsecond times wrap like the ESP32's ticks_us
+INFO_KEYS = ("imu_rate_hz", "pressure_rate_hz", "placement", "acc_lsb_per_g",
+             "gyro_lsb_per_dps", "zones")
 
 
 class RecorderError(StridepodError):
@@ -111,8 +113,7 @@ class Recorder:
     def start_pod(self) -> None:
         self.port.write(START_COMMAND)
 
-    def run(self, seconds: float | None = None, idle_timeout_s: float = 5.0,
-            progress=None) -> None:
+    def run(self, seconds: float | None = None, idle_timeout_s: float = 5.0) -> None:
         """Reads until the pod sends END, `seconds` pass, or nothing arrives for
         idle_timeout_s, or the port goes away. Ctrl-C stops the recording and keeps what
         arrived."""
@@ -131,8 +132,6 @@ class Recorder:
                 if chunk:
                     last_data = now
                     self.feed(chunk)
-                    if progress is not None:
-                        progress(self)
                 elif now - last_data >= idle_timeout_s:
                     if self.decoder.frames == 0:
                         raise RecorderError(
@@ -195,6 +194,10 @@ class Recorder:
         if info is None:
             raise RecorderError("the pod never described its stream (no INFO frame): "
                                 "nothing can be written")
+        missing = [k for k in INFO_KEYS if k not in info]
+        if missing:
+            raise RecorderError(f"the pod's stream description lacks {', '.join(missing)} "
+                                "(firmware older than this recorder?)")
         if not self.imu.samples and not self.pressure.samples:
             raise RecorderError("no samples arrived from the pod")
         csv_path = Path(out)

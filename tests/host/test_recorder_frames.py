@@ -123,3 +123,15 @@ def test_silent_port_is_an_error():
     rec = Recorder(Port(b""), source_name="/dev/ttyACM9")
     with pytest.raises(RecorderError, match="no frames from the pod on /dev/ttyACM9 in 0.1 s"):
         rec.run(idle_timeout_s=0.1)
+
+
+def test_incomplete_stream_description_is_one_clear_error(tmp_path):
+    out = io.BytesIO()
+    s = RawStreamer(out, {"board": "old"}, 0)
+    s.send_info()
+    s.push_imu(1, 2, 3, 4, 5, 6)
+    s.finish()
+    rec = Recorder(Port(out.getvalue()))
+    rec.run(idle_timeout_s=0.2)
+    with pytest.raises(RecorderError, match="lacks imu_rate_hz, pressure_rate_hz, placement"):
+        rec.write(tmp_path / "old")
