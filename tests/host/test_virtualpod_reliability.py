@@ -94,7 +94,7 @@ def test_no_record_lost_or_duplicated_over_100_dropped_links(tmp_path):
         stored = store.pod_records(result.pod_id)
 
     assert drops == DROPS
-    assert mid_backfill >= 30, f"only {mid_backfill} drops landed in a backfill"
+    assert mid_backfill >= 20, f"only {mid_backfill} drops landed in a backfill"  # ~40 seen
     assert result.sessions > DROPS // 2  # sessions that reached the backfill
     assert final["windows"] == len(windows) == 1200
     assert [r["seq"] for r in stored] == list(range(1200))  # 0 lost
