@@ -1,4 +1,4 @@
-"""`stridepod import`, `export` and `hrv --from-file`: what lands in the store, idempotency,
+"""`stridepod import` and `export`: what lands in the store, idempotency,
 and one clear line with exit code 2 for every bad input."""
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import pytest
 from stridepod.store import Store
 
 DATA = Path(__file__).resolve().parents[2] / "host" / "stridepod" / "data"
-HRV = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets" / "hrv"
 
 
 def _store(tmp_path) -> Store:
@@ -122,41 +121,6 @@ def test_export_writes_every_table_as_csv_and_parquet(stridepod_cli, tmp_path):
     table = pq.read_table(tmp_path / "pq" / "wellness_days.parquet")
     assert table.num_rows == 85 and table.column("resting_hr")[-1].as_py() == 71.5
     assert pq.read_table(tmp_path / "pq" / "runs.parquet").num_rows == 0
-
-
-def _strap_notifications(rr_ms: list[float]) -> list[bytes]:
-    """0x2A37 notifications as a strap sends them: flags (RR present), HR, RR in 1/1024 s."""
-    return [bytes([0x10, 62]) + b"".join(struct.pack("<H", round(x * 1.024)) for x in rr_ms[i:i + 3])
-            for i in range(0, len(rr_ms), 3)]
-
-
-def test_hrv_from_a_saved_measurement_is_stored_for_that_morning(stridepod_cli, tmp_path):
-    rr = [float(x) for x in (HRV / "pyhrv_SampleNNISeriesShort.txt").read_text().split()]
-    saved = tmp_path / "morning.hex"
-    saved.write_text("".join(p.hex() + "\n" for p in _strap_notifications(rr)))
-    result = stridepod_cli("hrv", "--from-file", saved, "--date", "2026-11-21", "--json")
-    assert result.exit_code == 0, result.stderr
-    measured = json.loads(result.stdout)
-    assert measured["date"] == "2026-11-21"
-    assert measured["beats_used"] + measured["beats_removed"] == len(rr)
-    with _store(tmp_path) as store:
-        (day,) = store.wellness_days()
-    assert day["source"] == "strap" and day["rmssd_ms"] == pytest.approx(measured["rmssd_ms"], abs=0.01)
-
-
-def test_hrv_bad_inputs(stridepod_cli, tmp_path, monkeypatch):
-    garbage = tmp_path / "garbage.hex"
-    garbage.write_text("not hex at all\n")
-    result = stridepod_cli("hrv", "--from-file", garbage)
-    assert result.exit_code == 2 and "not a saved measurement" in result.stderr
-    short = tmp_path / "short.hex"
-    short.write_text("".join(p.hex() + "\n" for p in _strap_notifications([800.0] * 20)))
-    result = stridepod_cli("hrv", "--from-file", short)
-    assert result.exit_code == 2 and "usable beats" in result.stderr
-    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={tmp_path}/no-bluez")
-    result = stridepod_cli("hrv", "--scan-timeout", "1")
-    assert (result.exit_code, result.stderr) == (
-        2, "error: Bluetooth is not available (cannot reach BlueZ on the system bus)\n")
 
 
 def test_fit_activity_and_morning_data(stridepod_cli, tmp_path):
