@@ -332,8 +332,10 @@ class SacrumSteps:
         self.valley_n = 0
         self.prev_m2 = 0
         self.onset_n = -1
+        self.onset_ms = 0  # the rise through the onset level, between onset_n - 1 and onset_n
         self.step_n = -(1 << 29)
         self.ic_n = -1
+        self.ic_ms = 0
 
     def _thresholds(self):
         span = self.peak_avg - self.valley_avg
@@ -384,23 +386,34 @@ class SacrumSteps:
                 self.valley = v
                 self.valley_n = n
             if m2 >= self.onset2 and self.prev_m2 < self.onset2:
-                self.onset_n = n
+                self._onset(n, self.prev_m2, m2)
             if v > self.thr_hi and self.valley < self.thr_lo \
                     and n - self.step_n >= self.intervals.refractory:
                 self._start_step(n, v, m2)
         self.prev_m2 = m2
 
+    def _onset(self, n, before, after):
+        self.onset_n = n
+        if n == 0:
+            self.onset_ms = 0
+            return
+        # interpolated on the squared magnitude: onset2 - before < 2**17, times 100 is small
+        self.onset_ms = self.clock.ms_at(n - 1, (self.onset2 - before) * 100 // (after - before))
+
     def _start_step(self, n, v, m2):
         # the last rise through the onset level after the flight minimum; without a
         # flight phase (walking) the minimum itself
         ic_n = n
+        ic_ms = -1
         if self.onset_n >= self.valley_n and n - self.onset_n < self.high_max_n:
             ic_n = self.onset_n
+            ic_ms = self.onset_ms
         elif n - self.valley_n < self.high_max_n:
             ic_n = self.valley_n
         self.intervals.step(ic_n)
         self.valley_avg += (self.valley - self.valley_avg) >> 3
         self.ic_n = ic_n
+        self.ic_ms = ic_ms if ic_ms >= 0 else self.clock.ms(ic_n)
         self.step_n = n
         self.high = True
         self.peak = v
@@ -417,7 +430,7 @@ class SacrumSteps:
         self._thresholds()
         self.valley = v
         self.valley_n = n
-        self.sink.initial_contact(self.clock.ms(self.ic_n), self.peak_m2)
+        self.sink.initial_contact(self.ic_ms, self.peak_m2)
 
 
 class FootAccStrides:

@@ -270,7 +270,8 @@ def gravity_direction(acc: np.ndarray, rate_hz: float) -> np.ndarray:
 
 def sacrum_steps(acc: np.ndarray, rate_hz: float) -> list[Strike]:
     """Steps seen from the sacrum (SacrumSteps): excursions of the vertical acceleration,
-    contact at the magnitude's rise through ONSET_G after the flight minimum."""
+    contact at the magnitude's rise through ONSET_G after the flight minimum (between
+    samples)."""
     n = len(acc)
     v = np.einsum("ij,ij->i", acc, gravity_direction(acc, rate_hz))
     m2 = np.einsum("ij,ij->i", acc, acc)
@@ -307,8 +308,12 @@ def sacrum_steps(acc: np.ndarray, rate_hz: float) -> list[Strike]:
             valley, valley_n = float(window[k]), low_from + k
         ups = onset_up[(onset_up >= low_from) & (onset_up <= start)]
         ic = start
+        at = -1.0
         if len(ups) and ups[-1] >= valley_n and start - ups[-1] < high_max:
             ic = int(ups[-1])
+            # interpolated on the squared magnitude, as the firmware does
+            if ic > 0:
+                at = ic - 1 + (ONSET_G ** 2 - m2[ic - 1]) / (m2[ic] - m2[ic - 1])
         elif start - valley_n < high_max:
             ic = valley_n
         intervals.step(ic)
@@ -317,11 +322,11 @@ def sacrum_steps(acc: np.ndarray, rate_hz: float) -> list[Strike]:
         # HIGH until the vertical acceleration falls below thr_lo or time runs out
         after = np.flatnonzero(v[start + 1:start + high_max + 2] < thr_lo)
         if not len(after) and start + high_max + 1 >= n:  # still high at the end: flush
-            strikes.append(Strike(ic, float(np.sqrt(m2[start:].max()))))
+            strikes.append(Strike(ic, float(np.sqrt(m2[start:].max())), at))
             break
         end = start + 1 + int(after[0]) if len(after) else start + high_max + 1
         peak = float(v[start:end + 1].max())
-        strikes.append(Strike(ic, float(np.sqrt(m2[start:end + 1].max()))))
+        strikes.append(Strike(ic, float(np.sqrt(m2[start:end + 1].max())), at))
         peak_avg += (peak - peak_avg) / 8
         low_from, valley, valley_n = end + 1, float(v[end]), end
     return strikes
