@@ -1,6 +1,7 @@
 # Helpers for firmware tests that run under the MicroPython unix port.
 # The unix port is 64-bit; the ESP32 has 31-bit small ints, so arithmetic that must
 # stay in machine words is range-checked here.
+from array import array
 
 SMALL_INT_MIN = -(1 << 30)
 SMALL_INT_MAX = (1 << 30) - 1
@@ -10,6 +11,16 @@ DATASETS = "../shared/datasets"
 def assert_small_int(value, what="value"):
     if not (SMALL_INT_MIN <= value <= SMALL_INT_MAX):
         raise AssertionError("%s=%d does not fit an ESP32 small int (31 bits)" % (what, value))
+
+
+def assert_small_int_state(obj):
+    # every int an object keeps between calls, and every element of its arrays
+    for name, value in obj.__dict__.items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            assert_small_int(value, name)
+        elif isinstance(value, array):
+            for v in value:
+                assert_small_int(v, name)
 
 
 def assert_equal(actual, expected, what="value"):

@@ -1,14 +1,14 @@
-# PressureContacts under real MicroPython: the same contacts as under CPython on a real
-# insole recording (committed fixture, see tools/make_pressure_fixture.py), no heap
-# allocation per scan, and every stored value an ESP32 small int in the worst case.
+# PressureContacts under real MicroPython: no heap allocation per scan and every stored
+# value an ESP32 small int in the worst case, faulty zones, configuration checks, viper
+# kernels. The same contacts as under CPython on a real recording:
+# tests/host/test_pressure_micropython.py (with tests/firmware/pressure_replay.py).
 import array
 
 import micropython
-from fwtest import assert_equal, assert_raises, assert_small_int
+from fwtest import assert_equal, assert_raises, assert_small_int, assert_small_int_state
 from podfw.gait import pressure_viper
 from podfw.gait.pressure import (
     EV_OFF,
-    EV_ON,
     MAX_ZONES,
     PFLAG_NEGATIVE,
     PFLAG_STUCK,
@@ -17,52 +17,6 @@ from podfw.gait.pressure import (
     add_impulse_py,
     scan_zones_py,
 )
-
-FIXTURE = "tests/firmware/data/pressure_gaitpdb_juco03_right.csv"
-EXPECTED = "tests/firmware/data/pressure_gaitpdb_juco03_right.expected.csv"
-ON_FIELDS = ("on_index", "on_frac", "swing_ms")
-
-
-def read_fixture():
-    with open(FIXTURE) as f:
-        f.readline()
-        rate = int(f.readline().split()[2])
-        zones = [tuple(int(v) for v in xy.split(",")) for xy in f.readline().split()[2:]]
-        rows = [array.array("h", [int(v) for v in line.split(",")]) for line in f]
-    return rate, zones, rows
-
-
-def check_small_ints(pc):
-    for name, value in pc.__dict__.items():
-        if isinstance(value, int) and not isinstance(value, bool):
-            assert_small_int(value, name)
-        elif isinstance(value, array.array):
-            for v in value:
-                assert_small_int(v, name)
-
-
-def test_same_contacts_as_cpython_without_allocating():
-    rate, zones, rows = read_fixture()
-    with open(EXPECTED) as f:
-        header = f.readline()
-        expected = [line.strip() for line in f]
-    off_fields = header.strip().split(",")[2:-1]
-    pc = PressureContacts(zones, rate)
-    got = []
-    for row in rows:
-        micropython.heap_lock()
-        ev = pc.push(row)
-        micropython.heap_unlock()
-        check_small_ints(pc)
-        if ev & EV_ON:
-            got.append("on,%d," % (pc.index - 1) + ",".join(str(getattr(pc, k)) for k in ON_FIELDS))
-        if ev & EV_OFF:
-            vals = [str(getattr(pc, k)) for k in off_fields] + [str(s) for s in pc.share]
-            got.append("off,%d," % (pc.index - 1) + ",".join(vals))
-    got.append("flags,%d" % pc.take_flags())
-    assert_equal(len(got), len(expected), "number of events")
-    for i in range(len(got)):
-        assert_equal(got[i], expected[i], "event line %d" % i)
 
 
 def test_worst_case_values_stay_small_ints():
@@ -82,9 +36,9 @@ def test_worst_case_values_stay_small_ints():
             events |= pc.push(heavy)
             micropython.heap_unlock()
             if k % 997 == 0:
-                check_small_ints(pc)
+                assert_small_int_state(pc)
     events |= pc.push(empty)
-    check_small_ints(pc)
+    assert_small_int_state(pc)
     assert events & EV_OFF
     # equal zones: 62.5 per mille each, rounded
     assert_equal(list(pc.share), [63] * MAX_ZONES, "shares")

@@ -16,6 +16,7 @@ from stridepod.replay import GaitResult
 DUMPS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "dumps"
 LSB_PER_NEWTON = 10
 
+ON_FIELDS = ("on_index", "on_frac", "swing_ms")
 OFF_FIELDS = ("on_index", "on_frac", "off_index", "off_frac", "contact_ms", "swing_ms",
               "flight_ms", "peak", "peak_index", "loading_rate", "strike", "strike_pos",
               "first_zone", "cop_y_start", "cop_y_end", "cop_ml_range")
@@ -52,6 +53,24 @@ def run_firmware(scans: np.ndarray, zones, rate_hz: float, detector=None):
             c["share"] = list(pc.share)
             contacts.append(c)
     return result, contacts, pc
+
+
+def event_lines(scans: np.ndarray, zones, rate_hz: float) -> list[str]:
+    """What PressureContacts reports on the scans, as the text
+    tests/firmware/pressure_replay.py prints under MicroPython: "on,<scan>,ON_FIELDS..."
+    at a touch-down, "off,<scan>,OFF_FIELDS...,<share per zone>..." at a lift-off, then
+    "flags,<flags>"."""
+    pc = PressureContacts(zones, rate_hz, LSB_PER_NEWTON)
+    lines = []
+    for i, row in enumerate(scans.tolist()):
+        ev = pc.push(row)
+        if ev & EV_ON:
+            lines.append(",".join(["on", str(i), *(str(getattr(pc, k)) for k in ON_FIELDS)]))
+        if ev & EV_OFF:
+            lines.append(",".join(["off", str(i), *(str(getattr(pc, k)) for k in OFF_FIELDS),
+                                   *(str(s) for s in pc.share)]))
+    lines.append(f"flags,{pc.take_flags()}")
+    return lines
 
 
 def run_recording(rec: dumps.Recording):
