@@ -129,16 +129,18 @@ def test_wake_on_motion_is_configured_from_the_board_threshold():
     imu.enable_wake(board.wake_threshold_mg)
     assert_equal(chip.regs[0x5E], 0x20, "INT1_WU routed")
     assert_equal(chip.regs[0x5B], 250 * 64 // 16000, "wake threshold (FS/64 LSB)")
-    assert_equal(chip.regs[0x58] & 0x80, 0x80, "interrupts enabled")
+    assert_equal(chip.regs[0x58], 0x80, "interrupts enabled")
+    assert_equal(chip.regs[0x56] & 0x01, 0x01, "latched: INT1 stays high for the wake")
     board, hw, chip, imu = _started(DS3TRC)
     imu.enable_wake(board.wake_threshold_mg)
     assert_equal(chip.regs[0x5E], 0x20, "INT1_WU routed")
-    assert_equal(chip.regs[0x58], 0x80, "interrupts enabled")
+    assert_equal(chip.regs[0x58], 0x81, "interrupts enabled, latched")
     assert_equal(chip.regs[0x0A], 0x00, "FIFO bypassed")
     board, hw, chip, imu = _started(BOARDS[1])
     imu.enable_wake(board.wake_threshold_mg)
     assert_equal(chip.regs[0x66], 0x07, "WOM X/Y/Z on INT1")
     assert_equal(chip.regs[0x57], 0x05, "WOM mode")
+    assert_equal(chip.regs[0x14], 0x07, "INT1 latched, push-pull, active high")
 
 
 def test_damaged_fifo_level_never_reads_past_the_fifo():

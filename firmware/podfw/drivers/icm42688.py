@@ -88,7 +88,7 @@ class ICM42688P(FifoImu):
         d = self.dev
         d.write_u8(_PWR_MGMT0, 0x00)
         d.write_u8(_ACCEL_CONFIG0, 0x09)  # 50 Hz
-        d.write_u8(_INT_CONFIG, 0x03)  # INT1 push-pull, active high
+        d.write_u8(_INT_CONFIG, 0x07)  # INT1 latched (for the ESP32's level wake), push-pull, active high
         ths = threshold_mg * 256 // 1000  # 1 LSB = 1 g / 256
         ths = 255 if ths > 255 else ths
         d.write_u8(_REG_BANK_SEL, 4)

@@ -83,4 +83,4 @@ class LSM6DS3TRC(FifoImu):
     def enable_wake(self, threshold_mg):
         """Accelerometer alone at 26 Hz, wake-up (slope) interrupt routed to INT1."""
         self.dev.write_u8(_FIFO_CTRL5, 0x00)  # FIFO bypass
-        st_enable_wake(self.dev, threshold_mg)
+        st_enable_wake(self.dev, threshold_mg, 0x81)  # INTERRUPTS_ENABLE | LIR (latched)

@@ -97,16 +97,18 @@ class LSM6DSO(FifoImu):
     def enable_wake(self, threshold_mg):
         """Accelerometer alone at 26 Hz, wake-up (slope) interrupt routed to INT1."""
         self.dev.write_u8(_FIFO_CTRL4, 0x00)  # FIFO bypass
-        self.dev.write_u8(_TAP_CFG0, 0x00)  # slope filter
-        st_enable_wake(self.dev, threshold_mg)
+        # latched (LIR): INT1 stays high until read, so the ESP32's level wake sees it
+        self.dev.write_u8(_TAP_CFG0, 0x01)
+        st_enable_wake(self.dev, threshold_mg, 0x80)
 
 
-def st_enable_wake(d, threshold_mg):
-    """The wake-up interrupt common to ST's LSM6DSO and LSM6DS3TR-C (same registers)."""
+def st_enable_wake(d, threshold_mg, tap_cfg):
+    """The wake-up interrupt common to ST's LSM6DSO and LSM6DS3TR-C (same registers but
+    0x58: TAP_CFG2 on the LSM6DSO, TAP_CFG with the latch bit on the LSM6DS3TR-C)."""
     d.write_u8(_CTRL2_G, 0x00)  # gyroscope off
     d.write_u8(_CTRL1_XL, 0x24)  # 26 Hz, ±16 g
     d.write_u8(_WAKE_UP_DUR, 0x00)  # WAKE_THS_W = 0: 1 LSB = FS / 64
     ths = threshold_mg * 64 // _FS_MG
     d.write_u8(_WAKE_UP_THS, ths if ths > 0 else 1)
-    d.write_u8(_TAP_CFG2, 0x80)  # INTERRUPTS_ENABLE (TAP_CFG on the LSM6DS3TR-C)
+    d.write_u8(_TAP_CFG2, tap_cfg)  # INTERRUPTS_ENABLE (+ LIR on the LSM6DS3TR-C)
     d.write_u8(_MD1_CFG, 0x20)  # INT1_WU
