@@ -7,7 +7,6 @@ import csv
 import datetime as dt
 import importlib.resources
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
@@ -20,7 +19,8 @@ from stridepod.store import Store
 # The recovery model, importers and plotting are imported when the command runs, so
 # `stridepod --help` and the other commands start quickly.
 
-RECORDING = "gaitmap_walk_left.csv"
+# a foot IMU walk (cadence, impact, contact) and a pressure-insole walk (strike pattern)
+RECORDINGS = ("gaitmap_walk_left.csv", "gaitpdb_JuCo01_01_left.csv")
 HISTORY_FILES = ("demo_wellness.csv", "demo_sessions.csv")
 
 
@@ -51,27 +51,14 @@ def shift_history(sources: list[Path], target_dir: Path, last_day: dt.date) -> t
     return copies, shift.days
 
 
-@dataclass
-class DemoSteps:
-    """What each step did, for the closing summary."""
-
-    done: list[tuple[str, str]] = field(default_factory=list)
-    unavailable: list[tuple[str, str]] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-
-
-def sync_virtual_pod(store: Store, recording: Path, steps: DemoSteps) -> None:
+def sync_virtual_pod(store: Store, recording: Path) -> tuple[str, str]:
     """The real firmware replays the recording on a virtual pod whose clock says the walk
     ended just now; the real bleak client syncs it over the emulated Bluetooth link into
-    the store, and the session becomes a run."""
-    try:
-        from stridepod.ble.client import SyncProgress
-        from stridepod.ble.virtual import sync_virtual_pod as sync
-        from stridepod.virtualpod.launcher import PodSettings
-    except ImportError as exc:
-        steps.unavailable.append(("virtual pod sync", f"not available yet ({exc.name} is missing)"))
-        return
+    the store, and the session becomes a run. Returns (step, what happened)."""
+    from stridepod.ble.client import SyncProgress
+    from stridepod.ble.virtual import sync_virtual_pod as sync
     from stridepod.dumps import load as load_recording
+    from stridepod.virtualpod.launcher import PodSettings
 
     duration = load_recording(recording).duration_s
     now_s = (dt.datetime.now(dt.UTC) - POD_EPOCH).total_seconds()
@@ -81,24 +68,21 @@ def sync_virtual_pod(store: Store, recording: Path, steps: DemoSteps) -> None:
             update(completed=p.backfill_done, total=p.backfill_total or None,
                    description=f"virtual pod: {p.phase}")
 
-        try:
-            result = asyncio.run(sync(recording, store, progress=show, settings=settings))
-        except StridepodError as exc:
-            steps.failed.append(("virtual pod sync", str(exc)))
-            return
+        result = asyncio.run(sync(recording, store, progress=show, settings=settings))
     runs = update_pod_runs(store, result.pod_id)
-    steps.done.append(("virtual pod sync", (
-        f"{result.stored} records from pod {result.pod_id} over the emulated link in "
-        f"{result.elapsed_s:.1f} s ({result.duplicates} duplicates skipped, "
-        f"{result.rejected} rejected); {runs} run stored")))
+    return (f"virtual pod sync of {recording.name}", (
+        f"{result.stored} records from pod {result.pod_id} over the emulated link "
+        f"({result.duplicates} duplicates skipped, {result.rejected} rejected); "
+        f"{runs} run stored"))
 
 
-def run_demo(out_dir: Path, db: Path, fresh: bool) -> tuple[DemoSteps, Path]:
+def run_demo(out_dir: Path, db: Path, fresh: bool) -> list[tuple[str, str]]:
+    """Every step of the demo; returns (step, what happened) for each."""
     from stridepod.importing import import_file
     from stridepod.report.build import write_report
     from stridepod.report.summary import verdict
 
-    steps = DemoSteps()
+    steps = []
     inputs = out_dir / "inputs"
     inputs.mkdir(parents=True, exist_ok=True)
     if fresh and db.exists():
@@ -108,15 +92,16 @@ def run_demo(out_dir: Path, db: Path, fresh: bool) -> tuple[DemoSteps, Path]:
         copies, shift = shift_history([bundled(n) for n in HISTORY_FILES], inputs, yesterday)
         for copy in copies:
             result = import_file(store, copy)
-            steps.done.append((f"imported {copy.name}",
+            steps.append((f"imported {copy.name}",
                                f"{result.rows} rows ({result.kind}), dates moved {shift:+d} days"
                                f" so the history ends yesterday -> {copy}"))
-        sync_virtual_pod(store, bundled(RECORDING), steps)
+        for recording in RECORDINGS:
+            steps.append(sync_virtual_pod(store, bundled(recording)))
         report = write_report(store, out_dir / "report", dt.date.today())
     level, headline = verdict(report.assessment)
-    steps.done.append(("recovery model", f"{headline} ({level})"))
-    steps.done.append(("report", str(report.html)))
-    return steps, report.html
+    steps.append(("recovery model", f"{headline} ({level})"))
+    steps.append(("report", str(report.html)))
+    return steps
 
 
 @click.command("demo")
@@ -125,8 +110,8 @@ def run_demo(out_dir: Path, db: Path, fresh: bool) -> tuple[DemoSteps, Path]:
               "(default: 'demo' in your stridepod data directory).")
 @click.pass_context
 def command(ctx: click.Context, out_dir: Path | None) -> None:
-    """See stridepod work with no pod and no watch: a virtual pod runs the real firmware on a
-    real recorded walk, the Bluetooth client syncs it over an emulated link, a real
+    """See stridepod work with no pod and no watch: a virtual pod runs the real firmware on
+    two real recorded walks (foot IMU, pressure insole), the Bluetooth client syncs it over an emulated link, a real
     person's months of morning data are imported, the recovery model judges today and
     plans the week, and a report is written. Your own data is not touched (the demo uses
     its own database unless you pass --db)."""
@@ -135,18 +120,12 @@ def command(ctx: click.Context, out_dir: Path | None) -> None:
     db = Path(chosen_db) if chosen_db else out_dir / "demo.db"
     started = time.perf_counter()
     try:
-        steps, _ = run_demo(out_dir, db, fresh=not chosen_db)
+        steps = run_demo(out_dir, db, fresh=not chosen_db)
     except OSError as exc:
         raise StridepodError(f"demo could not write to {out_dir}: {exc.strerror}") from None
     out = ui.console()
-    for what, detail in steps.done:
+    for what, detail in steps:
         out.print(f"[green]done[/green]  {what}: {detail}")
-    for what, why in steps.unavailable:
-        out.print(f"[yellow]skipped[/yellow] {what}: {why}")
-    for what, why in steps.failed:
-        out.print(f"[red]failed[/red] {what}: {why}")
     out.print(f"database: {db}")
     out.print(f"try: stridepod --db {db} today   (or plan, report, export)")
     out.print(f"[dim]{time.perf_counter() - started:.1f} s[/dim]")
-    if steps.failed:
-        raise StridepodError(f"demo step failed: {steps.failed[0][0]}: {steps.failed[0][1]}")
