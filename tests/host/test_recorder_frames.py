@@ -7,6 +7,9 @@ import io
 from array import array
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from podfw.rawframe import Decoder
 from podfw.rawstream import RawStreamer
 from stridepod import dumps
 from stridepod.recorder import Recorder, RecorderError
@@ -135,3 +138,34 @@ def test_incomplete_stream_description_is_one_clear_error(tmp_path):
     rec.run(idle_timeout_s=0.2)
     with pytest.raises(RecorderError, match="lacks imu_rate_hz, pressure_rate_hz, placement"):
         rec.write(tmp_path / "old")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2000), st.integers(1, 255)), max_size=12),
+       st.integers(0, 200))
+def test_damaged_streams_never_crash_and_never_invent_frames(flips, cut):
+    """Any damage (flipped bytes, a cut end): the recorder keeps going, every frame it
+    accepts is one the pod sent, and the rest are counted."""
+    original = stream(imu_samples=60, scans=30)
+    sent = Decoder()
+    sent.feed(original)
+    originals = []
+    while (frame := sent.next_frame()) is not None:
+        originals.append(frame)
+    data = bytearray(original)
+    for pos, mask in flips:
+        data[pos % len(data)] ^= mask
+    data = bytes(data[: len(data) - cut])
+    got = Decoder()
+    got.feed(data)
+    accepted = []
+    while (frame := got.next_frame()) is not None:
+        accepted.append(frame)
+    assert set(accepted) <= set(originals)
+    if data != original:  # every byte belongs to a frame: damage costs at least one
+        assert len(accepted) < len(originals)
+    rec = Recorder(Port(data))
+    try:
+        rec.run(idle_timeout_s=0.05)
+    except RecorderError as exc:  # only when nothing at all survived
+        assert not accepted, exc
