@@ -14,7 +14,7 @@ import numpy as np
 
 from stridepod.errors import StridepodError
 from stridepod.history import LOOKBACK_DAYS, load_history
-from stridepod.recovery import Assessment, Config, Reason, assess
+from stridepod.recovery import Assessment, Config, Reason, Run, assess
 from stridepod.recovery.assess import Prepared, prepare
 from stridepod.recovery.load import PMC_CONVENTION, daily_arrays, ewma
 from stridepod.recovery.readiness import CALIBRATING, DRIFTING, SignalSeries
@@ -70,14 +70,16 @@ def _wellness_panels(p: Prepared, cfg: Config) -> list[dict]:
     ]
 
 
-def figures(p: Prepared, cfg: Config) -> dict[str, bytes]:
+def figures(p: Prepared, runs: list[Run], cfg: Config) -> dict[str, bytes]:
+    """The report's figures; `runs` are the stored runs, one per pod session or file row
+    (the model's inputs in `p` merge runs it takes for the same one)."""
     dates = [p.grid.date(i) for i in range(p.grid.days)]
     rule_days = [d for d, cut in zip(dates, p.readiness.cut, strict=True) if cut]
     load, _, _ = daily_arrays(p.grid, p.history.runs, cfg, p.hr_max, p.hr_rest)
     fitness = ewma(load, 1 - math.exp(-1 / cfg.ctl_days))
     fatigue = ewma(load, 1 - math.exp(-1 / cfg.atl_days))
     return {
-        "gait": plots.gait_figure(p.history.runs),
+        "gait": plots.gait_figure(sorted(runs, key=lambda r: r.date)),
         "wellness": plots.wellness_figure(dates, _wellness_panels(p, cfg), rule_days),
         "load": plots.load_figure(dates, load, fitness, fatigue, PMC_CONVENTION),
     }
@@ -95,7 +97,7 @@ def write_report(store: Store, out_dir: Path, as_of: dt.date,
     cfg = config or Config()
     history = load_history(store, as_of, LOOKBACK_DAYS)
     a = assess(history, as_of, cfg)
-    images = figures(prepare(history, as_of, cfg), cfg)
+    images = figures(prepare(history, as_of, cfg), [r for r in history.runs if r.date <= as_of], cfg)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         paths = {}
