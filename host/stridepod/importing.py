@@ -31,7 +31,7 @@ from stridepod.importers.csvfiles import (
 )
 from stridepod.importers.fit import read_fit
 from stridepod.recovery.model import Run
-from stridepod.store import GOALS, PAIN, PLAN, RUNS, WELLNESS, Store, _Table
+from stridepod.store import GOALS, PAIN, PLAN, RUNS, WELLNESS, Store, Table
 
 
 class ImportFormatError(StridepodError):
@@ -152,7 +152,7 @@ def _run_rows(runs: list[Run], origin: str) -> list[dict]:
     return rows
 
 
-def _read_csv(kind: str, path: Path) -> tuple[int, list[tuple[_Table, list[dict]]]]:
+def _read_csv(kind: str, path: Path) -> tuple[int, list[tuple[Table, list[dict]]]]:
     if kind == "wellness":
         days = read_wellness_csv(path)
         return len(days), [(WELLNESS, [d for d in _rows(days) if _has_signal(d)])]

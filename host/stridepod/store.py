@@ -107,7 +107,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 
-class _Table:
+class Table:
     """A history table: its key, its other columns, and how a new row for an existing key
     is merged: "coalesce" keeps stored values where the new row has none (a morning's HRV
     from a strap and its sleep from a watch), "replace" takes the new row as it is."""
@@ -143,18 +143,18 @@ class _Table:
                 f" ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {sets} WHERE {changed}")
 
 
-WELLNESS = _Table("wellness_days", ("date",), ("resting_hr", "rmssd_ms", "sleep_h", "source"),
+WELLNESS = Table("wellness_days", ("date",), ("resting_hr", "rmssd_ms", "sleep_h", "source"),
                   "coalesce", "date")
-RUNS = _Table("runs", ("source_key",), (
+RUNS = Table("runs", ("source_key",), (
     "source", "start", "date", "duration_min", "distance_km", "rpe", "avg_hr", "max_hr",
     "steps", "cadence_spm", "impact_g_mean", "impact_g_peak", "contact_ms", "strike_heel",
     "strike_mid", "strike_fore", "asymmetry_pct", "pace_s_per_km", "kind"), "replace", "start",
     {"kind": ""})
-PAIN = _Table("pain_log", ("date", "site"), ("during", "next_morning"), "coalesce", "date, site")
-PLAN = _Table("planned_sessions", ("date",),
+PAIN = Table("pain_log", ("date", "site"), ("during", "next_morning"), "coalesce", "date, site")
+PLAN = Table("planned_sessions", ("date",),
               ("kind", "duration_min", "distance_km", "intensity", "back_to_back"),
               "replace", "date", {"intensity": "", "back_to_back": False})
-GOALS = _Table("goals", ("date",), ("name", "distance_km"), "replace", "date")
+GOALS = Table("goals", ("date",), ("name", "distance_km"), "replace", "date")
 HISTORY_TABLES = {t.name: t for t in (WELLNESS, RUNS, PAIN, PLAN, GOALS)}
 TABLES = ("pod_records", *HISTORY_TABLES, "imports")
 
@@ -331,8 +331,8 @@ class Store:
 
     # -- the runner's history and plan --------------------------------------------------
 
-    def upsert(self, table: _Table, rows: Iterable[Mapping]) -> int:
-        """Add or update rows of a history table (see `_Table` for how rows merge).
+    def upsert(self, table: Table, rows: Iterable[Mapping]) -> int:
+        """Add or update rows of a history table (see `Table` for how rows merge).
         Returns how many rows were added or changed: 0 when the same data comes again."""
         values = [table.values(row) for row in rows]
         with self.transaction() as conn:
@@ -343,7 +343,7 @@ class Store:
                 raise StoreError(f"cannot store {table.name} row: {exc}") from None
             return conn.total_changes - before
 
-    def rows(self, table: _Table, since: str | None = None) -> list[dict]:
+    def rows(self, table: Table, since: str | None = None) -> list[dict]:
         """Rows in date order, from `since` (an ISO date) on when given."""
         return _dicts(self._conn.execute(
             f"SELECT {', '.join(table.all_columns)} FROM {table.name}"

@@ -148,3 +148,14 @@ def test_fit_activity_and_morning_data(stridepod_cli, tmp_path):
     assert (run["duration_min"], run["distance_km"], run["avg_hr"], run["source"]) == (
         45.0, 8.0, 145.0, "fit:morning_run.fit")
     assert morning["rmssd_ms"] == 58.0
+
+
+def test_export_and_report_into_a_file_are_one_line_errors(stridepod_cli, tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("a file, not a directory\n")
+    result = stridepod_cli("export", taken / "out")
+    assert result.exit_code == 2 and result.stderr.startswith(f"error: cannot create {taken / 'out'}")
+    result = stridepod_cli("report", "-o", taken / "report")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: cannot write the report to {taken / 'report'}")
+    assert "Traceback" not in result.stderr
