@@ -4,6 +4,10 @@
 # are exact and fast. Nothing on a sampling path allocates (heap_lock tests run through it).
 
 
+TICKS_MASK = (1 << 30) - 1
+TICKS_HALF = 1 << 29
+
+
 class DeepSleep(Exception):
     """Raised where the ESP32 would power down (machine.deepsleep never returns)."""
 
@@ -147,14 +151,15 @@ class SimHardware:
         self.serial = None  # stream for raw mode (serial_out)
 
     # clock -------------------------------------------------------------------------
+    # like the ESP32's time module: tick counters wrap at 2**30
     def ticks_us(self):
-        return self.now_us
+        return self.now_us & TICKS_MASK
 
     def ticks_ms(self):
-        return self.now_us // 1000
+        return (self.now_us // 1000) & TICKS_MASK
 
     def ticks_diff(self, a, b):
-        return a - b
+        return ((a - b + TICKS_HALF) & TICKS_MASK) - TICKS_HALF
 
     def sleep_us(self, us):  # busy wait: no interrupts run in between
         self.now_us += us

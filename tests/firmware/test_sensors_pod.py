@@ -265,3 +265,24 @@ def test_raw_mode_never_idles():
     run_pod(pod, 70)
     assert_equal(pod.power.state, ACTIVE, "still streaming")
     assert_equal(hw.light_sleeps, 0, "no light sleep")
+
+
+def test_pod_runs_across_the_microsecond_tick_wrap():
+    from fwtest import assert_small_int
+
+    pod, hw, chip, windows = make_pod(BOARDS[0])
+    hw.now_us = (1 << 30) - 3000000  # ticks_us wraps 3 s into the run
+    hw.unloaded = True
+    pod.calibrate()
+    hw.unloaded = False
+    pod.start()
+    run_pod(pod, 11)
+    assert hw.ticks_us() < 9000000, "the clock wrapped"
+    assert_equal(len(windows), 2, "windows")
+    assert_equal(pod.imu_lost, 0, "no false gaps at the wrap")
+    for w in windows:
+        assert w.flags & (S.FLAG_SAMPLES_LOST | S.FLAG_IMU_DEGRADED) == 0, w
+        assert w.steps >= 6, w
+    for i in range(pod.imu_ring.capacity):
+        assert_small_int(pod.imu_ring.stamps[i], "stamp")
+    assert_small_int(pod.imu._stamp, "next stamp")

@@ -4,6 +4,7 @@
 from micropython import const
 
 from podfw.drivers.imu import FifoImu, s16_be
+from podfw.sampling.ring import STAMP_MASK
 
 _DEVICE_CONFIG = const(0x11)
 _INT_CONFIG = const(0x14)
@@ -75,7 +76,7 @@ class ICM42688P(FifoImu):
             header = b[i]
             if header & _HEADER_EMPTY or header & _HEADER_ACC_GYRO != _HEADER_ACC_GYRO:
                 self.bad_packets += 1
-                self._stamp += self.period_us
+                self._stamp = (self._stamp + self.period_us) & STAMP_MASK
             else:
                 self._emit(ring, s16_be(b, i + 1), s16_be(b, i + 3), s16_be(b, i + 5),
                            s16_be(b, i + 7), s16_be(b, i + 9), s16_be(b, i + 11))

@@ -5,6 +5,7 @@
 from micropython import const
 
 from podfw.drivers.i2cdev import I2CDevice
+from podfw.sampling.ring import STAMP_MASK
 
 IMU_ROW = const(6)
 
@@ -82,7 +83,7 @@ class FifoImu:
             records = self.FIFO_RECORDS
         n = records // self.RECORDS_PER_SAMPLE
         # the newest sample was taken at most one period before now
-        self._stamp = now_us - (n - 1) * self.period_us
+        self._stamp = (now_us - (n - 1) * self.period_us) & STAMP_MASK
         got = 0
         views = self._views
         while records > 0:
@@ -108,7 +109,8 @@ class FifoImu:
             d[off + 4] = gy
             d[off + 5] = gz
             ring.commit(self._stamp)
-        self._stamp += self.period_us
+        # masked: an ESP32 small int holds 31 bits, a sum past 2**30 would allocate
+        self._stamp = (self._stamp + self.period_us) & STAMP_MASK
 
 
 def s16_le(buf, i):

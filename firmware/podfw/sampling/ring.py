@@ -13,7 +13,13 @@ _STAMP_HALF = const(0x20000000)
 
 
 def stamp_diff(later, earlier):
-    return ((later - earlier + _STAMP_HALF) & STAMP_MASK) - _STAMP_HALF
+    """later - earlier across the wrap; every intermediate stays a 31-bit small int."""
+    d = later - earlier
+    if d >= _STAMP_HALF:
+        return d - STAMP_MASK - 1
+    if d < -_STAMP_HALF:
+        return d + STAMP_MASK + 1
+    return d
 
 
 class Ring:
