@@ -124,6 +124,25 @@ def test_gap_flags_the_window_and_moves_time_on():
     assert_equal(eng.n_imu, 170, "samples after the gap")
 
 
+def test_a_long_gap_closes_the_window_and_spans_the_lost_ones_in_one():
+    eng = GaitEngine(GaitConfig(imu_rate_hz=100, window_s=1))
+    for _ in range(150):
+        eng.push_imu(0, 0, 2048, 0, 0, 0)
+    eng.poll_window()
+    eng.imu_gap(1000)  # 10 s: more windows than the summary pool holds
+    with_data = eng.poll_window()
+    lost = eng.poll_window()
+    assert eng.poll_window() is None
+    assert_equal((with_data.start_ms, with_data.duration_ms), (1000, 1000), "window in progress")
+    assert_equal((lost.start_ms, lost.duration_ms), (2000, 9000), "lost windows")
+    assert lost.flags & FLAG_SAMPLES_LOST and with_data.flags & FLAG_SAMPLES_LOST
+    for _ in range(100):
+        eng.push_imu(0, 0, 2048, 0, 0, 0)
+    after = eng.poll_window()
+    assert_equal((after.index, after.start_ms), (3, 11000), "first window after the gap")
+    assert after.flags & FLAG_SAMPLES_LOST  # it began inside the gap
+
+
 def test_a_silent_accelerometer_flags_the_imu_degraded():
     eng = GaitEngine(GaitConfig(imu_rate_hz=100, window_s=1))
     for _ in range(100):

@@ -31,6 +31,7 @@ SUMMARY_POOL = const(4)
 MAX_INTERVALS = const(256)  # per window; later intervals of a very long window are ignored
 PRESSURE_ON = const(2)  # PressureContacts.state while a contact is confirmed
 MAX_STEP_INTERVAL_MS = const(2500)  # longer gaps are pauses, not slow steps
+MIN_STEP_INTERVAL_MS = const(100)  # 600 steps/min: anything faster is not a step
 FULL_SCALE = const(32767)
 NEVER = const(0x3FFFFFFF)  # largest ESP32 small int: a level no sample reaches
 
@@ -175,9 +176,7 @@ class GaitEngine:
         self.n_imu += n
         self.imu_detector.reset()
         if self.imu_clock is self.clock:
-            while self.n_imu >= self.window_end_n:
-                self._close_window()
-                self.w_flags |= S.FLAG_SAMPLES_LOST
+            self._skip_windows(self.n_imu)
 
     def pressure_gap(self, n):
         if n <= 0 or self.pressure is None:
@@ -186,9 +185,7 @@ class GaitEngine:
         self.n_pressure += n
         self.pressure.gap(n)
         if self.pressure_clock is self.clock:
-            while self.n_pressure >= self.window_end_n:
-                self._close_window()
-                self.w_flags |= S.FLAG_SAMPLES_LOST
+            self._skip_windows(self.n_pressure)
 
     # ---- events from the detectors (sinks) ---------------------------------------
     def impact_cg(self, m2):
@@ -236,7 +233,8 @@ class GaitEngine:
         self.w_contacts += 1
         if self.last_contact_ms >= 0:
             interval = t_ms - self.last_contact_ms
-            if 0 < interval <= MAX_STEP_INTERVAL_MS * self.steps_per_contact:
+            per = self.steps_per_contact
+            if MIN_STEP_INTERVAL_MS * per <= interval <= MAX_STEP_INTERVAL_MS * per:
                 k = self.w_interval_count
                 if k < MAX_INTERVALS:
                     self.intervals[k] = interval
@@ -260,6 +258,20 @@ class GaitEngine:
     def _close_window(self):
         self._emit_window(self.window_ms)
         self._set_window_end(self.clock.samples(self.window_start_ms + self.window_ms))
+
+    def _skip_windows(self, n):
+        """After a gap up to sample n: the window in progress closes with its data, and
+        the whole windows lost in the gap become one summary (at most two summaries per
+        gap, so the pool never overflows however long the gap)."""
+        if n < self.window_end_n:
+            return
+        self._close_window()
+        self.w_flags |= S.FLAG_SAMPLES_LOST
+        whole = (self.clock.ms(n) - self.window_start_ms) // self.window_ms
+        if whole > 0:
+            self._emit_window(whole * self.window_ms)
+            self.w_flags |= S.FLAG_SAMPLES_LOST
+            self._set_window_end(self.clock.samples(self.window_start_ms + self.window_ms))
 
     def _emit_window(self, duration_ms):
         """Fills the next pool summary from the accumulators and starts a new window."""

@@ -26,6 +26,9 @@ ONE_Q14 = const(16384)
 
 
 AVG_SHIFT = const(7)  # exponential averages over 128 updates at ~50 Hz: about 2.5 s
+MIN_STEP_MS = const(200)  # 300 steps/min
+MIN_STRIDE_MS = const(450)  # 267 steps/min from one foot
+MAX_INTERVAL_MS = const(2500)
 
 
 class AverageShift:
@@ -69,6 +72,7 @@ class FootGyroStrides:
         # lobe area is a sum of |rate| over samples: degrees * per_dps * rate
         self.area_min = int(25 * per_dps * rate_hz)
         self.impact_n = clock.span(100)
+        self.min_stride_n = clock.span(MIN_STRIDE_MS)
         self.max_contact_ms = 2500
         # principal axis (unit vector, Q14) of the angular-rate covariance; the covariance
         # is an exponential average (time constant ~2.5 s) updated at ~50 Hz
@@ -103,6 +107,7 @@ class FootGyroStrides:
         self.pend_n = -1
         self.pend_ms = 0
         self.pend_m2 = 0
+        self.last_ic_n = -1
         self.last_ic_ms = -1
 
     def flush(self):
@@ -234,7 +239,8 @@ class FootGyroStrides:
         area = self.area
         adjacent = self.p_end_n == self.start_n and self.p_sign == -sign
         vote = self.swing_vote
-        if area < self.area_min:
+        if area < self.area_min or (self.last_ic_n >= 0 and
+                                    end_n - self.last_ic_n < self.min_stride_n):
             swing = False
         elif vote >= 3 or vote <= -3:
             swing = (sign > 0) == (vote > 0) and (not adjacent or 2 * area > self.p_area)
@@ -267,13 +273,11 @@ class FootGyroStrides:
         self.pend_n = ic_n
         self.pend_ms = self.zc_ms if at_crossing else clock.ms(ic_n)
         self.pend_m2 = self.zc_m2max if at_crossing else 0
+        self.last_ic_n = ic_n
         self.last_ic_ms = self.pend_ms
 
 
 ONSET_G_X10 = const(6)  # sacrum: contact onset when the magnitude rises through 0.6 g
-MIN_STEP_MS = const(200)  # 300 steps/min
-MIN_STRIDE_MS = const(450)  # 267 steps/min from one foot
-MAX_INTERVAL_MS = const(2500)
 
 
 class _Intervals:

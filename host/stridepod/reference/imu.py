@@ -141,7 +141,8 @@ def foot_gyro_strides(acc: np.ndarray, gyro: np.ndarray, rate_hz: float):
     strikes: list[Strike] = []
     toe_offs: list[ToeOff] = []
     state = {"vote": 0, "p_sign": 0, "p_area": 0.0, "p_peak": -1, "p_end": -1, "last_ic": -1,
-             "pend": None}
+             "last_ic_n": -1, "pend": None}
+    min_stride_n = span(rate_hz, MIN_STRIDE_S)
 
     def next_in(idx: np.ndarray, start: int) -> int:
         k = np.searchsorted(idx, start)
@@ -168,7 +169,7 @@ def foot_gyro_strides(acc: np.ndarray, gyro: np.ndarray, rate_hz: float):
     def end_lobe(sign, start, end, detected, area, peak_n):
         adjacent = state["p_end"] == start and state["p_sign"] == -sign
         vote = state["vote"]
-        if area < area_min:
+        if area < area_min or (state["last_ic_n"] >= 0 and end - state["last_ic_n"] < min_stride_n):
             swing = False
         elif abs(vote) >= 3:
             swing = (sign > 0) == (vote > 0) and (not adjacent or 2 * area > state["p_area"])
@@ -195,6 +196,7 @@ def foot_gyro_strides(acc: np.ndarray, gyro: np.ndarray, rate_hz: float):
                 at = end - 1 + s[end - 1] / (s[end - 1] - s[end])
             state["pend"] = (end, end if at_crossing else detected + 1, at)
             state["last_ic"] = at
+            state["last_ic_n"] = end
         state["p_sign"], state["p_area"], state["p_peak"], state["p_end"] = sign, area, peak_n, end
 
     sign, t0, start = 0, 0, 0
