@@ -46,8 +46,15 @@ def command(as_of: dt.datetime | None, as_json: bool) -> None:
     table = Table(title=f"Next 7 days from {day:%d %B %Y} ({origin})", title_justify="left")
     for column in ("day", "session", "changed from", "why"):
         table.add_column(column, overflow="fold")
+    shown: set[str] = set()
     for row in plan_rows(a):
-        why = "\n".join(escape(r.message) for r in row["reasons"]) or f"[dim]{unchanged}[/dim]"
+        lines = []
+        for reason in row["reasons"]:  # a reason that changed several days is written once
+            seen = reason.message in shown
+            lines.append(f"[dim]same as above ({escape(reason.rule)})[/dim]" if seen
+                         else escape(reason.message))
+            shown.add(reason.message)
+        why = "\n".join(lines) or f"[dim]{unchanged}[/dim]"
         table.add_row(f"{row['date']:%a %d %b}", escape(row["session"]), escape(row["was"]), why)
     out.print(table)
     for reason in a.plan.state.reasons + a.plan.notes:
