@@ -20,7 +20,7 @@ from podfw.drivers.led import StatusLed
 from podfw.drivers.pressure import PressureZones
 from podfw.gait import summary as S
 from podfw.power import ACTIVE, IDLE, Power
-from podfw.sampling.ring import Ring, stamp_diff
+from podfw.sampling.ring import Ring
 
 RING_DRAINS = const(4)  # the rings hold this many drain periods
 STALL_DRAINS = const(3)  # drains without a sample before the IMU is restarted
@@ -74,12 +74,13 @@ class Pod:
         self._imu_dropped_seen = 0
         self._p_dropped_seen = 0
         self._retries_seen = 0
-        self._last_good_us = 0
+        # elapsed times in ms ticks: the us ticks (and stamps) wrap after 17.9 min
+        self._last_good_ms = 0
         self._stalled = 0
         self._battery_ms = 0
         self._led_ms = 0
         self._scanning = False
-        self._idle_since_us = 0
+        self._idle_since_ms = 0
 
     def stream_info(self, engine_args=False):
         """The streams' description: GaitConfig arguments, or the raw stream's INFO."""
@@ -111,8 +112,7 @@ class Pod:
                            "scl %d): %s" % (self.board.path, self.board.imu_model,
                                             self.board.imu_address, self.board.i2c_sda,
                                             self.board.i2c_scl, exc)) from None
-        now = self.hw.ticks_us()
-        self._last_good_us = now
+        self._last_good_ms = self.hw.ticks_ms()
         self._retries_seen = self.imu.dev.retries
         self._start_scans()
         self._read_battery()
@@ -127,7 +127,7 @@ class Pod:
         if self.timer is not None and self._scanning:
             self.timer.deinit()
             self._scanning = False
-            self._idle_since_us = self.hw.ticks_us()
+            self._idle_since_ms = self.hw.ticks_ms()
 
     def stop(self):
         """Ends the session: the last partial window goes to the sink."""
@@ -174,8 +174,8 @@ class Pod:
     def _resume_scans(self):
         # the scans skipped while idle or calibrating: a gap in the pressure stream, which
         # keeps the engine's pressure clock in step with the IMU's
-        missed = stamp_diff(self.hw.ticks_us(), self._idle_since_us) // 1000
-        self.engine.pressure_gap(missed * self.board.pressure_rate_hz // 1000)
+        missed_ms = self.hw.ticks_diff(self.hw.ticks_ms(), self._idle_since_ms)
+        self.engine.pressure_gap(missed_ms * self.board.pressure_rate_hz // 1000)
         self._start_scans()
 
     def drain_imu(self):
@@ -194,9 +194,10 @@ class Pod:
             self._retries_seen = imu.dev.retries
             eng.flag(S.FLAG_IMU_DEGRADED)
         if got:
-            expected = stamp_diff(now, self._last_good_us) // 1000 * self.board.imu_rate_hz // 1000
+            now_ms = self.hw.ticks_ms()
+            expected = self.hw.ticks_diff(now_ms, self._last_good_ms) * self.board.imu_rate_hz // 1000
             self._stalled = 0
-            self._last_good_us = now
+            self._last_good_ms = now_ms
             if imu.fifo_overflowed and expected > got:
                 # the chip overwrote samples before this drain: they came before these
                 self._report_imu_gap_before_ring(expected - got)
@@ -222,9 +223,9 @@ class Pod:
         except (OSError, ImuError):
             self.imu_faults += 1
             return
-        now = self.hw.ticks_us()
-        lost = stamp_diff(now, self._last_good_us) // 1000 * self.board.imu_rate_hz // 1000
-        self._last_good_us = now
+        now_ms = self.hw.ticks_ms()
+        lost = self.hw.ticks_diff(now_ms, self._last_good_ms) * self.board.imu_rate_hz // 1000
+        self._last_good_ms = now_ms
         if lost > 0:
             self.imu_lost += lost
             self.engine.imu_gap(lost)

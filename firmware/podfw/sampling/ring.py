@@ -7,19 +7,8 @@ from array import array
 from micropython import const
 
 # Timestamps are kept modulo 2**30 like the ESP32's time.ticks_us (the 64-bit unix port's
-# ticks wrap later); stamp_diff compares them across the wrap.
+# ticks wrap later), so they always fit the array and a 31-bit small int.
 STAMP_MASK = const(0x3FFFFFFF)
-_STAMP_HALF = const(0x20000000)
-
-
-def stamp_diff(later, earlier):
-    """later - earlier across the wrap; every intermediate stays a 31-bit small int."""
-    d = later - earlier
-    if d >= _STAMP_HALF:
-        return d - STAMP_MASK - 1
-    if d < -_STAMP_HALF:
-        return d + STAMP_MASK + 1
-    return d
 
 
 class Ring:
