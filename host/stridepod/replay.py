@@ -71,9 +71,13 @@ class GaitResult:
         return np.asarray(out)
 
     def metrics(self) -> dict:
-        """Whole-recording gait metrics: stride (or step) time and its variability,
-        swing and contact time, impact, strike pattern."""
+        """Whole-recording gait metrics: stride (or step) time and its variability over
+        the steady intervals (within ±50 % of the median: turns, stops and restarts left
+        out), swing and contact time, impact, strike pattern."""
         d = self.contact_intervals_s()
+        if len(d):
+            med = float(np.median(d))
+            d = d[(d >= 0.5 * med) & (d <= 1.5 * med)]
         swing = self.swing_ms()
         contact = np.asarray([c for c in self.contact_ms if c > 0], dtype=float)
         impact = np.asarray([g for g in self.impact_g if g > 0])
