@@ -303,9 +303,6 @@ class Store:
     def pod_record_count(self) -> int:
         return self._conn.execute("SELECT COUNT(*) FROM pod_records").fetchone()[0]
 
-    def pod_ids(self) -> list[str]:
-        return [r[0] for r in self._conn.execute("SELECT DISTINCT pod_id FROM pod_records")]
-
     # -- imports -------------------------------------------------------------------------
 
     def imported(self, sha256: str) -> dict | None:
@@ -378,9 +375,6 @@ class Store:
 
     def planned_sessions(self, since: str | None = None) -> list[dict]:
         return self.rows(PLAN, since)
-
-    def set_goals(self, goals: Iterable[Mapping]) -> int:
-        return self.upsert(GOALS, goals)
 
     def goals(self, since: str | None = None) -> list[dict]:
         return self.rows(GOALS, since)
