@@ -30,9 +30,6 @@ class EspHardware:
     def pin_out(self, n):
         return Pin(n, Pin.OUT)
 
-    def pin_in(self, n):
-        return Pin(n, Pin.IN)
-
     def adc(self, n):
         return ADC(Pin(n), atten=ADC.ATTN_11DB)  # 0..~3.1 V
 

@@ -17,18 +17,12 @@ class SimPin:
         self.hw = hw
         self.n = n
         self.level = 0
-        self.handler = None
-        self.writes = 0
 
     def value(self, v=None):
         if v is None:
             return self.level
         self.level = 1 if v else 0
-        self.writes += 1
         return None
-
-    def irq(self, handler=None, trigger=0):
-        self.handler = handler
 
 
 class SimADC:
@@ -200,9 +194,6 @@ class SimHardware:
         return pin
 
     def pin_out(self, n):
-        return self._pin(n)
-
-    def pin_in(self, n):
         return self._pin(n)
 
     def adc(self, n):

@@ -58,7 +58,6 @@ class _ByteFifo:
 
 
 class _SimImu:
-    WHO_AM_I = 0
     RECORD = 0
     FIFO_BYTES = 0
 
@@ -76,7 +75,6 @@ class _SimImu:
         self.streaming = False
         self.t0_us = 0
         self.produced = 0  # samples put in the FIFO since streaming started
-        self.reads = 0
 
     def _reset(self):
         for i in range(128):
@@ -109,7 +107,6 @@ class _SimImu:
 
 
 class SimLSM6DSO(_SimImu):
-    WHO_AM_I = 0x6C
     RECORD = 7
     FIFO_BYTES = FIFO_BYTES_LSM
     ODR = {4: 104, 5: 208, 6: 416, 7: 833}
@@ -118,7 +115,6 @@ class SimLSM6DSO(_SimImu):
         # the model serves data at the range the driver must select: ±16 g, ±2000 dps
         _SimImu.__init__(self, hw, feed_name, 1 / 0.000488, 1 / 0.070)
         self.who = who_am_i
-        self.fs_ok = False
 
     def write(self, reg, buf):
         v = buf[0]
@@ -128,15 +124,14 @@ class SimLSM6DSO(_SimImu):
         self.regs[reg] = v
         if reg == 0x0A:  # FIFO_CTRL4
             xl, g = self.regs[0x10], self.regs[0x11]
-            self.fs_ok = (xl & 0x0C) == 0x04 and (g & 0x0C) == 0x0C
+            fs_ok = (xl & 0x0C) == 0x04 and (g & 0x0C) == 0x0C
             odr = self.ODR.get(self.regs[0x09] & 0x0F, 0)
-            if v & 0x07 == 0x06 and odr and self.fs_ok:
+            if v & 0x07 == 0x06 and odr and fs_ok:
                 self._start(odr)
             else:
                 self.streaming = False
 
     def read(self, reg, buf):
-        self.reads += 1
         self.catch_up()
         if reg == 0x0F:
             buf[0] = self.who
@@ -169,7 +164,6 @@ class SimLSM6DSO(_SimImu):
 
 
 class SimLSM6DS3TRC(_SimImu):
-    WHO_AM_I = 0x6A
     RECORD = 6  # one sensor's X, Y, Z: the FIFO pattern is gyro triple, accel triple
     FIFO_BYTES = 4092
     ODR = {4: 104, 5: 208, 6: 416, 7: 833}
@@ -195,7 +189,6 @@ class SimLSM6DS3TRC(_SimImu):
                 self.streaming = False
 
     def read(self, reg, buf):
-        self.reads += 1
         self.catch_up()
         if reg == 0x0F:
             buf[0] = self.who
@@ -224,7 +217,6 @@ class SimLSM6DS3TRC(_SimImu):
 
 
 class SimICM42688P(_SimImu):
-    WHO_AM_I = 0x47
     RECORD = 16
     FIFO_BYTES = FIFO_BYTES_ICM
     ODR = {8: 100, 7: 200, 15: 500, 6: 1000}
@@ -233,7 +225,6 @@ class SimICM42688P(_SimImu):
         _SimImu.__init__(self, hw, feed_name, 2048, 16.4)
         self.who = who_am_i
         self.bank = 0
-        self.full = False
 
     def write(self, reg, buf):
         v = buf[0]
@@ -259,7 +250,6 @@ class SimICM42688P(_SimImu):
                 self.streaming = False
 
     def read(self, reg, buf):
-        self.reads += 1
         self.catch_up()
         if self.bank != 0:
             for i in range(len(buf)):

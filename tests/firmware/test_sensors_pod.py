@@ -158,6 +158,7 @@ def test_still_pod_goes_idle_light_sleeps_and_wakes_on_motion():
 
     asyncio.run(idle_a_while())
     assert_equal(hw.light_sleeps, 20, "light sleep between drains")
+    assert_equal(hw.light_sleep_us, 20 * pod.board.drain_ms * 1000, "asleep between drains")
     assert_equal(pod.zones._adcs[0].reads, scans, "no scans while idle")
     assert pod.engine.n_imu - before >= 19 * pod.board.imu_rate_hz // 10, "IMU kept sampling"
     chip.still = False
