@@ -287,3 +287,24 @@ def test_pod_runs_across_the_microsecond_tick_wrap():
     for i in range(pod.imu_ring.capacity):
         assert_small_int(pod.imu_ring.stamps[i], "stamp")
     assert_small_int(pod.imu._stamp, "next stamp")
+
+
+def test_board_without_pressure_zones_runs_on_the_imu_alone():
+    import json
+
+    with open(BOARDS[0]) as f:
+        raw = json.load(f)
+    del raw["pressure"]
+    raw["placement"] = "left_foot"
+    path = "/tmp/stridepod-sim-board-imu-only.json"
+    with open(path, "w") as f:
+        json.dump(raw, f)
+    pod, hw, chip, windows = make_pod(path, pressure_feed=None)
+    assert pod.zones is None and pod.timer is None
+    assert not pod.calibrate()  # nothing to calibrate
+    pod.start()
+    run_pod(pod, 21)
+    assert_equal(len(windows), 4, "windows")
+    for w in windows[1:]:
+        assert w.flags & S.FLAG_NO_PRESSURE, w
+        assert w.steps >= 6, w
