@@ -101,6 +101,8 @@ def test_report_has_its_figures_and_the_reasons(strained, tmp_path):
         png = base64.b64decode(data)
         assert png.startswith(PNG_MAGIC) and len(png) > 10_000, name
         assert (tmp_path / "out" / f"{name}.png").read_bytes() == png
+    # self-contained: opens offline, nothing fetched, nothing run
+    assert not re.search(r'(src|href)="(?!data:)', page) and "<script" not in page
     assert 'id="verdict">Back off: the next 7 days are cut' in page
     assert 'data-rule="readiness.two_of_three"' in page
     plan = page[page.index('<table id="plan">'):]
