@@ -121,3 +121,22 @@ def test_the_targets_hold_at_100_hz():
     run = [decimated(r, 5) for r in load_family("alcantara_run")]  # 100 Hz
     _, s = E.group([E.score_recording(r, replay(r)) for r in run])
     assert s.ic.f1 >= 0.99 and s.ic.median_ms <= 15, s.as_dict()
+
+
+def test_sacrum_keeps_counting_when_the_runner_walks():
+    # a real treadmill run, then 15 s of walking (vertical 1 ± 0.35 g at 1.8 steps/s, as
+    # measured at the sacrum in walking), then the run again: a walk break must not stop
+    # the count, nor must the run after it
+    run = dumps.load(DUMPS / "alcantara_run_03")
+    t = np.arange(int(15 * run.rate_hz)) / run.rate_hz
+    walk = np.stack([0.2 * np.sin(2 * np.pi * 1.8 * t + 0.5),
+                     1 + 0.35 * np.sin(2 * np.pi * 1.8 * t) + 0.1 * np.sin(4 * np.pi * 1.8 * t + 1)],
+                    axis=1)
+    rec = copy.copy(run)
+    rec.acc = np.concatenate([run.acc, walk, run.acc])
+    rec.t = np.arange(len(rec.acc)) / run.rate_hz
+    ic = np.asarray(replay(rec).initial_contacts_s)
+    t0 = len(run.acc) / run.rate_hz
+    assert np.sum(ic < t0) == 16
+    assert np.sum((ic >= t0) & (ic < t0 + 15)) >= 25  # 27 steps, the first while adapting
+    assert np.sum(ic >= t0 + 15) == 16

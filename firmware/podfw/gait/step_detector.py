@@ -10,7 +10,7 @@
 # SacrumSteps: accelerometer at the sacrum (any orientation, 2 or 3 axes). The vertical
 #   acceleration (projection on the slowly averaged gravity direction) follows the vertical
 #   ground reaction force in body weights: a step is an excursion above an adaptive
-#   threshold. The magnitude is near zero in flight, so the initial contact is where it
+#   threshold, which relaxes when steps stop coming (walking after running). The magnitude is near zero in flight, so the initial contact is where it
 #   rises back through ONSET_G after the flight minimum.
 # FootAccStrides: a foot/ankle pod without gyro. Each stride has one impact, the largest
 #   acceleration magnitude of the stride; excursions above a threshold relative to the
@@ -340,6 +340,15 @@ class SacrumSteps:
         self.step_n = -(1 << 29)
         self.ic_n = -1
         self.ic_ms = 0
+        self.relax_from = 0
+        self.relax_n = 2 * self.intervals.interval_avg
+
+    def _relax(self, n):
+        # no step for two step times (walking after running, softer steps): lower the
+        # bar by a quarter of the way to the valleys
+        self.relax_from = n
+        self.peak_avg -= (self.peak_avg - self.valley_avg) >> 2
+        self._thresholds()
 
     def _thresholds(self):
         span = self.peak_avg - self.valley_avg
@@ -391,6 +400,8 @@ class SacrumSteps:
                 self.valley_n = n
             if m2 >= self.onset2 and self.prev_m2 < self.onset2:
                 self._onset(n, self.prev_m2, m2)
+            if n - self.relax_from >= self.relax_n:
+                self._relax(n)
             if v > self.thr_hi and self.valley < self.thr_lo \
                     and n - self.step_n >= self.intervals.refractory:
                 self._start_step(n, v, m2)
@@ -415,6 +426,8 @@ class SacrumSteps:
         elif n - self.valley_n < self.high_max_n:
             ic_n = self.valley_n
         self.intervals.step(ic_n)
+        self.relax_from = n
+        self.relax_n = 2 * self.intervals.interval_avg
         self.valley_avg += (self.valley - self.valley_avg) >> 3
         self.ic_n = ic_n
         self.ic_ms = ic_ms if ic_ms >= 0 else self.clock.ms(ic_n)

@@ -285,21 +285,31 @@ def sacrum_steps(acc: np.ndarray, rate_hz: float) -> list[Strike]:
     peak_avg, valley_avg = 2.5, 0.5
     strikes: list[Strike] = []
     chunk = 4 * intervals.max_interval  # search ahead in pieces: linear time
-    low_from, valley, valley_n = 0, np.inf, -1  # LOW state from low_from, valley so far
+    # LOW state since low_start, searched from low_from on; valley so far
+    low_start, low_from, valley, valley_n = 0, 0, np.inf, -1
     step_n = -(1 << 29)
+    relax_from, relax_n = 0, 2 * intervals.avg
     while low_from < n:
         thr_hi = max(valley_avg + (peak_avg - valley_avg) / 2, 1.2)
         thr_lo = max(valley_avg + (peak_avg - valley_avg) * 3 / 8, 1.1)
-        stop = min(n, low_from + chunk)
+        # no step for two step times: the bar is lowered at that sample (SacrumSteps._relax)
+        relax_at = max(relax_from + relax_n, low_from)
+        stop = min(n, low_from + chunk, relax_at)
         seg = v[low_from:stop]
         run_min = np.minimum(np.minimum.accumulate(seg), valley)
         idx = np.arange(low_from, stop)
         hit = np.flatnonzero((seg > thr_hi) & (run_min < thr_lo)
                              & (idx - step_n >= intervals.refractory))
         if not len(hit):
-            k = int(np.argmin(seg))
-            if seg[k] < valley:
-                valley, valley_n = float(seg[k]), low_from + k
+            if len(seg):
+                k = int(np.argmin(seg))
+                if seg[k] < valley:
+                    valley, valley_n = float(seg[k]), low_from + k
+            if stop == relax_at and relax_at < n:
+                if v[relax_at] < valley:  # the relaxing sample's own valley update
+                    valley, valley_n = float(v[relax_at]), relax_at
+                peak_avg -= (peak_avg - valley_avg) / 4
+                relax_from = relax_at
             low_from = stop
             continue
         start = low_from + int(hit[0])
@@ -308,7 +318,7 @@ def sacrum_steps(acc: np.ndarray, rate_hz: float) -> list[Strike]:
         k = int(np.argmin(window))
         if window[k] < valley:
             valley, valley_n = float(window[k]), low_from + k
-        ups = onset_up[(onset_up >= low_from) & (onset_up <= start)]
+        ups = onset_up[(onset_up >= low_start) & (onset_up <= start)]
         ic = start
         at = -1.0
         if len(ups) and ups[-1] >= valley_n and start - ups[-1] < high_max:
@@ -319,6 +329,7 @@ def sacrum_steps(acc: np.ndarray, rate_hz: float) -> list[Strike]:
         elif start - valley_n < high_max:
             ic = valley_n
         intervals.step(ic)
+        relax_from, relax_n = start, 2 * intervals.avg
         valley_avg += (valley - valley_avg) / 8
         step_n = start
         # HIGH until the vertical acceleration falls below thr_lo or time runs out
@@ -330,7 +341,8 @@ def sacrum_steps(acc: np.ndarray, rate_hz: float) -> list[Strike]:
         peak = float(v[start:end + 1].max())
         strikes.append(Strike(ic, float(np.sqrt(m2[start:end + 1].max())), at))
         peak_avg += (peak - peak_avg) / 8
-        low_from, valley, valley_n = end + 1, float(v[end]), end
+        low_start = low_from = end + 1
+        valley, valley_n = float(v[end]), end
     return strikes
 
 
