@@ -81,16 +81,15 @@ def gait_figure(runs: Sequence[Run]) -> bytes:
     if not mixed:
         _empty(ax, "strike pattern data")
     else:
-        x = np.arange(len(mixed))
+        dates = [r.date for r in mixed]
         bottom = np.zeros(len(mixed))
         for name, colour in STRIKE_COLOURS.items():
             share = np.array([getattr(r, f"strike_{name}") or 0.0 for r in mixed])
-            ax.bar(x, share, bottom=bottom, width=0.6, color=colour,
+            ax.bar(dates, share, bottom=bottom, width=0.8, color=colour,
                    label=f"{name}foot" if name != "heel" else "heel")
             bottom += share
-        ax.set_xticks(x, [r.date.strftime("%d %b") for r in mixed], rotation=45, ha="right")
-        ax.set_xlim(-0.5, max(len(mixed), 6) - 0.5)  # a few runs keep narrow bars
         ax.set_ylim(0, 1)
+        _dates_axis(ax, dates)
         ax.legend(loc="upper left", ncols=3, fontsize="small")
     fig.tight_layout()
     return _png(fig)
