@@ -14,7 +14,8 @@
 #   rises back through ONSET_G after the flight minimum.
 # FootAccStrides: a foot/ankle pod without gyro. Each stride has one impact, the largest
 #   acceleration magnitude of the stride; excursions above a threshold relative to the
-#   recent impact peaks, at least MIN_STRIDE_MS apart, are strides.
+#   recent impact peaks, at least MIN_STRIDE_MS apart, are strides; the threshold relaxes
+#   when no stride came for two stride times (walk breaks, softer steps).
 import micropython
 from micropython import const
 
@@ -487,7 +488,7 @@ class FootAccStrides:
             return
         if m2 < self.thr_lo2:
             self.armed = True
-            if n - self.decay_n > self.intervals.max_interval:
+            if n - self.decay_n > 2 * self.intervals.interval_avg:
                 # no stride for a while (walk break, softer steps): lower the bar
                 self.decay_n = n
                 self.peak_max -= self.peak_max >> 3

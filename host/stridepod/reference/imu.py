@@ -370,7 +370,7 @@ def foot_acc_strides(acc: np.ndarray, rate_hz: float) -> list[Strike]:
         # samples below lo2 arm the detector; a low sample past the decay deadline relaxes
         # the threshold (and the search restarts after it)
         idx = np.arange(pos, stop)
-        late = np.flatnonzero(low & (idx - decay_n > intervals.max_interval))
+        late = np.flatnonzero(low & (idx - decay_n > 2 * intervals.avg))
         cut = int(late[0]) if len(late) else len(seg)
         armed_at = np.maximum.accumulate(np.where(low, idx, -1))
         ok = ~low & (seg > hi2) & (idx - step_n >= intervals.refractory)
