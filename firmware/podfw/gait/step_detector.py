@@ -187,44 +187,53 @@ class FootGyroStrides:
         self.cov_left = left
         # pitch rate: |g| <= 4096, |v| <= 2**14 -> |sum| < 3 * 2**26
         s = (gx * self.v0 + gy * self.v1 + gz * self.v2) >> Q14
-        if (s ^ self.prev_s) < 0:  # the sign changed
-            self._zero_crossing(n, self.prev_s, s)
+        prev = self.prev_s
         self.prev_s = s
+        if (s ^ prev) < 0:  # the sign changed
+            self._zero_crossing(n, prev, s)
         if m2 > self.zc_m2max:
             self.zc_m2max = m2
         if self.pend_n >= 0:
-            if m2 > self.pend_m2:
-                self.pend_m2 = m2
-            if n - self.pend_n >= self.impact_n:
-                self.sink.initial_contact(self.pend_ms, self.pend_m2)
-                self.pend_n = -1
-        h = self.hysteresis
+            self._collect_impact(n, m2)
         sign = self.sign
-        if (s > h and sign <= 0) or (s < -h and sign >= 0):
-            if sign != 0:
-                self._end_lobe(self.zc_n)
-                self.start_n = self.zc_n
-            else:
-                self.start_n = n
-            sign = 1 if s > 0 else -1
-            self.sign = sign
-            self.area = 0
-            self.peak = 0
-            self.quiet = 0
-        if sign == 0:
-            return
+        if sign == 0:  # at rest: a lobe starts beyond the hysteresis
+            h = self.hysteresis
+            if -h <= s <= h:
+                return
+            self._start_lobe(n, s)
+            sign = self.sign
+        elif s * sign < -self.hysteresis:  # the other sign: this lobe ends at the crossing
+            self._end_lobe(self.zc_n)
+            self._start_lobe(self.zc_n, s)
+            sign = -sign
         a = s * sign
         self.area += a
         if a > self.peak:
             self.peak = a
             self.peak_n = n
-        if a < self.rest_level and -a < self.rest_level:
-            self.quiet += 1
-            if self.quiet >= self.rest_n:
-                self._end_lobe(n - self.quiet + 1)
+        r = self.rest_level
+        if -r < a < r:
+            q = self.quiet + 1
+            self.quiet = q
+            if q >= self.rest_n:  # the foot is still: the lobe ended where that began
+                self._end_lobe(n - q + 1)
                 self.sign = 0
         else:
             self.quiet = 0
+
+    def _start_lobe(self, start_n, s):
+        self.start_n = start_n
+        self.sign = 1 if s > 0 else -1
+        self.area = 0
+        self.peak = 0
+        self.quiet = 0
+
+    def _collect_impact(self, n, m2):
+        if m2 > self.pend_m2:
+            self.pend_m2 = m2
+        if n - self.pend_n >= self.impact_n:
+            self.sink.initial_contact(self.pend_ms, self.pend_m2)
+            self.pend_n = -1
 
     def _zero_crossing(self, n, before, after):
         self.zc_n = n
