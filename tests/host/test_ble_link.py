@@ -15,7 +15,7 @@ import pytest
 from bleak import BleakClient
 from bleak.exc import BleakGATTProtocolError, BleakGATTProtocolErrorCode
 from podfw.link import wire
-from stridepod.ble import Backoff, LinkLostError, PodSync, find_pod, profile
+from stridepod.ble import Backoff, LinkLostError, PodNotFoundError, PodSync, find_pod, profile
 from stridepod.ble.virtual import virtual_rig
 from stridepod.store import Store
 from stridepod.virtualpod.launcher import PodSettings
@@ -156,3 +156,22 @@ def test_cli_sync_virtual(stridepod_cli):
     result = stridepod_cli("sync", "--virtual", SHORT_RUN)
     assert result.exit_code == 0, result.stderr
     assert re.fullmatch(r"pod VP000001-[0-9a-f]{8}: 1 new record\n", result.stdout)
+
+
+async def _find_by(targets):
+    async with virtual_rig(SHORT_RUN, PodSettings(name="left-pod", serial="NAME0001")) as rig:
+        found = {}
+        for target in targets:
+            try:
+                found[target] = (await find_pod(target, timeout=0.5)).address
+            except PodNotFoundError as exc:
+                found[target] = str(exc)
+        return found, rig.pod.radio.device.address
+
+
+def test_find_a_pod_by_name_or_address():
+    found, address = run_isolated(_find_by, ["left-pod", "LEFT-POD", "right-pod", None])
+    assert found["left-pod"] == found["LEFT-POD"] == found[None] == address
+    assert found["right-pod"].startswith("no pod 'right-pod' in range")
+    by_address, _ = run_isolated(_find_by, [address.lower()])
+    assert by_address[address.lower()] == address
