@@ -5,8 +5,10 @@ once, and reconnect with exponential backoff when the link drops.
 Exactly once: the pod streams its flash log in sequence order from the sequence asked
 for, then goes live (docs/protocol.md). The client stores only the record it expects
 next (`expected`): an older one is a duplicate and is skipped, a newer one means
-something went missing on the way, so it asks again from `expected` and ignores the
-stream until the pod answers. Records are written to the store in small transactions;
+something went missing on the way, so it asks again from `expected` (and ignores such
+gaps until the pod answers: they are the tail of the stream it replaces). A record never
+changes on the pod, so the right sequence number is the right record whichever stream
+brought it. Records are written to the store in small transactions;
 after any drop the next backfill starts after the last stored one, so a record is
 either in the store or asked for again, never both. Records the pod's ring overwrote
 before they could be fetched are reported (`lost_on_pod`), not silently skipped.
@@ -412,8 +414,6 @@ class PodSync:
                         pending = True  # ask again for the record we still need
                         await self._ask_from(client, expected)
                     continue
-                # a record is immutable on the pod: the right sequence number is the right
-                # record, whichever stream (old or new) it came from
                 if record.seq < expected:
                     self.result.duplicates += 1
                     continue
