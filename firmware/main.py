@@ -43,6 +43,7 @@ async def _serve_link(link, pod):
 
 def run():
     import bluetooth
+
     from podfw.link.clock import PodClock
     from podfw.link.flashlog import FileStorage, FlashLog
     from podfw.link.podlink import PodLink

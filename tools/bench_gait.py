@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from stridepod import dumps
 from stridepod.reference.engine import run as run_reference
 from stridepod.replay import quantise_recording, replay

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
 from stridepod.recovery import Config, History, WellnessDay
 from stridepod.recovery.assess import prepare
 from stridepod.recovery.readiness import CALIBRATING, DRIFTING, SIGNALS

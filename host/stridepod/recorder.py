@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
 import podfw  # noqa: F401  (installs the micropython stand-in)
 from podfw import rawframe as F
-
 from stridepod.dumps import FORMAT, PLACEMENTS
 from stridepod.errors import StridepodError
 

@@ -12,6 +12,7 @@ import sys
 from array import array
 
 import micropython
+
 from fwtest import assert_small_int
 from podfw.gait.config import GaitConfig
 from podfw.gait.engine import GaitEngine

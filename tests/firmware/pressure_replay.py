@@ -12,6 +12,7 @@ import sys
 from array import array
 
 import micropython
+
 from fwtest import assert_small_int_state
 from podfw.gait.pressure import EV_OFF, EV_ON, PressureContacts
 

@@ -3,6 +3,7 @@
 from array import array
 
 import micropython
+
 from fwtest import assert_equal, assert_raises, assert_small_int, read_dump_columns
 from podfw.gait.config import GaitConfig
 from podfw.gait.engine import GaitEngine

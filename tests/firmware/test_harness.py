@@ -2,6 +2,7 @@
 import sys
 
 import micropython
+
 from fwtest import assert_small_int
 
 

@@ -5,6 +5,7 @@
 import array
 
 import micropython
+
 from fwtest import assert_equal, assert_raises, assert_small_int, assert_small_int_state
 from podfw.gait import pressure_viper
 from podfw.gait.pressure import (

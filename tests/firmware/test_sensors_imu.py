@@ -1,6 +1,7 @@
 # IMU drivers against the register-level chip models: identity check, range and rate
 # configuration, FIFO burst drain with per-sample timestamps, overflow, no allocation.
 import micropython
+
 from fwtest import assert_equal, assert_raises
 from podfw.drivers.imu import ImuError, open_imu
 from podfw.sampling.ring import STAMP_MASK, Ring

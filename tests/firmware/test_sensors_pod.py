@@ -2,6 +2,7 @@
 # real gait engine; I2C NACKs, a stuck FIFO, ring overruns and a shorted zone mark the
 # windows and the pod keeps running; no allocation per sample; power states.
 import micropython
+
 from fwtest import assert_equal, assert_raises
 from podfw.gait import summary as S
 from podfw.power import ACTIVE, DEEP_SLEEP, IDLE

@@ -3,6 +3,7 @@
 from array import array
 
 import micropython
+
 from fwtest import assert_equal
 from podfw.drivers.battery import Battery, percent_from_mv
 from podfw.drivers.pressure import PressureZones

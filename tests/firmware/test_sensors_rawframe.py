@@ -4,6 +4,7 @@
 from array import array
 
 import micropython
+
 from fwtest import assert_equal
 from podfw import rawframe as F
 from podfw.rawstream import RawStreamer

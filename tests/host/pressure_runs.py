@@ -8,6 +8,7 @@ import functools
 from pathlib import Path
 
 import numpy as np
+
 import podfw  # noqa: F401  (installs the CPython stand-in for `micropython`)
 from podfw.gait.pressure import EV_OFF, EV_ON, PressureContacts
 from stridepod import dumps

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from stridepod.store import SCHEMA_VERSION, Store
 
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from stridepod.store import Store
 
 sys.path.insert(0, str(Path(__file__).parent))  # virtualpod_support: shared helpers

@@ -4,6 +4,7 @@ step-weighted metrics, and a session that grows while it is synced updates its r
 from __future__ import annotations
 
 import pytest
+
 from podfw.gait.summary import FLAG_WALKING
 from podfw.link import wire
 from stridepod.podruns import SESSION_GAP_S, sessions, update_pod_runs

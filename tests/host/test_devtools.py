@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+
 from stridepod.devtools import deploy, firmware_tree
 
 BOARDS = firmware_tree.list_boards()

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy.signal import decimate
 from scipy.spatial.transform import Rotation
+
 from stridepod import dumps
 from stridepod import evaluation as E
 from stridepod.replay import replay

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from array import array
 
-import podfw  # noqa: F401  (installs the CPython stand-in for `micropython`)
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import podfw  # noqa: F401  (installs the CPython stand-in for `micropython`)
 from podfw.gait.config import GaitConfig
 from podfw.gait.engine import GaitEngine
 from podfw.gait.events import EV_INITIAL_CONTACT

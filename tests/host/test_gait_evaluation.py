@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+
 from stridepod import dumps
 from stridepod import evaluation as E
 from stridepod.replay import GaitResult, replay

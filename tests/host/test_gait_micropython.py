@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from podfw.gait.events import EV_FINAL_CONTACT, EV_INITIAL_CONTACT
 from podfw.gait.summary import FIELDS
 from stridepod import dumps

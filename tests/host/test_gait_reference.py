@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from stridepod import dumps
 from stridepod.reference.engine import run as run_reference
 from stridepod.replay import replay

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from garmin_fit_sdk import Encoder, Profile
+
 from stridepod.errors import StridepodError
 from stridepod.importers.fit import read_fit
 

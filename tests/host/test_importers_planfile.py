@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+
 from stridepod.errors import StridepodError
 from stridepod.importers.planfile import read_plan
 from stridepod.recovery import Goal, PlannedSession

@@ -9,6 +9,7 @@ from array import array
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from podfw.rawframe import Decoder
 from podfw.rawstream import RawStreamer
 from stridepod import dumps

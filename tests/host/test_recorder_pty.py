@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from stridepod import dumps
 
 ROOT = Path(__file__).resolve().parents[2]

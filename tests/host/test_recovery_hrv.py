@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from stridepod.errors import StridepodError
 from stridepod.recovery.hrv import (
     clean_rr,

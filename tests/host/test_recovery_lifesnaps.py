@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
 from stridepod.recovery import Config, History, assess
 from stridepod.recovery.assess import prepare
 from stridepod.recovery.readiness import CALIBRATING

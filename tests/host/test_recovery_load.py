@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from stridepod.errors import StridepodError
 from stridepod.recovery import Config, History, Run, assess
 from stridepod.recovery.load import acwr, ewma, foster, rolling_mean_zero_filled

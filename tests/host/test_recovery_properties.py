@@ -4,6 +4,7 @@ import datetime as dt
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from stridepod.recovery import History, PainEntry, PlannedSession, Run, WellnessDay, assess
 
 TODAY = dt.date(2026, 11, 22)

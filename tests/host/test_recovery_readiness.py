@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from stridepod.recovery import History, assess
 
 sys.path.insert(0, str(Path(__file__).parent))  # the shared scenario builders

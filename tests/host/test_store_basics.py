@@ -7,6 +7,7 @@ import stat
 from collections import namedtuple
 
 import pytest
+
 from stridepod.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
 
 

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import click
+
 from stridepod import dumps, ui
 from stridepod.errors import StridepodError
 from stridepod.replay import GaitResult, SensorUnits, combine_feet, replay

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import click
+
 from stridepod import ui
 from stridepod.errors import StridepodError
 from stridepod.paths import data_dir

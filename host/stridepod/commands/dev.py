@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import click
+
 from stridepod.devtools import deploy as deploy_tool
 from stridepod.devtools import firmware_tree
 from stridepod.errors import StridepodError

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import click
+
 from stridepod import dumps, ui
 from stridepod import evaluation as E
 from stridepod.commands.analyze import ENGINES, run_engine

@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import click
+
 from stridepod import ui
 from stridepod.errors import StridepodError
 from stridepod.store import TABLES, Store

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import click
+
 from stridepod import ui
 from stridepod.errors import StridepodError
 
@@ -44,6 +45,7 @@ async def _record(seconds: float, scan_timeout: float, address: str | None,
 
 def record_packets(seconds: float, scan_timeout: float, address: str | None) -> list[bytes]:
     from bleak.exc import BleakError
+
     from stridepod.ble.client import bluetooth_error
 
     with ui.progress("breathe calmly, measuring", total=seconds) as advance:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
 from stridepod import ui
 
 # The recovery model, importers and plotting are imported when the command runs, so

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.markup import escape
 from rich.table import Table
+
 from stridepod import ui
 from stridepod.commands.today import as_of_date, as_of_option, reason_lines
 

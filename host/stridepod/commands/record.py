@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
 from stridepod.errors import StridepodError
 
 
@@ -23,6 +24,7 @@ def command(out: Path, port: str | None, baud: int, seconds: float | None, start
     """Record raw IMU and pressure samples from a pod into OUT.csv + OUT.json
     (the stridepod-dump-csv/1 format of the shared datasets)."""
     import serial
+
     from stridepod.devtools.deploy import choose_port
     from stridepod.recorder import Recorder
 

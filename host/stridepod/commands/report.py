@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import click
+
 from stridepod import ui
 from stridepod.commands.today import as_of_date, as_of_option
 from stridepod.paths import default_report_dir

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 from rich.markup import escape
+
 from stridepod import ui
 
 if TYPE_CHECKING:
