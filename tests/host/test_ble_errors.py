@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from stridepod.ble import BluetoothOffError, NoAdapterError, PodNotFoundError, find_pod, scan
 
 sys.path.insert(0, str(Path(__file__).parent))  # virtualpod_support: shared helpers

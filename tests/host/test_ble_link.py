@@ -10,10 +10,11 @@ import re
 import sys
 from pathlib import Path
 
-import podfw  # noqa: F401
 import pytest
 from bleak import BleakClient
 from bleak.exc import BleakGATTProtocolError, BleakGATTProtocolErrorCode
+
+import podfw  # noqa: F401
 from podfw.link import wire
 from stridepod.ble import Backoff, LinkLostError, PodNotFoundError, PodSync, find_pod, profile
 from stridepod.ble.virtual import virtual_rig

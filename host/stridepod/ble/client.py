@@ -26,7 +26,6 @@ from typing import Any
 
 import podfw  # noqa: F401  (the CPython stand-in for `micropython`, for podfw.link.wire)
 from podfw.link import wire
-
 from stridepod.ble import profile
 from stridepod.errors import StridepodError
 from stridepod.store import Store

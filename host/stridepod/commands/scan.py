@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 
 import click
+
 from stridepod import ui
 from stridepod.ble import PodNotFoundError, scan
 

@@ -7,6 +7,7 @@ import dataclasses
 from pathlib import Path
 
 import click
+
 from stridepod import ui
 from stridepod.ble import SyncProgress, SyncResult, sync
 from stridepod.ble.virtual import sync_virtual_pod

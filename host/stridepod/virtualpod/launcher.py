@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import podfw
 
+import podfw
 from stridepod import dumps
 from stridepod.errors import StridepodError
 from stridepod.replay import quantise_recording

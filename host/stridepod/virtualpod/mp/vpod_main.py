@@ -24,6 +24,7 @@ import time
 from array import array
 
 import bluetooth
+
 from podfw.gait.config import GaitConfig
 from podfw.gait.engine import GaitEngine
 from podfw.link.flashlog import FileStorage, FlashLog
