@@ -22,8 +22,6 @@ _ACCEL_WOM_X_THR = const(0x4A)  # bank 4, then Y, Z
 _HEADER_EMPTY = const(0x80)
 _HEADER_ACC_GYRO = const(0x60)
 
-_ODR_CODES = ((100, 8), (200, 7), (500, 15), (1000, 6))
-
 
 class ICM42688P(FifoImu):
     NAME = "icm42688p"
@@ -36,16 +34,10 @@ class ICM42688P(FifoImu):
     FIFO_RECORDS = 128  # 2 KB of 16-byte packets
     ACC_LSB_PER_G = 2048
     GYRO_LSB_PER_DPS = 16.4
+    ODR_CODES = ((100, 8), (200, 7), (500, 15), (1000, 6))
 
     def __init__(self, i2c, address, rate_hz, board_path, clock):
         FifoImu.__init__(self, i2c, address, rate_hz, board_path, clock)
-        self._odr = 0
-        for hz, code in _ODR_CODES:
-            if hz == rate_hz:
-                self._odr = code
-        if not self._odr:
-            raise ValueError("%s: icm42688p supports imu.rate_hz 100, 200, 500 or 1000, not %d"
-                             % (board_path, rate_hz))
         self._status = bytearray(3)
         self.bad_packets = 0
 

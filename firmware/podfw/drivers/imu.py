@@ -37,12 +37,21 @@ class FifoImu:
     FIFO_RECORDS = 1  # FIFO capacity in records
     ACC_LSB_PER_G = 0
     GYRO_LSB_PER_DPS = 0.0
+    ODR_CODES = ()  # (rate_hz, the chip's output-data-rate code), by rising rate
 
     def __init__(self, i2c, address, rate_hz, board_path, clock):
         self.dev = I2CDevice(i2c, address)
         self.rate_hz = rate_hz
         self.board_path = board_path
         self.clock = clock
+        self._odr = 0
+        for hz, code in self.ODR_CODES:
+            if hz == rate_hz:
+                self._odr = code
+        if not self._odr:
+            rates = [str(hz) for hz, _ in self.ODR_CODES]
+            raise ValueError("%s: %s supports imu.rate_hz %s or %s, not %d"
+                             % (board_path, self.NAME, ", ".join(rates[:-1]), rates[-1], rate_hz))
         self.period_us = 1000000 // rate_hz
         self.buf = bytearray(self.RECORD_BYTES * self.MAX_BURST_RECORDS)
         mv = memoryview(self.buf)
