@@ -12,6 +12,7 @@ import numpy as np
 import podfw  # noqa: F401  (installs the CPython stand-in for `micropython`)
 from podfw.gait.pressure import EV_OFF, EV_ON, PressureContacts
 from stridepod import dumps
+from stridepod.evaluation import without_chatter
 from stridepod.replay import GaitResult
 
 DUMPS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "dumps"
@@ -21,11 +22,6 @@ ON_FIELDS = ("on_index", "on_frac", "swing_ms")
 OFF_FIELDS = ("on_index", "on_frac", "off_index", "off_frac", "contact_ms", "swing_ms",
               "flight_ms", "peak", "peak_index", "loading_rate", "strike", "strike_pos",
               "first_zone", "cop_y_start", "cop_y_end", "cop_ml_range")
-
-# Reference contacts and airborne gaps shorter than this are chatter of the reference's
-# own fixed 20 N threshold (the total force hovering around 20 N at toe-off), not steps:
-# no foot touches down or lifts off for under 50 ms (sprint contacts last 80 ms or more).
-CHATTER_S = 0.05
 
 
 @functools.cache
@@ -79,24 +75,11 @@ def run_recording(rec: dumps.Recording):
 
 
 def debounced(rec: dumps.Recording) -> dumps.Recording:
-    """The recording with its reference events cleared of threshold chatter: an
-    off-on pair less than CHATTER_S apart is merged into one contact, then a contact
-    shorter than CHATTER_S is dropped."""
+    """The recording with its reference events cleared of the chatter of the reference's
+    own fixed 20 N threshold (evaluation.without_chatter)."""
+    ic, fc, _ = without_chatter(dumps.truth_times(rec, "initial_contacts_s"),
+                                dumps.truth_times(rec, "final_contacts_s"))
     truth = dict(rec.truth or {})
-    events = sorted([(t, "ic") for t in dumps.truth_times(rec, "initial_contacts_s")]
-                    + [(t, "fc") for t in dumps.truth_times(rec, "final_contacts_s")])
-    merged: list[tuple[float, str]] = []
-    for t, kind in events:
-        if kind == "ic" and merged and merged[-1][1] == "fc" and t - merged[-1][0] < CHATTER_S:
-            merged.pop()
-            continue
-        merged.append((t, kind))
-    kept: list[tuple[float, str]] = []
-    for t, kind in merged:
-        if kind == "fc" and kept and kept[-1][1] == "ic" and t - kept[-1][0] < CHATTER_S:
-            kept.pop()
-            continue
-        kept.append((t, kind))
-    truth["initial_contacts_s"] = [t for t, k in kept if k == "ic"]
-    truth["final_contacts_s"] = [t for t, k in kept if k == "fc"]
+    truth["initial_contacts_s"] = ic
+    truth["final_contacts_s"] = fc
     return dataclasses.replace(rec, truth=truth)
