@@ -63,6 +63,15 @@ def test_stand_alone_beat_to_beat_recording_gives_morning_rmssd(tmp_path):
     assert day.rmssd_ms > 0 and "1 of 120 beats removed (1 artifacts, 0 ectopic)" in out.notes[0]
 
 
+def test_beat_to_beat_messages_holding_one_interval_each(tmp_path):
+    # the SDK decodes a one-element array field as a bare number, not a list
+    rr = [0.9 + 0.03 * ((i * 7) % 5 - 2) for i in range(80)]
+    p = _fit(tmp_path, *({"mesg_num": MESG["HRV"], "time": [t]} for t in rr), file_type="monitoring_b")
+    out = read_fit(p)
+    [day] = out.wellness
+    assert day.rmssd_ms > 0 and "0 of 80 beats removed" in out.notes[0]
+
+
 def test_damaged_and_foreign_files_are_one_line_errors(tmp_path):
     good = _fit(tmp_path, {"mesg_num": MESG["SESSION"], "start_time": T0, "sport": "running",
                            "total_timer_time": 60.0}).read_bytes()

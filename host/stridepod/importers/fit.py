@@ -7,12 +7,16 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from garmin_fit_sdk import Decoder, Stream
 
 from stridepod.errors import StridepodError
 from stridepod.recovery.hrv import clean_rr, hrv_metrics
 from stridepod.recovery.model import Run, WellnessDay
+
+if TYPE_CHECKING:  # the SDK ships this TypedDict in a stub only (mesgs.pyi)
+    from garmin_fit_sdk.mesgs import FitMessages
 
 SLEEP_ASLEEP = {"light", "deep", "rem"}
 RUNNING_SPORTS = {"running", "walking", "hiking"}  # walk-run returns are logged as either
@@ -25,8 +29,15 @@ class FitImport:
     notes: list[str] = field(default_factory=list)  # what was found and skipped
 
 
-def _local_date(t: dt.datetime, tz: dt.tzinfo) -> dt.date:
-    return t.astimezone(tz).date()
+def _local_date(t: int | dt.datetime, tz: dt.tzinfo) -> dt.date:
+    return _datetime(t).astimezone(tz).date()
+
+
+def _datetime(t: int | dt.datetime) -> dt.datetime:
+    # the SDK types FIT timestamps as int | datetime; read(convert_datetimes_to_dates=True)
+    # always gives datetimes
+    assert isinstance(t, dt.datetime), f"FIT timestamp not converted: {t!r}"
+    return t
 
 
 def read_fit(path: str | Path, tz: dt.tzinfo = dt.UTC) -> FitImport:
@@ -59,9 +70,10 @@ def read_fit(path: str | Path, tz: dt.tzinfo = dt.UTC) -> FitImport:
             out.notes.append("skipped a session without start time or duration")
             continue
         distance = s.get("total_distance")
-        cadence = s.get("avg_running_cadence", s.get("avg_cadence"))
-        if cadence is not None:  # FIT running cadence is strides/min (one foot); + fraction
-            cadence = 2.0 * (cadence + (s.get("avg_fractional_cadence") or 0.0))
+        strides_per_min = s.get("avg_running_cadence", s.get("avg_cadence"))
+        cadence = None
+        if strides_per_min is not None:  # FIT running cadence is strides/min (one foot); + fraction
+            cadence = 2.0 * (strides_per_min + (s.get("avg_fractional_cadence") or 0.0))
         speed = s.get("enhanced_avg_speed") or s.get("avg_speed")
         out.runs.append(Run(
             date=_local_date(start, tz), duration_min=seconds / 60.0,
@@ -73,20 +85,21 @@ def read_fit(path: str | Path, tz: dt.tzinfo = dt.UTC) -> FitImport:
         ))
 
     daily: dict[dt.date, dict[str, float]] = defaultdict(dict)
-    for m in messages.get("hrv_status_summary_mesgs", []):
-        if m.get("timestamp") and m.get("last_night_average"):
-            daily[_local_date(m["timestamp"], tz)]["rmssd_ms"] = float(m["last_night_average"])
-    for m in messages.get("monitoring_hr_data_mesgs", []):
-        rhr = m.get("resting_heart_rate") or m.get("current_day_resting_heart_rate")
-        if m.get("timestamp") and rhr:
-            daily[_local_date(m["timestamp"], tz)]["resting_hr"] = float(rhr)
-    levels = sorted((m["timestamp"], str(m.get("sleep_level"))) for m in messages.get("sleep_level_mesgs", [])
-                    if m.get("timestamp"))
+    for h in messages.get("hrv_status_summary_mesgs", []):
+        if h.get("timestamp") and h.get("last_night_average"):
+            daily[_local_date(h["timestamp"], tz)]["rmssd_ms"] = float(h["last_night_average"])
+    for r in messages.get("monitoring_hr_data_mesgs", []):
+        rhr = r.get("resting_heart_rate") or r.get("current_day_resting_heart_rate")
+        if r.get("timestamp") and rhr:
+            daily[_local_date(r["timestamp"], tz)]["resting_hr"] = float(rhr)
+    levels = sorted((_datetime(m["timestamp"]), str(m.get("sleep_level")))
+                    for m in messages.get("sleep_level_mesgs", []) if m.get("timestamp"))
     if len(levels) >= 2:
         asleep = sum(((b[0] - a[0]).total_seconds() for a, b in zip(levels, levels[1:], strict=False)
                       if a[1] in SLEEP_ASLEEP), 0.0)
         daily[_local_date(levels[-1][0], tz)]["sleep_h"] = asleep / 3600.0
-    rr_s = [t for m in messages.get("hrv_mesgs", []) for t in (m.get("time") or []) if t is not None]
+    rr_s = [t for m in messages.get("hrv_mesgs", []) for t in _values(m.get("time"))
+            if t is not None]
     if rr_s and not messages.get("session_mesgs"):
         # a stand-alone morning measurement (beat-to-beat intervals, no activity)
         cleaned = clean_rr([1000.0 * t for t in rr_s])
@@ -107,8 +120,15 @@ def read_fit(path: str | Path, tz: dt.tzinfo = dt.UTC) -> FitImport:
     return out
 
 
-def _first_time(messages: dict) -> dt.datetime | None:
+def _values(value: float | list[float | None] | None) -> list[float | None]:
+    # the SDK gives an array field holding a single value as that value, not a list
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _first_time(messages: FitMessages) -> dt.datetime | None:
     for m in messages.get("file_id_mesgs", []):
         if m.get("time_created"):
-            return m["time_created"]
+            return _datetime(m["time_created"])
     return None
