@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 import statistics
 from collections.abc import Callable
 
@@ -21,10 +23,16 @@ def _comparable(run: Run, base: list[Run], cfg: Config) -> list[Run]:
 
 
 def _dominant_strike(r: Run) -> tuple[str, float] | None:
-    shares = {"heel": r.strike_heel, "mid": r.strike_mid, "fore": r.strike_fore}
-    if any(v is None for v in shares.values()):
+    heel, mid, fore = r.strike_heel, r.strike_mid, r.strike_fore
+    if heel is None or mid is None or fore is None:
         return None
+    shares = {"heel": heel, "mid": mid, "fore": fore}
     return max(shares.items(), key=lambda kv: (kv[1], kv[0]))
+
+
+def _describe_strike(pattern: str, v: float, ref: float, n: int, m: int) -> str:
+    return (f"{pattern.capitalize()} strikes {100 * v:.0f} % of steps over the last {n} runs "
+            f"vs {100 * ref:.0f} % on comparable runs.")
 
 
 def gait_warnings(runs: list[Run], today: dt.date, cfg: Config) -> list[Reason]:
@@ -34,20 +42,20 @@ def gait_warnings(runs: list[Run], today: dt.date, cfg: Config) -> list[Reason]:
 
     def check(rule: str, metric: Callable[[Run], float | None], fires: Callable[[float, float], bool],
               describe: Callable[[float, float, int, int], str], ev: str) -> None:
-        deltas, now, ref_all, n_ref = [], [], [], 0
+        now: list[float] = []
+        ref_all: list[float] = []
+        n_ref = 0
         for run in recent:
             v = metric(run)
             if v is None:
                 continue
-            refs = [metric(r) for r in _comparable(run, base, cfg)]
-            refs = [x for x in refs if x is not None]
+            refs = [x for r in _comparable(run, base, cfg) if (x := metric(r)) is not None]
             if len(refs) >= cfg.gait_min_baseline_runs:
                 ref = statistics.median(refs)
-                deltas.append(v - ref)
                 now.append(v)
                 ref_all.append(ref)
                 n_ref = max(n_ref, len(refs))
-        if len(deltas) < cfg.gait_min_recent_runs:
+        if len(now) < cfg.gait_min_recent_runs:
             return
         v, ref = statistics.median(now), statistics.median(ref_all)
         if fires(v, ref) and all(fires(a, b) for a, b in zip(now, ref_all, strict=True)):
@@ -77,11 +85,9 @@ def gait_warnings(runs: list[Run], today: dt.date, cfg: Config) -> list[Reason]:
 
     # strike pattern: the share of heel strikes (the pattern that shifts most with pain)
     for name in ("heel", "mid", "fore"):
-        check(f"gait.strike_{name}", lambda r, n=name: getattr(r, f"strike_{n}"),
+        check(f"gait.strike_{name}", operator.attrgetter(f"strike_{name}"),
               lambda v, ref: abs(v - ref) >= cfg.strike_shift,
-              lambda v, ref, n, m, s=name: f"{s.capitalize()} strikes {100 * v:.0f} % of steps over the last "
-                                           f"{n} runs vs {100 * ref:.0f} % on comparable runs.",
-              evidence.STRIKE)
+              functools.partial(_describe_strike, name), evidence.STRIKE)
     strike = [w for w in warnings if w.rule.startswith("gait.strike_")]
     if strike:  # one pattern change, shown with each share that moved
         warnings = [w for w in warnings if not w.rule.startswith("gait.strike_")]
