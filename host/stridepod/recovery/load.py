@@ -136,7 +136,10 @@ def daily_arrays(grid: DailyGrid, runs: list[Run], cfg: Config, hr_max, hr_rest)
 
 
 def _run_size(run: Run, use_distance: bool) -> float:
-    return float(run.distance_km) if use_distance else run.duration_min
+    if not use_distance:
+        return run.duration_min
+    assert run.distance_km is not None, "use_distance only when every run has a distance"
+    return float(run.distance_km)
 
 
 def spike_check(run: Run, previous: list[Run], cfg: Config) -> Reason | None:

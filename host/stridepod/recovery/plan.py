@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -251,26 +252,36 @@ class _Adjuster:
         return sorted(out, key=lambda c: (c.date, c.before.kind if c.before else ""))
 
 
+def _easy_hr_and_pace(runs: Iterable[Run]) -> list[tuple[Run, float, float]]:
+    """(run, average HR, pace) of the easy runs that have both."""
+    out = []
+    for r in runs:
+        hr, pace = r.avg_hr, r.pace
+        if hr and pace and r.kind not in ("quality", "race"):
+            out.append((r, hr, pace))
+    return out
+
+
 def _hr_recheck(runs: list[Run], today: dt.date, cfg: Config) -> tuple[bool, Reason]:
     """After a deload week: is easy-pace HR back to (or under) its level before the block?"""
     block_start = today - DAY * (7 * cfg.deload_every_weeks)
-    reference = [r for r in runs if block_start - DAY * 42 <= r.date < block_start
-                 and r.avg_hr and r.pace and r.kind not in ("quality", "race")]
-    current = sorted((r for r in runs if 0 <= (today - r.date).days < 7 and r.avg_hr and r.pace
-                      and r.kind not in ("quality", "race")), key=lambda r: r.date, reverse=True)
-    for run in current:
-        same_pace = [r.avg_hr for r in reference if abs(r.pace - run.pace) <= cfg.hr_recheck_pace_band_s]
+    reference = _easy_hr_and_pace(r for r in runs if block_start - DAY * 42 <= r.date < block_start)
+    current = sorted(_easy_hr_and_pace(r for r in runs if 0 <= (today - r.date).days < 7),
+                     key=lambda e: e[0].date, reverse=True)
+    for run, hr, pace in current:
+        same_pace = [ref_hr for _, ref_hr, ref_pace in reference
+                     if abs(ref_pace - pace) <= cfg.hr_recheck_pace_band_s]
         if same_pace:
             ref = statistics.median(same_pace)
-            diff = run.avg_hr - ref
+            diff = hr - ref
             ok = diff <= cfg.hr_recheck_tolerance_bpm
             return ok, Reason(
                 "deload.hr_recheck",
-                f"Easy run on {run.date} at {_pace(run.pace)}: {run.avg_hr:.0f} bpm vs {ref:.0f} bpm at the same "
+                f"Easy run on {run.date} at {_pace(pace)}: {hr:.0f} bpm vs {ref:.0f} bpm at the same "
                 f"pace before the block ({diff:+.0f} bpm; allowed +{cfg.hr_recheck_tolerance_bpm:g})"
                 + ("" if ok else ": not back yet, the quality session waits."),
-                {"hr_now": run.avg_hr, "hr_before_block": ref, "diff_bpm": round(diff, 1),
-                 "pace_s_per_km": round(run.pace), "comparable_runs": len(same_pace)},
+                {"hr_now": hr, "hr_before_block": ref, "diff_bpm": round(diff, 1),
+                 "pace_s_per_km": round(pace), "comparable_runs": len(same_pace)},
                 baseline=f"easy runs within {cfg.hr_recheck_pace_band_s:g} s/km in the 6 weeks before the block",
                 changed="" if ok else "quality session replaced by an easy run",
                 evidence=evidence.HR_RECHECK)

@@ -8,6 +8,7 @@ import datetime as dt
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -91,7 +92,7 @@ def merge_runs(runs: Iterable[Run]) -> list[Run]:
             else:
                 clusters.append([run])
         for cluster in clusters:
-            values = {}
+            values: dict[str, Any] = {}  # field name -> value, one type per field
             for name in RUN_FIELDS:
                 if name == "source":
                     values[name] = "+".join(sorted({r.source for r in cluster if r.source}))
