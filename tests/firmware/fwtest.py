@@ -36,6 +36,16 @@ def assert_raises(exc_type, func, *args):
     raise AssertionError("%s not raised" % exc_type.__name__)
 
 
+class Lcg:
+    # deterministic pseudo-random numbers, the same on every interpreter
+    def __init__(self, seed):
+        self.state = seed
+
+    def below(self, n):
+        self.state = (self.state * 1103515245 + 12345) & 0x7FFFFFFF
+        return (self.state >> 8) % n
+
+
 def read_dump_columns(name):
     """Reads ../shared/datasets/dumps/NAME.csv into (header, list of float rows)."""
     rows = []

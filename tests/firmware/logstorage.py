@@ -84,6 +84,17 @@ def fresh_storage():
     return flashlog.FileStorage(scratch_dir())
 
 
+class ScratchStorage:
+    """`with ScratchStorage() as storage:` a fresh_storage() removed on the way out."""
+
+    def __enter__(self):
+        self.storage = fresh_storage()
+        return self.storage
+
+    def __exit__(self, *exc_info):
+        remove_tree(self.storage.root)
+
+
 class RamBlockDevice:
     """Block device for os.VfsLfs2 that counts erases (flash wear)."""
 

@@ -106,12 +106,13 @@ class _SimImu:
         return v & 0xFFFF
 
 
-class SimLSM6DSO(_SimImu):
-    RECORD = 7
-    FIFO_BYTES = FIFO_BYTES_LSM
+class _SimStImu(_SimImu):
+    """The ST 6-axis IMUs: same reset, range and rate registers; they differ in the FIFO
+    (set up by the write to 0x0A, which starts or stops streaming)."""
     ODR = {4: 104, 5: 208, 6: 416, 7: 833}
+    DATA_REG = 0
 
-    def __init__(self, hw, feed_name, who_am_i=0x6C):
+    def __init__(self, hw, feed_name, who_am_i):
         # the model serves data at the range the driver must select: ±16 g, ±2000 dps
         _SimImu.__init__(self, hw, feed_name, 1 / 0.000488, 1 / 0.070)
         self.who = who_am_i
@@ -122,10 +123,10 @@ class SimLSM6DSO(_SimImu):
             self._reset()
             return
         self.regs[reg] = v
-        if reg == 0x0A:  # FIFO_CTRL4
+        if reg == 0x0A:  # the FIFO mode register
             xl, g = self.regs[0x10], self.regs[0x11]
             fs_ok = (xl & 0x0C) == 0x04 and (g & 0x0C) == 0x0C
-            odr = self.ODR.get(self.regs[0x09] & 0x0F, 0)
+            odr = self._fifo_odr_hz(v)
             if v & 0x07 == 0x06 and odr and fs_ok:
                 self._start(odr)
             else:
@@ -135,85 +136,77 @@ class SimLSM6DSO(_SimImu):
         self.catch_up()
         if reg == 0x0F:
             buf[0] = self.who
-        elif reg == 0x3A:
-            words = self.fifo.records()
-            buf[0] = words & 0xFF
-            if len(buf) > 1:
-                buf[1] = ((words >> 8) & 0x03) | (0x40 if self.fifo.overflow else 0)
+        elif reg == 0x3A:  # FIFO_STATUS1..
+            self._read_fifo_status(buf)
             self.fifo.overflow = False
-        elif reg == 0x78:
+        elif reg == self.DATA_REG:
             self.fifo.pop_into(buf, 0)
         else:
             for i in range(len(buf)):
                 buf[i] = self.regs[(reg + i) & 0x7F]
+
+    def _put_triple(self, first, i, at):
+        """Axes first..first+2 of sample i into self.rec from byte `at`, little-endian."""
+        rec = self.rec
+        for k in range(3):
+            v = self.sample_value(first + k, i)
+            rec[at + 2 * k] = v & 0xFF
+            rec[at + 2 * k + 1] = v >> 8
+
+
+class SimLSM6DSO(_SimStImu):
+    RECORD = 7
+    FIFO_BYTES = FIFO_BYTES_LSM
+    DATA_REG = 0x78
+
+    def __init__(self, hw, feed_name, who_am_i=0x6C):
+        _SimStImu.__init__(self, hw, feed_name, who_am_i)
+
+    def _fifo_odr_hz(self, mode):
+        """FIFO_CTRL4 was written: the batch rate set in FIFO_CTRL3."""
+        return self.ODR.get(self.regs[0x09] & 0x0F, 0)
+
+    def _read_fifo_status(self, buf):
+        words = self.fifo.records()
+        buf[0] = words & 0xFF
+        if len(buf) > 1:
+            buf[1] = ((words >> 8) & 0x03) | (0x40 if self.fifo.overflow else 0)
 
     def _write_sample(self, i):
         rec = self.rec
         rec[0] = 0x01 << 3  # gyroscope word
-        for k in range(3):
-            v = self.sample_value(3 + k, i)
-            rec[1 + 2 * k] = v & 0xFF
-            rec[2 + 2 * k] = v >> 8
+        self._put_triple(3, i, 1)
         self.fifo.push(rec, 7)
         rec[0] = 0x02 << 3  # accelerometer word
-        for k in range(3):
-            v = self.sample_value(k, i)
-            rec[1 + 2 * k] = v & 0xFF
-            rec[2 + 2 * k] = v >> 8
+        self._put_triple(0, i, 1)
         self.fifo.push(rec, 7)
 
 
-class SimLSM6DS3TRC(_SimImu):
+class SimLSM6DS3TRC(_SimStImu):
     RECORD = 6  # one sensor's X, Y, Z: the FIFO pattern is gyro triple, accel triple
     FIFO_BYTES = 4092
-    ODR = {4: 104, 5: 208, 6: 416, 7: 833}
+    DATA_REG = 0x3E
 
     def __init__(self, hw, feed_name, who_am_i=0x6A):
-        _SimImu.__init__(self, hw, feed_name, 1 / 0.000488, 1 / 0.070)
-        self.who = who_am_i
+        _SimStImu.__init__(self, hw, feed_name, who_am_i)
 
-    def write(self, reg, buf):
-        v = buf[0]
-        if reg == 0x12 and v & 0x01:  # CTRL3_C SW_RESET
-            self._reset()
-            return
-        self.regs[reg] = v
-        if reg == 0x0A:  # FIFO_CTRL5: FIFO rate and mode
-            xl, g = self.regs[0x10], self.regs[0x11]
-            fs_ok = (xl & 0x0C) == 0x04 and (g & 0x0C) == 0x0C
-            odr = self.ODR.get((v >> 3) & 0x0F, 0)
-            both = self.regs[0x08] == 0x09  # gyro and accel, no decimation
-            if v & 0x07 == 0x06 and odr and fs_ok and both:
-                self._start(odr)
-            else:
-                self.streaming = False
+    def _fifo_odr_hz(self, mode):
+        """FIFO_CTRL5 was written: its FIFO rate, when gyro and accel are in the FIFO
+        without decimation (FIFO_CTRL3)."""
+        return self.ODR.get((mode >> 3) & 0x0F, 0) if self.regs[0x08] == 0x09 else 0
 
-    def read(self, reg, buf):
-        self.catch_up()
-        if reg == 0x0F:
-            buf[0] = self.who
-        elif reg == 0x3A:  # FIFO_STATUS1..4
-            words = self.fifo.records() * 3
-            buf[0] = words & 0xFF
-            buf[1] = ((words >> 8) & 0x07) | (0x40 if self.fifo.overflow else 0)
-            self.fifo.overflow = False
-            if len(buf) > 2:
-                buf[2] = (self.fifo.tail // 6 % 2) * 3  # FIFO_PATTERN: next word's place
-                buf[3] = 0
-        elif reg == 0x3E:
-            self.fifo.pop_into(buf, 0)
-        else:
-            for i in range(len(buf)):
-                buf[i] = self.regs[(reg + i) & 0x7F]
+    def _read_fifo_status(self, buf):
+        words = self.fifo.records() * 3
+        buf[0] = words & 0xFF
+        buf[1] = ((words >> 8) & 0x07) | (0x40 if self.fifo.overflow else 0)
+        if len(buf) > 2:
+            buf[2] = (self.fifo.tail // 6 % 2) * 3  # FIFO_PATTERN: next word's place
+            buf[3] = 0
 
     def _write_sample(self, i):
-        rec = self.rec
         for first in (3, 0):  # gyroscope triple, then accelerometer triple
-            for k in range(3):
-                v = self.sample_value(first + k, i)
-                rec[2 * k] = v & 0xFF
-                rec[2 * k + 1] = v >> 8
-            self.fifo.push(rec, 6)
+            self._put_triple(first, i, 0)
+            self.fifo.push(self.rec, 6)
 
 
 class SimICM42688P(_SimImu):

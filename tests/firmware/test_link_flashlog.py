@@ -9,9 +9,8 @@ from logstorage import (
     CuttingStorage,
     PowerCut,
     RamBlockDevice,
-    fresh_storage,
+    ScratchStorage,
     mount_littlefs,
-    remove_tree,
 )
 from podfw.link import flashlog, wire
 
@@ -42,6 +41,12 @@ def check_contents(log, first, end):
         assert not log.read(first - 1, buf)
 
 
+def filled_log(storage, n):
+    log = flashlog.FlashLog(storage, CAPACITY, SEGMENT)
+    fill(log, n)
+    return log
+
+
 def expected_oldest(n, capacity=CAPACITY, segment=SEGMENT):
     # whole segments go when the ring is full
     oldest = 0
@@ -55,8 +60,7 @@ def test_power_cut_at_every_byte_of_every_append():
     # evicting), then the append of record n is cut after `keep` bytes
     for n in range(0, 2 * CAPACITY + 2):
         for keep in range(wire.RECORD_SIZE + 1):
-            storage = fresh_storage()
-            try:
+            with ScratchStorage() as storage:
                 cutter = CuttingStorage(storage)
                 log = flashlog.FlashLog(cutter, CAPACITY, SEGMENT)
                 fill(log, n)
@@ -74,13 +78,10 @@ def test_power_cut_at_every_byte_of_every_append():
                 again = flashlog.FlashLog(storage, CAPACITY, SEGMENT)
                 check_contents(again, again.oldest_seq, end)
                 assert again.oldest_seq >= end - CAPACITY
-            finally:
-                remove_tree(storage.root)
 
 
 def test_power_cut_during_eviction():
-    storage = fresh_storage()
-    try:
+    with ScratchStorage() as storage:
         cutter = CuttingStorage(storage)
         log = flashlog.FlashLog(cutter, CAPACITY, SEGMENT)
         fill(log, CAPACITY)
@@ -90,15 +91,11 @@ def test_power_cut_during_eviction():
         check_contents(rebooted, 0, CAPACITY)
         fill(rebooted, 1)
         check_contents(rebooted, SEGMENT, CAPACITY + 1)
-    finally:
-        remove_tree(storage.root)
 
 
 def test_wrap_around_reports_dropped_records():
-    storage = fresh_storage()
-    try:
-        log = flashlog.FlashLog(storage, CAPACITY, SEGMENT)
-        fill(log, 10 * CAPACITY + 3)
+    with ScratchStorage() as storage:
+        log = filled_log(storage, 10 * CAPACITY + 3)
         end = 10 * CAPACITY + 3
         oldest = expected_oldest(end)
         check_contents(log, oldest, end)
@@ -110,15 +107,11 @@ def test_wrap_around_reports_dropped_records():
             assert_equal(log.next_present(seq), seq, "kept record")
         assert_equal(log.next_present(end + 5), end, "past the end")
         check_contents(flashlog.FlashLog(storage, CAPACITY, SEGMENT), oldest, end)
-    finally:
-        remove_tree(storage.root)
 
 
 def test_damaged_record_is_skipped_not_served():
-    storage = fresh_storage()
-    try:
-        log = flashlog.FlashLog(storage, CAPACITY, SEGMENT)
-        fill(log, 6)
+    with ScratchStorage() as storage:
+        filled_log(storage, 6)
         # flip one bit of record 1 in its segment file, as flash bit rot would
         path = "%s/%08x.seg" % (storage.root, 0)
         with open(path, "rb") as f:
@@ -131,23 +124,17 @@ def test_damaged_record_is_skipped_not_served():
         assert not reopened.read(1, buf)
         assert reopened.read(2, buf) and reopened.read(5, buf)
         assert_equal(reopened.next_seq, 6, "next sequence")
-    finally:
-        remove_tree(storage.root)
 
 
 def test_rejects_out_of_order_and_corrupt_records():
-    storage = fresh_storage()
-    try:
-        log = flashlog.FlashLog(storage, CAPACITY, SEGMENT)
-        fill(log, 2)
+    with ScratchStorage() as storage:
+        log = filled_log(storage, 2)
         assert_raises(flashlog.LogError, log.append, record(5))
         bad = bytearray(record(2))
         bad[3] ^= 1
         assert_raises(wire.WireError, log.append, bad)
         assert_raises(flashlog.LogError, log.append, record(2)[:10])
         check_contents(log, 0, 2)
-    finally:
-        remove_tree(storage.root)
 
 
 def test_littlefs_day_of_records_and_wear():

@@ -2,11 +2,10 @@
 # `bluetooth` module (radio_recorder): security flags, advertising, logging before
 # sending, backfill + live streaming in order with flow control, link drops mid-backfill,
 # and control-point writes of random bytes.
-import os
 
 import radio_recorder
-from fwtest import assert_equal
-from logstorage import fresh_storage, remove_tree
+from fwtest import Lcg, assert_equal
+from logstorage import ScratchStorage, fresh_storage, remove_tree
 
 radio_recorder.install()
 
@@ -16,15 +15,6 @@ from podfw.link import clock, flashlog, gatt, podlink, wire  # noqa: E402
 
 _FLAG_READ_ENCRYPTED = 0x0200
 _FLAG_WRITE_ENCRYPTED = 0x1000
-
-
-class Lcg:
-    def __init__(self, seed):
-        self.state = seed
-
-    def below(self, n):
-        self.state = (self.state * 1103515245 + 12345) & 0x7FFFFFFF
-        return (self.state >> 8) % n
 
 
 class Controller:
@@ -310,9 +300,8 @@ def test_random_control_point_writes_never_crash():
 
 
 def test_bond_store_survives_a_reboot():
-    root = fresh_storage().root
-    try:
-        path = root + "/bonds.json"
+    with ScratchStorage() as storage:
+        path = storage.root + "/bonds.json"
         bonds = gatt.BondStore(path)
         rig = Rig(bonds=bonds)
         try:
@@ -329,17 +318,12 @@ def test_bond_store_survives_a_reboot():
         with open(path, "w") as f:
             f.write("{not json")
         assert_equal(gatt.BondStore(path).get(1, 0, None), None, "unreadable store")
-    finally:
-        for name in os.listdir(root):
-            os.remove(root + "/" + name)
-        os.rmdir(root)
 
 
 def test_port_without_pairing_api_relies_on_the_stack():
     # the stock ESP32 build has no bond/le_secure config and never reports encryption:
     # the encrypted-write flag is then the gate, and a write that arrives opens the link
-    storage = fresh_storage()
-    try:
+    with ScratchStorage() as storage:
         ble = radio_recorder.BLE(pairing_api=False)
         log = flashlog.FlashLog(storage)
         link = podlink.PodLink(ble, log, clock.PodClock())
@@ -359,8 +343,6 @@ def test_port_without_pairing_api_relies_on_the_stack():
         summary = ble.handle_of(gatt.SUMMARY_UUID)
         assert_equal([wire.decode(d).seq for c, h, d in ble.notified if h == summary],
                      [0, 1, 2], "records")
-    finally:
-        remove_tree(storage.root)
 
 
 def test_battery_notified_only_on_change():

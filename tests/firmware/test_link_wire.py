@@ -1,18 +1,8 @@
 # Wire format v1 under real MicroPython: round trips, clipping, corruption detection,
 # control-point parsing, and the ESP32 31-bit small-int budget of the arithmetic.
-from fwtest import assert_equal, assert_raises, assert_small_int
+from fwtest import Lcg, assert_equal, assert_raises, assert_small_int
 from podfw.gait.summary import WindowSummary
 from podfw.link import wire
-
-
-class Lcg:
-    # deterministic pseudo-random numbers, the same on every interpreter
-    def __init__(self, seed):
-        self.state = seed
-
-    def below(self, n):
-        self.state = (self.state * 1103515245 + 12345) & 0x7FFFFFFF
-        return (self.state >> 8) % n
 
 
 def random_record(rng):

@@ -185,34 +185,36 @@ def test_deep_sleep_after_minutes_still_arms_wake_on_motion():
     assert hw.now_us > 60 * 1000000
 
 
-def test_asyncio_scheduler_runs_the_pod():
+def _run_scheduler(pod, hw, until_s):
+    """Runs the pod under its asyncio Scheduler until the simulated clock reaches
+    until_s; returns the Scheduler."""
     import asyncio
 
     from podfw.sampling.scheduler import Scheduler
 
-    pod, hw, chip, windows = make_pod(BOARDS[0])
     sched = Scheduler(pod)
 
     async def main():
         task = asyncio.create_task(sched.run())
-        while hw.now_us < 11 * 1000000:
+        while hw.now_us < until_s * 1000000:
             await asyncio.sleep_ms(0)
         sched.stop()
         await task
 
     asyncio.run(main())
+    return sched
+
+
+def test_asyncio_scheduler_runs_the_pod():
+    pod, hw, chip, windows = make_pod(BOARDS[0])
+    sched = _run_scheduler(pod, hw, 11)
     assert_equal(len(windows), 2, "windows")
     assert sched.cycles >= 100, sched.cycles
     assert pod.led.lit or hw.pixel.writes >= 4
 
 
 def test_a_failing_cycle_is_counted_and_the_scheduler_goes_on():
-    import asyncio
-
-    from podfw.sampling.scheduler import Scheduler
-
     pod, hw, chip, windows = make_pod(BOARDS[1])
-    sched = Scheduler(pod)
     real_push = pod.engine.push_imu
     calls = [0]
 
@@ -223,15 +225,7 @@ def test_a_failing_cycle_is_counted_and_the_scheduler_goes_on():
         real_push(*sample)
 
     pod.engine.push_imu = flaky_push
-
-    async def main():
-        task = asyncio.create_task(sched.run())
-        while hw.now_us < 6 * 1000000:
-            await asyncio.sleep_ms(0)
-        sched.stop()
-        await task
-
-    asyncio.run(main())
+    sched = _run_scheduler(pod, hw, 6)
     assert_equal(sched.errors, 1, "errors")
     assert_equal(str(sched.last_error), "engine bug", "last error")
     assert_equal(len(windows), 1, "windows after the error")
