@@ -36,7 +36,7 @@ class GaitResult:
     impact_g: list[float] = field(default_factory=list)
     strike: list[int] = field(default_factory=list)
     final_contacts_s: list[float] = field(default_factory=list)
-    contact_ms: list[int] = field(default_factory=list)
+    contact_ms: list[float] = field(default_factory=list)  # whole ms from the firmware
     windows: list[dict] = field(default_factory=list)
     steps_per_contact: int = 2
 
@@ -149,7 +149,7 @@ def quantise_recording(rec: Recording, units: SensorUnits = DEFAULT_UNITS,
             for k, axis in enumerate(rec.gyro_axes):
                 imu[:, 3 + "xyz".index(axis[1])] = gyro[:, k]
     pressure = None
-    if config.has_pressure:
+    if rec.pressure is not None:  # then engine_config gave the engine its zones
         unit = (rec.meta.get("units") or {}).get("p", "N")
         if unit not in PRESSURE_UNITS:
             raise ReplayError(
@@ -180,7 +180,7 @@ def run_engine(q: QuantisedRecording) -> GaitResult:
 
     imu = q.imu.tolist() if q.imu is not None else None
     pressure = [array("i", row) for row in q.pressure.tolist()] if q.pressure is not None else None
-    n = len(imu) if imu is not None else len(pressure)
+    n = len(imu) if imu is not None else len(pressure or [])
     push_imu = eng.push_imu
     push_pressure = eng.push_pressure
     for i in range(n):

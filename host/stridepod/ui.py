@@ -69,9 +69,9 @@ def progress(description: str, total: float | None) -> Iterator[Callable[..., No
 
     def update(advance: float = 1, *, completed: float | None = None,
                total: float | None = None, description: str | None = None) -> None:
-        fields = {k: v for k, v in (("completed", completed), ("total", total),
-                                    ("description", description)) if v is not None}
-        bar.update(task, advance=None if completed is not None else advance, **fields)
+        # rich leaves what is passed as None unchanged
+        bar.update(task, advance=None if completed is not None else advance, completed=completed,
+                   total=total, description=description)
 
     shown = threading.Event()
 

@@ -44,7 +44,7 @@ def run(rec: Recording, window_s: int = 5) -> GaitResult:
         else:
             strikes = imu.sacrum_steps(acc, rate)
     flights: list[tuple[float, float]] = []
-    if cfg.has_pressure:
+    if rec.pressure is not None:  # then engine_config gave the engine its zones
         unit = (rec.meta.get("units") or {}).get("p", "N")
         if unit not in PRESSURE_UNITS:
             raise ReplayError(f"{rec.path}: pressure unit {unit!r} unknown")
@@ -80,7 +80,7 @@ def run(rec: Recording, window_s: int = 5) -> GaitResult:
     return result
 
 
-def interquartile_mean(values: list[float]) -> float:
+def interquartile_mean(values: np.ndarray | list[float]) -> float:
     d = np.sort(values)
     lo = len(d) // 4
     return float(np.mean(d[lo:len(d) - lo]))

@@ -121,6 +121,20 @@ def pitch_axis(gyro: np.ndarray, rate_hz: float) -> np.ndarray:
     return hold(np.array(axes).reshape(-1, 3), at[steps], n, np.array([0.0, 0.0, 1.0]))
 
 
+@dataclass
+class _LobeState:
+    """What foot_gyro_strides carries from one gyro lobe to the next."""
+
+    vote: int = 0  # swing direction votes, + for positive lobes
+    p_sign: int = 0  # the previous lobe: sign, area, peak sample, end sample
+    p_area: float = 0.0
+    p_peak: int = -1
+    p_end: int = -1
+    last_ic: float = -1.0  # the last strike, in (interpolated) samples
+    last_ic_n: int = -1
+    pend: tuple[int, int, float] | None = None  # strike waiting for its impact: (n, from, at)
+
+
 def foot_gyro_strides(acc: np.ndarray, gyro: np.ndarray, rate_hz: float):
     """Strikes and toe-offs of a foot pod with a gyroscope (FootGyroStrides)."""
     n = len(gyro)
@@ -140,8 +154,7 @@ def foot_gyro_strides(acc: np.ndarray, gyro: np.ndarray, rate_hz: float):
 
     strikes: list[Strike] = []
     toe_offs: list[ToeOff] = []
-    state = {"vote": 0, "p_sign": 0, "p_area": 0.0, "p_peak": -1, "p_end": -1, "last_ic": -1,
-             "last_ic_n": -1, "pend": None}
+    state = _LobeState()
     min_stride_n = span(rate_hz, MIN_STRIDE_S)
 
     def next_in(idx: np.ndarray, start: int) -> int:
@@ -158,32 +171,32 @@ def foot_gyro_strides(acc: np.ndarray, gyro: np.ndarray, rate_hz: float):
         return int(start + hit[0] + rest_n - 1) if len(hit) else n
 
     def emit_pending(until: int):
-        if state["pend"] is None:
+        if state.pend is None:
             return
-        ic, lo, at = state["pend"]
+        ic, lo, at = state.pend
         hi = min(ic + impact_n, until)
         peak = float(m2[lo:hi + 1].max()) if hi >= lo else 0.0
         strikes.append(Strike(ic, float(np.sqrt(peak)), at))
-        state["pend"] = None
+        state.pend = None
 
     def end_lobe(sign, start, end, detected, area, peak_n):
-        adjacent = state["p_end"] == start and state["p_sign"] == -sign
-        vote = state["vote"]
-        if area < area_min or (state["last_ic_n"] >= 0 and end - state["last_ic_n"] < min_stride_n):
+        adjacent = state.p_end == start and state.p_sign == -sign
+        vote = state.vote
+        if area < area_min or (state.last_ic_n >= 0 and end - state.last_ic_n < min_stride_n):
             swing = False
         elif abs(vote) >= 3:
-            swing = (sign > 0) == (vote > 0) and (not adjacent or 2 * area > state["p_area"])
+            swing = (sign > 0) == (vote > 0) and (not adjacent or 2 * area > state.p_area)
         else:
-            swing = adjacent and area > state["p_area"]
+            swing = adjacent and area > state.p_area
         if swing:
             if vote * sign < 5:
-                state["vote"] = vote + sign
+                state.vote = vote + sign
             emit_pending(detected)
             if adjacent:
-                fc = state["p_peak"]
+                fc = state.p_peak
                 contact = 0.0
-                if state["last_ic"] >= 0:
-                    contact = (fc - state["last_ic"]) / rate_hz
+                if state.last_ic >= 0:
+                    contact = (fc - state.last_ic) / rate_hz
                     if contact > MAX_CONTACT_S:
                         contact = 0.0
                 toe_offs.append(ToeOff(fc, contact))
@@ -194,10 +207,10 @@ def foot_gyro_strides(acc: np.ndarray, gyro: np.ndarray, rate_hz: float):
             at = float(end)
             if at_crossing and end > 0:
                 at = end - 1 + s[end - 1] / (s[end - 1] - s[end])
-            state["pend"] = (end, end if at_crossing else detected + 1, at)
-            state["last_ic"] = at
-            state["last_ic_n"] = end
-        state["p_sign"], state["p_area"], state["p_peak"], state["p_end"] = sign, area, peak_n, end
+            state.pend = (end, end if at_crossing else detected + 1, at)
+            state.last_ic = at
+            state.last_ic_n = end
+        state.p_sign, state.p_area, state.p_peak, state.p_end = sign, area, peak_n, end
 
     sign, t0, start = 0, 0, 0
     pos = 0
@@ -255,15 +268,16 @@ def gravity_direction(acc: np.ndarray, rate_hz: float) -> np.ndarray:
     at = update_indices(rate_hz, n)
     mean = running_average(acc[at])
     shifts = np.minimum(np.floor(np.log2(np.arange(1, len(at) + 1))).astype(int), AVG_SHIFT)
-    keep, left = [], 1
+    kept: list[int] = []
+    left = 1
     for j, k in enumerate(shifts):
         if k == AVG_SHIFT:
             left -= 1
             if left > 0:
                 continue
         left = 8
-        keep.append(j)
-    keep = np.array(keep, dtype=int)
+        kept.append(j)
+    keep = np.array(kept, dtype=int)
     norms = np.linalg.norm(mean[keep], axis=1)
     ok = norms > 0.25
     dirs = mean[keep][ok] / norms[ok, None]
