@@ -71,8 +71,6 @@ class Pod:
         self.windows = 0
         self.battery_percent = 100
         self.running = False
-        self._imu_dropped_seen = 0
-        self._p_dropped_seen = 0
         self._retries_seen = 0
         # elapsed times in ms ticks: the us ticks (and stamps) wrap after 17.9 min
         self._last_good_ms = 0
@@ -250,9 +248,8 @@ class Pod:
             if (gx if gx >= 0 else -gx) + (gy if gy >= 0 else -gy) + (gz if gz >= 0 else -gz) > limit:
                 motion = True
             ring.release()
-        dropped = ring.dropped - self._imu_dropped_seen
+        dropped = ring.take_dropped()
         if dropped:
-            self._imu_dropped_seen = ring.dropped
             self.imu_lost += dropped
             eng.imu_gap(dropped)
         ring = self.pressure_ring
@@ -266,9 +263,8 @@ class Pod:
                     eng.pressure_time = ring.oldest_stamp()
                 eng.push_pressure(values)
                 ring.release()
-            dropped = ring.dropped - self._p_dropped_seen
+            dropped = ring.take_dropped()
             if dropped:
-                self._p_dropped_seen = ring.dropped
                 self.pressure_lost += dropped
                 eng.pressure_gap(dropped)
             if zones.take_clipped():

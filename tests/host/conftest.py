@@ -34,3 +34,15 @@ def stridepod_cli(tmp_path, capsys, monkeypatch):
         return CliResult(code, out, err)
 
     return run
+
+
+@pytest.fixture
+def write_file(tmp_path):
+    """`write_file(name, text)` writes `text` (UTF-8) to tmp_path/name and returns the path."""
+
+    def write(name: str, text: str):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write

@@ -11,14 +11,8 @@ from stridepod.recovery import Goal, PlannedSession
 D = dt.date(2026, 11, 24)
 
 
-def _yaml(tmp_path, text, name="plan.yaml"):
-    p = tmp_path / name
-    p.write_text(text, encoding="utf-8")
-    return p
-
-
-def test_yaml_plan_with_goal_race(tmp_path):
-    plan = read_plan(_yaml(tmp_path, """
+def test_yaml_plan_with_goal_race(write_file):
+    plan = read_plan(write_file("plan.yaml", """
 goal_race: {date: 2026-12-13, name: City half, distance_km: 21.1}
 sessions:
   - {date: 2026-11-24, kind: intervals, duration_min: 50, intensity: 90% HRmax}
@@ -34,8 +28,8 @@ sessions:
     assert [s.kind for s in plan.sessions] == ["quality", "quality", "strength", "rest", "race"]
 
 
-def test_goal_race_already_listed_is_not_doubled(tmp_path):
-    plan = read_plan(_yaml(tmp_path, """
+def test_goal_race_already_listed_is_not_doubled(write_file):
+    plan = read_plan(write_file("plan.yaml", """
 goal_race: {date: 2026-11-29, name: parkrun}
 sessions:
   - {date: 2026-11-29, kind: race, distance_km: 5}
@@ -56,9 +50,9 @@ sessions:
     ("goal_race: {name: x}\nsessions: []", "goal_race needs date"),
     ("sessions: [\n  {date: 2026-11-24\n", "plan.yaml:3: not valid YAML"),
 ])
-def test_yaml_errors_are_one_line(tmp_path, text, message):
+def test_yaml_errors_are_one_line(write_file, text, message):
     with pytest.raises(StridepodError, match=message):
-        read_plan(_yaml(tmp_path, text))
+        read_plan(write_file("plan.yaml", text))
 
 
 def test_plan_dispatch_by_extension(tmp_path):

@@ -1,7 +1,8 @@
 # Single-producer single-consumer ring of fixed-width integer rows, allocated once.
 # The producer (a timer ISR or the FIFO drain) only writes `head` and `dropped`; the
-# consumer (the processing task) only writes `tail`, so no lock is needed. A push into a
-# full ring is counted in `dropped` (an overrun), never silently lost.
+# consumer (the processing task) only writes `tail` and its count of drops reported, so
+# no lock is needed. A push into a full ring is counted in `dropped` (an overrun), never
+# silently lost.
 from array import array
 
 from micropython import const
@@ -23,6 +24,7 @@ class Ring:
         self.head = 0  # rows ever pushed (producer)
         self.tail = 0  # rows ever popped (consumer)
         self.dropped = 0  # rows that did not fit (producer)
+        self._dropped_taken = 0  # `dropped` at the last take_dropped (consumer)
 
     def free_slot(self):
         """Offset of the next row to fill in `data`, or -1 (and one overrun) when full."""
@@ -34,6 +36,13 @@ class Ring:
     def commit(self, stamp):
         self.stamps[self.head % self.capacity] = stamp & STAMP_MASK
         self.head += 1
+
+    def take_dropped(self):
+        """Rows that did not fit since the last call (the consumer reports each once)."""
+        dropped = self.dropped
+        new = dropped - self._dropped_taken
+        self._dropped_taken = dropped
+        return new
 
     def available(self):
         return self.head - self.tail

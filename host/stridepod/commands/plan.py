@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from stridepod import ui
-from stridepod.commands.today import as_of_date, as_of_option, reason_lines
+from stridepod.commands.today import as_of_option, assessed, reason_lines
 
 if TYPE_CHECKING:
     from stridepod.recovery import Assessment
@@ -33,12 +33,9 @@ def command(as_of: dt.datetime | None, as_json: bool) -> None:
     """Your next 7 days of training: your own plan (import a plan CSV) or one stridepod
     proposes from your recent running, adjusted for readiness, pain, load, deload weeks
     and return from a layoff, with the reason for each change."""
-    from stridepod.history import assess_store
     from stridepod.report.summary import plan_origin, plan_rows, unchanged_label
 
-    day = as_of_date(as_of)
-    with ui.open_store() as store:
-        a = assess_store(store, day)
+    day, a = assessed(as_of)
     if as_json:
         ui.emit_json(plan_json(a))
         return

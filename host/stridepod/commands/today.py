@@ -28,6 +28,15 @@ def as_of_date(value: dt.datetime | None) -> dt.date:
     return value.date() if value else dt.date.today()
 
 
+def assessed(as_of: dt.datetime | None) -> tuple[dt.date, Assessment]:
+    """The day asked for (today by default) and the store's assessment of it."""
+    from stridepod.history import assess_store
+
+    day = as_of_date(as_of)
+    with ui.open_store() as store:
+        return day, assess_store(store, day)
+
+
 def reason_lines(reason: Reason, indent: str = "  ") -> list[str]:
     """A reason as a runner reads it: the sentence, then what it was compared with and how
     good the evidence is, dimmed."""
@@ -58,12 +67,9 @@ def command(as_of: dt.datetime | None, as_json: bool) -> None:
     """How ready you are today, from your HRV, resting heart rate and sleep against your own
     normal ranges, your training load and your pod's gait trends, with the reason for
     each verdict."""
-    from stridepod.history import assess_store
     from stridepod.report.summary import SIGNAL_NAMES, verdict
 
-    day = as_of_date(as_of)
-    with ui.open_store() as store:
-        a = assess_store(store, day)
+    day, a = assessed(as_of)
     if as_json:
         ui.emit_json(today_json(a))
         return

@@ -227,22 +227,27 @@ def _window_dropped(s: SignalSeries, t: int, cfg: Config) -> int:
     return int(np.count_nonzero(s.dropped[max(0, t - cfg.baseline_window_days + 1): t + 1]))
 
 
+def _calibrating_verdict(signal: str, label: str, s: SignalSeries, t: int, cfg: Config,
+                         today, mean7, evidence_ref) -> SignalVerdict:
+    """The verdict of a signal whose baseline is not built yet: no range, what is missing."""
+    reason = Reason(
+        f"readiness.{signal}",
+        f"{label} calibrating: {s.short_count[t]} of {cfg.short_window_min_values} mornings in 7 days, "
+        f"{s.base_count[t]} of {cfg.baseline_min_values} in {cfg.baseline_window_days} days"
+        f"{_restart_note(s, t)}.",
+        {"mornings_7d": int(s.short_count[t]), "mornings_60d": int(s.base_count[t])},
+        baseline="not enough data yet", evidence=evidence_ref,
+    )
+    return SignalVerdict(signal, CALIBRATING, today, mean7, int(s.short_count[t]), None, None, None,
+                         int(s.base_count[t]), _window_dropped(s, t, cfg), reason)
+
+
 def _hrv_verdict(s: SignalSeries, t: int, cfg: Config) -> SignalVerdict:
     exp = np.exp
     today = _opt(exp(s.values[t]))
     mean7 = _opt(exp(s.short_mean[t])) if s.short_count[t] else None
     if s.state[t] == CALIBRATING:
-        base = None
-        reason = Reason(
-            "readiness.hrv",
-            f"HRV calibrating: {s.short_count[t]} of {cfg.short_window_min_values} mornings in 7 days, "
-            f"{s.base_count[t]} of {cfg.baseline_min_values} in {cfg.baseline_window_days} days"
-            f"{_restart_note(s, t)}.",
-            {"mornings_7d": int(s.short_count[t]), "mornings_60d": int(s.base_count[t])},
-            baseline="not enough data yet", evidence=evidence.HRV_BASELINE,
-        )
-        return SignalVerdict("hrv", CALIBRATING, today, mean7, int(s.short_count[t]), None, None, None,
-                             int(s.base_count[t]), _window_dropped(s, t, cfg), reason)
+        return _calibrating_verdict("hrv", "HRV", s, t, cfg, today, mean7, evidence.HRV_BASELINE)
     k = cfg.normal_range_sd * s.base_sd[t]
     base, lo, hi = exp(s.base_mean[t]), exp(s.base_mean[t] - k), exp(s.base_mean[t] + k)
     streak = bool(s.extra["falling_streak"][t])
@@ -275,16 +280,7 @@ def _r(v, nd=1):
 def _rhr_verdict(s: SignalSeries, t: int, cfg: Config) -> SignalVerdict:
     today, mean7 = _opt(s.values[t]), _opt(s.short_mean[t])
     if s.state[t] == CALIBRATING:
-        reason = Reason(
-            "readiness.rhr",
-            f"Resting HR calibrating: {s.short_count[t]} of {cfg.short_window_min_values} mornings in 7 days, "
-            f"{s.base_count[t]} of {cfg.baseline_min_values} in {cfg.baseline_window_days} days"
-            f"{_restart_note(s, t)}.",
-            {"mornings_7d": int(s.short_count[t]), "mornings_60d": int(s.base_count[t])},
-            baseline="not enough data yet", evidence=evidence.RHR,
-        )
-        return SignalVerdict("rhr", CALIBRATING, today, mean7, int(s.short_count[t]), None, None, None,
-                             int(s.base_count[t]), _window_dropped(s, t, cfg), reason)
+        return _calibrating_verdict("rhr", "Resting HR", s, t, cfg, today, mean7, evidence.RHR)
     base = float(s.base_mean[t])
     k = cfg.normal_range_sd * s.base_sd[t]
     hi = base + max(k, cfg.rhr_min_rise_bpm)
