@@ -24,12 +24,11 @@ from podfw.gait.events import (
     EventRing,
 )
 from podfw.gait.fixedpoint import SampleClock, isqrt
-from podfw.gait.pressure import EV_OFF, PFLAG_NEGATIVE, PFLAG_STUCK, PressureContacts
+from podfw.gait.pressure import EV_OFF, PFLAG_NEGATIVE, PFLAG_STUCK, STATE_ON, PressureContacts
 from podfw.gait.step_detector import FootAccStrides, FootGyroStrides, SacrumSteps, shift_for
 
 SUMMARY_POOL = const(4)
 MAX_INTERVALS = const(256)  # per window; later intervals of a very long window are ignored
-PRESSURE_ON = const(2)  # PressureContacts.state while a contact is confirmed
 MAX_STEP_INTERVAL_MS = const(2500)  # longer gaps are pauses, not slow steps
 MIN_STEP_INTERVAL_MS = const(100)  # 600 steps/min: anything faster is not a step
 FULL_SCALE = const(32767)
@@ -354,7 +353,7 @@ class GaitEngine:
         oldest unpolled summary (the partial one if everything else was polled)."""
         if self.imu_detector is not None:
             self.imu_detector.flush()
-        if self.pressure is not None and self.pressure.state == PRESSURE_ON:
+        if self.pressure is not None and self.pressure.state == STATE_ON:
             p = self.pressure  # a contact still on the ground: its strike, no toe-off
             self._contact(p.crossing_ms(p.on_index, p.on_frac), self._take_impact(), 0)
         clock = self.clock
