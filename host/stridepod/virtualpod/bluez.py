@@ -190,7 +190,8 @@ class Adapter(ServiceInterface):
     def Powered(self) -> DBusBool:
         return self.powered
 
-    @Powered.setter
+    # mypy pairs a getter and setter for builtin property only
+    @Powered.setter  # type: ignore[no-redef]
     def Powered(self, value: DBusBool) -> None:
         self._bluez.set_powered(value)
 
@@ -288,7 +289,8 @@ class Device(ServiceInterface):
     def Trusted(self) -> DBusBool:
         return self.trusted
 
-    @Trusted.setter
+    # mypy pairs a getter and setter for builtin property only
+    @Trusted.setter  # type: ignore[no-redef]
     def Trusted(self, value: DBusBool) -> None:
         self.trusted = bool(value)
 
@@ -578,8 +580,8 @@ class PodRadio:
                 char = self.chars.get(handle)
                 if char is not None and self.corrupt_plan is not None:
                     value = self._maybe_corrupt(char, value)
-                delivered = char is not None and char.deliver(value)
-                if delivered and self.drop_plan is not None and char.uuid == self.drop_plan[0]:
+                if (char is not None and char.deliver(value) and self.drop_plan is not None
+                        and char.uuid == self.drop_plan[0]):
                     self._count_towards_drop()
             if op == vlink.POD_INDICATE:
                 # BlueZ confirms every indication on a live link; on a lost one the
@@ -784,7 +786,7 @@ class EmulatedBlueZ:
         self._pod_arrived.set()
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
         rest = b""
         try:
             while True:
@@ -798,7 +800,7 @@ class EmulatedBlueZ:
         except (ConnectionError, asyncio.CancelledError):
             pass
         finally:
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
             pod.advertising = False
             if pod.link is not None:
                 self.link_lost(pod.link.device)
