@@ -36,7 +36,7 @@ class _Rows:
     def __init__(self, path: str | Path, required: tuple[str, ...]):
         self.path = Path(path)
         self.required = required
-        self.line = 0
+        self.line: int | str = 0  # CSV line number, or what names an entry in other formats
 
     def __iter__(self) -> Iterator[dict[str, str]]:
         try:
