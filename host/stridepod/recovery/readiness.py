@@ -281,6 +281,7 @@ def _rhr_verdict(s: SignalSeries, t: int, cfg: Config) -> SignalVerdict:
     today, mean7 = _opt(s.values[t]), _opt(s.short_mean[t])
     if s.state[t] == CALIBRATING:
         return _calibrating_verdict("rhr", "Resting HR", s, t, cfg, today, mean7, evidence.RHR)
+    mean7 = float(s.short_mean[t])  # past calibration the 7-day window holds enough mornings
     base = float(s.base_mean[t])
     k = cfg.normal_range_sd * s.base_sd[t]
     hi = base + max(k, cfg.rhr_min_rise_bpm)
