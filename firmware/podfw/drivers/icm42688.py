@@ -3,7 +3,7 @@
 # Register map: TDK DS-000347.
 from micropython import const
 
-from podfw.drivers.imu import FifoImu, s16_be
+from podfw.drivers.imu import FifoImu, odr_code, s16_be
 from podfw.sampling.ring import STAMP_MASK
 
 _DEVICE_CONFIG = const(0x11)
@@ -22,6 +22,8 @@ _ACCEL_WOM_X_THR = const(0x4A)  # bank 4, then Y, Z
 _HEADER_EMPTY = const(0x80)
 _HEADER_ACC_GYRO = const(0x60)
 
+_ODR_CODES = ((100, 8), (200, 7), (500, 15), (1000, 6))
+
 
 class ICM42688P(FifoImu):
     NAME = "icm42688p"
@@ -34,10 +36,10 @@ class ICM42688P(FifoImu):
     FIFO_RECORDS = 128  # 2 KB of 16-byte packets
     ACC_LSB_PER_G = 2048
     GYRO_LSB_PER_DPS = 16.4
-    ODR_CODES = ((100, 8), (200, 7), (500, 15), (1000, 6))
 
     def __init__(self, i2c, address, rate_hz, board_path, clock):
         FifoImu.__init__(self, i2c, address, rate_hz, board_path, clock)
+        self._odr = odr_code(_ODR_CODES, self.NAME, rate_hz, board_path)
         self._status = bytearray(3)
         self.bad_packets = 0
 

@@ -37,21 +37,12 @@ class FifoImu:
     FIFO_RECORDS = 1  # FIFO capacity in records
     ACC_LSB_PER_G = 0
     GYRO_LSB_PER_DPS = 0.0
-    ODR_CODES = ()  # (rate_hz, the chip's output-data-rate code), by rising rate
 
     def __init__(self, i2c, address, rate_hz, board_path, clock):
         self.dev = I2CDevice(i2c, address)
         self.rate_hz = rate_hz
         self.board_path = board_path
         self.clock = clock
-        self._odr = 0
-        for hz, code in self.ODR_CODES:
-            if hz == rate_hz:
-                self._odr = code
-        if not self._odr:
-            rates = [str(hz) for hz, _ in self.ODR_CODES]
-            raise ValueError("%s: %s supports imu.rate_hz %s or %s, not %d"
-                             % (board_path, self.NAME, ", ".join(rates[:-1]), rates[-1], rate_hz))
         self.period_us = 1000000 // rate_hz
         self.buf = bytearray(self.RECORD_BYTES * self.MAX_BURST_RECORDS)
         mv = memoryview(self.buf)
@@ -120,6 +111,17 @@ class FifoImu:
             ring.commit(self._stamp)
         # masked: an ESP32 small int holds 31 bits, a sum past 2**30 would allocate
         self._stamp = (self._stamp + self.period_us) & STAMP_MASK
+
+
+def odr_code(codes, imu, rate_hz, board_path):
+    """The chip's output-data-rate code for rate_hz; `codes` is ((rate_hz, code), ...) by
+    rising rate."""
+    for hz, code in codes:
+        if hz == rate_hz:
+            return code
+    rates = [str(hz) for hz, _ in codes]
+    raise ValueError("%s: %s supports imu.rate_hz %s or %s, not %d"
+                     % (board_path, imu, ", ".join(rates[:-1]), rates[-1], rate_hz))
 
 
 def s16_le(buf, i):

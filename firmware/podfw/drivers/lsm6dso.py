@@ -4,7 +4,7 @@
 # StImu holds what the LSM6DSO shares with the LSM6DS3TR-C (lsm6ds3trc.py).
 from micropython import const
 
-from podfw.drivers.imu import FifoImu, s16_le
+from podfw.drivers.imu import FifoImu, odr_code, s16_le
 
 _FIFO_CTRL3 = const(0x09)
 _FIFO_MODE = const(0x0A)  # FIFO_CTRL4 on the LSM6DSO, FIFO_CTRL5 on the LSM6DS3TR-C
@@ -21,6 +21,9 @@ _TAG_GYRO = const(0x01)
 _TAG_ACC = const(0x02)
 _FS_MG = const(16000)
 
+# ODR codes (bits 7:4 of CTRL1_XL/CTRL2_G and of the FIFO rates)
+_ODR_CODES = ((104, 4), (208, 5), (416, 6), (833, 7))
+
 
 class StImu(FifoImu):
     """The ST 6-axis IMUs: same control, wake-up and interrupt registers, same scales and
@@ -30,13 +33,12 @@ class StImu(FifoImu):
     MAX_BURST_RECORDS = 32  # a power of two: bursts are 32, 16 .. 1 records
     ACC_LSB_PER_G = 2049  # 0.488 mg/LSB at ±16 g
     GYRO_LSB_PER_DPS = 14.286  # 70 mdps/LSB at ±2000 dps
-    # ODR codes (bits 7:4 of CTRL1_XL/CTRL2_G and of the FIFO rates)
-    ODR_CODES = ((104, 4), (208, 5), (416, 6), (833, 7))
     # register 0x58 for the wake-up: INTERRUPTS_ENABLE (+ LIR on the LSM6DS3TR-C)
     WAKE_TAP_CFG = 0x80
 
     def __init__(self, i2c, address, rate_hz, board_path, clock):
         FifoImu.__init__(self, i2c, address, rate_hz, board_path, clock)
+        self._odr = odr_code(_ODR_CODES, self.NAME, rate_hz, board_path)
         self._gx = self._gy = self._gz = 0  # the newest gyroscope record
 
     def configure(self):
