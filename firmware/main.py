@@ -10,6 +10,7 @@ from podfw.pod import Pod
 from podfw.sampling.scheduler import Scheduler
 
 BOARD_FILE = "/board.json"
+BONDS_FILE = "/bonds.json"  # the BLE bonds (keys), kept across reboots
 LINK_POLL_MS = 20
 FAULT_BLINK_MS = 100
 
@@ -44,6 +45,7 @@ async def _serve_link(link, pod):
 def run():
     import bluetooth
 
+    from podfw.link import gatt
     from podfw.link.clock import PodClock
     from podfw.link.flashlog import FileStorage, FlashLog
     from podfw.link.podlink import PodLink
@@ -56,7 +58,8 @@ def run():
 
     pod = Pod(board, sink, hw)
     _start(pod)
-    link = PodLink(bluetooth.BLE(), FlashLog(FileStorage("/log")), PodClock(), controller=pod,
+    link = PodLink(bluetooth.BLE(), FlashLog(FileStorage("/log")), PodClock(),
+                   config=pod.engine.config, controller=pod, bonds=gatt.BondStore(BONDS_FILE),
                    battery_percent=pod.battery_percent)
 
     async def both():

@@ -10,6 +10,12 @@
 # is restarted and its lost samples reported with engine.imu_gap; lost samples (chip FIFO
 # or ring overruns) are counted and reported, never silently dropped. Raw mode
 # (raw_out=stream) replaces the engine with podfw.rawstream.RawStreamer.
+#
+# Sessions: start() begins one with the sensors. stop_session() publishes the last partial
+# window and ends it; the IMU keeps sampling (its motion drives idle and deep sleep) but
+# no sample reaches the engine and the pressure scans stop until start_session(), whose
+# fresh engine counts windows from index 0 again.
+import gc
 from array import array
 
 from micropython import const
@@ -26,6 +32,10 @@ RING_DRAINS = const(4)  # the rings hold this many drain periods
 STALL_DRAINS = const(3)  # drains without a sample before the IMU is restarted
 BATTERY_EVERY_MS = const(60000)
 LED_MS = const(50)
+# calibrate() targets: podfw.link.wire CALIBRATE_* is the definition (mirrored here so
+# the pod does not import the link; a test checks they are equal)
+CALIBRATE_IMU_STILL = const(1)
+CALIBRATE_PRESSURE_ZERO = const(2)
 
 
 class Pod:
@@ -70,7 +80,9 @@ class Pod:
         self.pressure_lost = 0
         self.windows = 0
         self.battery_percent = 100
-        self.running = False
+        self.running = False  # sensors started
+        self.session_active = False  # windows are being made
+        self.sessions = 0  # sessions begun
         self._retries_seen = 0
         # elapsed times in ms ticks: the us ticks (and stamps) wrap after 17.9 min
         self._last_good_ms = 0
@@ -112,9 +124,40 @@ class Pod:
                                             self.board.i2c_scl, exc)) from None
         self._last_good_ms = self.hw.ticks_ms()
         self._retries_seen = self.imu.dev.retries
-        self._start_scans()
         self._read_battery()
         self.running = True
+        self._begin_session()
+
+    def _begin_session(self):
+        if self.sessions and not self._raw:  # the last session finished its engine: a fresh one
+            config = self.engine.config
+            self.engine = None  # let the old one go before allocating the new
+            gc.collect()
+            from podfw.gait.engine import GaitEngine
+
+            self.engine = GaitEngine(config)
+        self.sessions += 1
+        self.session_active = True
+        # the pressure stream starts now: scans that begin later (idle) are a gap
+        self._idle_since_ms = self.hw.ticks_ms()
+        if self.power.state != IDLE:
+            self._start_scans()
+
+    def _end_session(self):
+        # every sample drained so far still belongs to the session
+        self._stop_scans()
+        self.process()
+        if self.running:
+            self.drain_imu()
+            self.process()
+        if not self.session_active:
+            return
+        eng = self.engine
+        summary = eng.finish()
+        while summary is not None:
+            self._publish(summary)
+            summary = eng.poll_window()
+        self.session_active = False
 
     def _start_scans(self):
         if self.timer is not None and not self._scanning:
@@ -128,15 +171,8 @@ class Pod:
             self._idle_since_ms = self.hw.ticks_ms()
 
     def stop(self):
-        """Ends the session: the last partial window goes to the sink."""
-        self._stop_scans()
-        self.process()
-        if self.running:
-            self.drain_imu()
-            self.process()
-        last = self.engine.finish()
-        if last is not None:
-            self._publish(last)
+        """Ends the session (the last partial window goes to the sink) and the sampling."""
+        self._end_session()
         self.running = False
 
     def sleep(self):
@@ -163,7 +199,7 @@ class Pod:
             self.led.set(False)
         state = self.power.update(motion)
         if state == ACTIVE:
-            if not self._scanning and self.timer is not None:
+            if not self._scanning and self.timer is not None and self.session_active:
                 self._resume_scans()
         elif state == IDLE:
             self._stop_scans()
@@ -197,19 +233,20 @@ class Pod:
             self._stalled = 0
             self._last_good_ms = now_ms
             if imu.fifo_overflowed and expected > got:
-                # the chip overwrote samples before this drain: they came before these
-                self._report_imu_gap_before_ring(expected - got)
+                # the chip overwrote samples before this drain: they came before these,
+                # and process() ran before the drain, so the ring holds only this
+                # drain's samples: the gap is reported ahead of them
+                self._imu_gap(expected - got)
             return got
         self._stalled += 1
         if self._stalled >= STALL_DRAINS:
             self._restart_imu()
         return 0
 
-    def _report_imu_gap_before_ring(self, lost):
-        # process() ran before the drain, so the ring holds only this drain's samples,
-        # which follow the lost ones: report the gap first
-        self.imu_lost += lost
-        self.engine.imu_gap(lost)
+    def _imu_gap(self, lost):
+        if self.session_active:  # between sessions nothing is counted
+            self.imu_lost += lost
+            self.engine.imu_gap(lost)
 
     def _restart_imu(self):
         """The FIFO stopped filling: reset and reconfigure the chip, report the loss."""
@@ -225,13 +262,14 @@ class Pod:
         lost = self.hw.ticks_diff(now_ms, self._last_good_ms) * self.board.imu_rate_hz // 1000
         self._last_good_ms = now_ms
         if lost > 0:
-            self.imu_lost += lost
-            self.engine.imu_gap(lost)
+            self._imu_gap(lost)
 
     def process(self):
-        """Feeds every buffered row to the engine and publishes finished windows.
-        Returns True if the IMU rows showed motion."""
+        """Feeds every buffered row to the engine and publishes finished windows (between
+        sessions the rows are only checked for motion). Returns True if the IMU rows
+        showed motion."""
         eng = self.engine
+        session = self.session_active
         motion = False
         ring = self.imu_ring
         d = ring.data
@@ -244,14 +282,16 @@ class Pod:
             gx = d[o + 3]
             gy = d[o + 4]
             gz = d[o + 5]
-            eng.push_imu(d[o], d[o + 1], d[o + 2], gx, gy, gz)
+            if session:
+                eng.push_imu(d[o], d[o + 1], d[o + 2], gx, gy, gz)
             if (gx if gx >= 0 else -gx) + (gy if gy >= 0 else -gy) + (gz if gz >= 0 else -gz) > limit:
                 motion = True
             ring.release()
         dropped = ring.take_dropped()
         if dropped:
-            self.imu_lost += dropped
-            eng.imu_gap(dropped)
+            self._imu_gap(dropped)
+        if not session:
+            return motion
         ring = self.pressure_ring
         if ring is not None:
             zones = self.zones
@@ -291,12 +331,39 @@ class Pod:
         self._battery_ms = self.hw.ticks_ms()
 
     # --- commands (PodLink controller) -------------------------------------------------
-    def calibrate(self, target=None):
-        """Zero calibration of the pressure zones (insole unloaded); saved in flash. The
-        scan timer pauses meanwhile (it would move the multiplexer under the calibration's
-        reads); the missed scans are reported as a pressure gap."""
-        if self.zones is None:
+    def start_session(self):
+        """Begins a new session (windows from index 0); a session in progress ends first,
+        its last partial window published. Starts the sensors if they are not running.
+        Raw mode has no sessions: False."""
+        if self._raw:
             return False
+        if not self.running:
+            self.start()
+            return True
+        self._end_session()
+        self._begin_session()
+        return True
+
+    def stop_session(self):
+        """Ends the session: the last partial window goes to the sink, then no windows
+        until start_session. True (also when no session was running); raw mode: False."""
+        if self._raw:
+            return False
+        if self.session_active:
+            self._end_session()
+        return True
+
+    def calibrate(self, target=CALIBRATE_PRESSURE_ZERO):
+        """Runs the calibration asked for; True when it was done. CALIBRATE_PRESSURE_ZERO:
+        zero calibration of the pressure zones (insole unloaded), saved in flash.
+        CALIBRATE_IMU_STILL is not implemented (no gyro bias calibration): False."""
+        if target != CALIBRATE_PRESSURE_ZERO or self.zones is None:
+            return False
+        return self._calibrate_pressure_zero()
+
+    def _calibrate_pressure_zero(self):
+        # the scan timer pauses meanwhile (it would move the multiplexer under the
+        # calibration's reads); the missed scans are reported as a pressure gap
         scanning = self._scanning
         self._stop_scans()
         try:

@@ -70,7 +70,8 @@ class PodLink:
         self.config = config
         self.controller = controller
         self.bonds = bonds
-        self.session_active = False
+        # a pod that starts recording at boot says so (its session_active)
+        self.session_active = bool(getattr(controller, "session_active", False))
         self.errors = 0  # exceptions caught in the IRQ handler and command handling
         self.log_failures = 0  # windows that could not be logged (and so were not sent)
         self.last_error = None
