@@ -6,6 +6,7 @@ with exit code 2."""
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -67,6 +68,9 @@ def cli(ctx: click.Context, debug: bool, db: str | None, quiet: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    # stridepod's arrays are small: OpenBLAS's worker threads buy nothing and starting them
+    # costs tens of milliseconds of every command's start-up (a user's own setting wins)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:

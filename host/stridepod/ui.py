@@ -13,13 +13,6 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
 
 from stridepod.paths import default_db_path
 from stridepod.store import Store
@@ -46,8 +39,9 @@ def quiet() -> bool:
 
 
 def console() -> Console:
-    """Human-readable output on stdout; silent with --quiet (errors still go to stderr)."""
-    return Console(quiet=quiet(), highlight=False, soft_wrap=True)
+    """Human-readable output on stdout; silent with --quiet (errors still go to stderr).
+    No emoji codes: a note's ":word:" is printed as written."""
+    return Console(quiet=quiet(), highlight=False, soft_wrap=True, emoji=False)
 
 
 def emit_json(value: Any) -> None:
@@ -61,6 +55,15 @@ def progress(description: str, total: float | None) -> Iterator[Callable[..., No
     """A progress bar on stderr that appears once the work has taken a second (quick
     commands stay quiet) and never with --quiet. Yields `update(advance=1, *,
     completed=None, total=None, description=None)`."""
+    # imported here: the quick read commands (today, plan) never draw a bar
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     bar = Progress(
         TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
         TimeRemainingColumn(), console=Console(stderr=True, quiet=quiet()), transient=True,
