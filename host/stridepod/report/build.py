@@ -14,7 +14,7 @@ import numpy as np
 
 from stridepod.errors import StridepodError
 from stridepod.history import LOOKBACK_DAYS, load_history
-from stridepod.recovery import Assessment, Config, Reason, Run, assess
+from stridepod.recovery import Assessment, Config, Reason, assess
 from stridepod.recovery.assess import Prepared, prepare
 from stridepod.recovery.load import PMC_CONVENTION, daily_arrays, ewma
 from stridepod.recovery.readiness import CALIBRATING, DRIFTING, SignalSeries
@@ -70,16 +70,41 @@ def _wellness_panels(p: Prepared, cfg: Config) -> list[dict]:
     ]
 
 
-def figures(p: Prepared, runs: list[Run], cfg: Config) -> dict[str, bytes]:
-    """The report's figures; `runs` are the stored runs, one per pod session or file row
-    (the model's inputs in `p` merge runs it takes for the same one)."""
+GAIT_FIELDS = ("cadence_spm", "impact_g_peak", "contact_ms", "strike_heel", "strike_mid",
+               "strike_fore")
+
+
+def run_origin(row: dict) -> str:
+    """Where a stored run came from, as its label says it: the pod, or the kind of file."""
+    if row["source"] == "pod":
+        return "pod " + row["source_key"].split(":")[1]
+    return f"{row['source'].upper()} file"
+
+
+def gait_runs(store: Store, as_of: dt.date) -> list[plots.GaitRun]:
+    """The stored runs up to `as_of` with any gait value, one per pod session or file row
+    (the model merges runs it takes for the same one; the figure must not). Only a pod
+    knows a run's start time; files give the day."""
+    since = (as_of - dt.timedelta(days=LOOKBACK_DAYS)).isoformat()
+    runs = []
+    for row in store.runs(since):
+        day = dt.date.fromisoformat(row["date"])
+        if day > as_of or all(row[f] is None for f in GAIT_FIELDS):
+            continue
+        start = dt.datetime.fromisoformat(row["start"]) if row["source"] == "pod" else None
+        runs.append(plots.GaitRun(day, start, run_origin(row), **{f: row[f] for f in GAIT_FIELDS}))
+    return runs
+
+
+def figures(p: Prepared, runs: list[plots.GaitRun], cfg: Config) -> dict[str, bytes]:
+    """The report's figures; `runs` are the stored runs with gait data (`gait_runs`)."""
     dates = [p.grid.date(i) for i in range(p.grid.days)]
     rule_days = [d for d, cut in zip(dates, p.readiness.cut, strict=True) if cut]
     load, _, _ = daily_arrays(p.grid, p.history.runs, cfg, p.hr_max, p.hr_rest)
     fitness = ewma(load, 1 - math.exp(-1 / cfg.ctl_days))
     fatigue = ewma(load, 1 - math.exp(-1 / cfg.atl_days))
     return {
-        "gait": plots.gait_figure(sorted(runs, key=lambda r: r.date)),
+        "gait": plots.gait_figure(runs),
         "wellness": plots.wellness_figure(dates, _wellness_panels(p, cfg), rule_days),
         "load": plots.load_figure(dates, load, fitness, fatigue, PMC_CONVENTION),
     }
@@ -97,7 +122,7 @@ def write_report(store: Store, out_dir: Path, as_of: dt.date,
     cfg = config or Config()
     history = load_history(store, as_of, LOOKBACK_DAYS)
     a = assess(history, as_of, cfg)
-    images = figures(prepare(history, as_of, cfg), [r for r in history.runs if r.date <= as_of], cfg)
+    images = figures(prepare(history, as_of, cfg), gait_runs(store, as_of), cfg)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         paths = {}

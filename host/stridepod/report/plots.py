@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import matplotlib.dates as mdates
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-
-from stridepod.recovery.model import Run
 
 STRIKE_COLOURS = {"heel": "#c0504d", "mid": "#9bbb59", "fore": "#4f81bd"}
 RULE_COLOUR = "#d62728"
@@ -39,59 +39,127 @@ def _empty(ax, what: str) -> None:
     ax.set_yticks([])
 
 
-def _dates_axis(ax, dates: Sequence[dt.date] = ()) -> None:
-    """Date ticks; with `dates`, the axis spans them with a margin (at least 3 days each
-    side, so a single run does not get a range of years)."""
-    if dates:
-        first, last = min(dates), max(dates)
-        pad = max(dt.timedelta(days=3), (last - first) / 20)
-        ax.set_xlim(first - pad, last + pad)
+def _dates_axis(ax) -> None:
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.grid(alpha=0.3)
 
 
-def _series(runs: Sequence[Run], field: str) -> tuple[list[dt.date], list[float]]:
-    pairs = [(r.date, getattr(r, field)) for r in runs if getattr(r, field) is not None]
-    return [d for d, _ in pairs], [v for _, v in pairs]
+@dataclass(frozen=True)
+class GaitRun:
+    """One stored run's form, as the gait figure shows it. `start` is None when the source
+    gave only the day; `origin` says where the run came from (a pod, an imported file)."""
+
+    date: dt.date
+    start: dt.datetime | None
+    origin: str
+    cadence_spm: float | None = None
+    impact_g_peak: float | None = None
+    contact_ms: float | None = None
+    strike_heel: float | None = None
+    strike_mid: float | None = None
+    strike_fore: float | None = None
+
+    def label(self, number: int) -> str:
+        when = f"{self.start:%d %b %H:%M}" if self.start else f"{self.date:%d %b}"
+        return f"run {number}: {when}\n{self.origin}"
 
 
-def gait_figure(runs: Sequence[Run]) -> bytes:
-    """Cadence, impact and ground contact per run over time, and the strike-pattern mix."""
-    fig = _figure(figsize=(9, 10))
-    axes = fig.subplots(4, 1)
-    panels = (
-        ("cadence_spm", "cadence (steps/min)", "tab:blue"),
-        ("impact_g_peak", "impact peak (g)", "tab:orange"),
-        ("contact_ms", "ground contact (ms)", "tab:purple"),
-    )
-    for ax, (field, label, colour) in zip(axes, panels, strict=False):
-        dates, values = _series(runs, field)
-        if not values:
-            _empty(ax, label.split(" (")[0] + " data")
-            ax.set_title(label, loc="left")
-            continue
-        ax.plot(dates, values, "o-", color=colour, markersize=4, linewidth=1)
+GAIT_PANELS = (
+    ("cadence_spm", "cadence (steps/min)", "tab:blue"),
+    ("impact_g_peak", "impact peak (g)", "tab:orange"),
+    ("contact_ms", "ground contact (ms)", "tab:purple"),
+)
+LABELLED_RUNS = 6  # up to this many runs each gets its own label; more get date ticks
+
+
+def _runs_axis(ax, runs: Sequence[GaitRun]) -> None:
+    """x = run number in time order. A few runs are each labelled (when, where from); many
+    get their date under the first run of a day, thinned to about eight labels."""
+    half = max(len(runs), 3) / 2  # one or two runs are not drawn as page-wide bars
+    ax.set_xlim((len(runs) - 1) / 2 - half, (len(runs) - 1) / 2 + half)
+    ax.grid(alpha=0.3, axis="y")
+    if len(runs) <= LABELLED_RUNS:
+        ax.set_xticks(range(len(runs)), [r.label(i + 1) for i, r in enumerate(runs)],
+                      fontsize="small")
+        return
+    firsts = [i for i, r in enumerate(runs) if i == 0 or r.date != runs[i - 1].date]
+    shown = firsts[::max(1, math.ceil(len(firsts) / 8))]
+    labels, year = [], None
+    for i in shown:  # the year on the first label and where it changes
+        day = runs[i].date
+        labels.append(f"{day:%d %b}" if day.year == year else f"{day:%d %b %Y}")
+        year = day.year
+    ax.set_xticks(shown, labels)
+    ax.set_xticks(range(len(runs)), minor=True)
+
+
+def _value_notes(ax, values: np.ndarray, what: str) -> None:
+    """Each labelled run's value written next to its marker, or that it has none."""
+    known = values[~np.isnan(values)]
+    middle = (known.min() + known.max()) / 2
+    for i, value in enumerate(values):
+        if np.isnan(value):
+            ax.text(i, middle, f"no {what}\ndata", ha="center", va="center", color="grey",
+                    fontsize="small")
+        else:
+            ax.annotate(f"{value:.3g}", (i, value), xytext=(8, 0), textcoords="offset points",
+                        va="center", fontsize="small")
+
+
+def draw_gait(fig: Figure, runs: Sequence[GaitRun]) -> None:
+    """Cadence, impact and ground contact per run (a marker each; a line joins them in time
+    order once the runs span several days), and the strike-pattern mix as one stacked bar
+    per run, all on the same run axis."""
+    runs = sorted(runs, key=lambda r: (r.date, r.start or dt.datetime.min))
+    axes = fig.subplots(4, 1, sharex=True)
+    x = np.arange(len(runs))
+    several_days = len({r.date for r in runs}) > 1
+    for ax, (field, label, colour) in zip(axes, GAIT_PANELS, strict=False):
         ax.set_title(f"{label} per run", loc="left")
-        _dates_axis(ax, dates)
+        values = np.array([np.nan if getattr(r, field) is None else getattr(r, field)
+                           for r in runs], dtype=float)
+        if np.all(np.isnan(values)):
+            _empty(ax, label.split(" (")[0] + " data")
+            continue
+        known = ~np.isnan(values)
+        if several_days:
+            ax.plot(x[known], values[known], "-", color=colour, linewidth=1, alpha=0.5)
+        ax.plot(x[known], values[known], "o", color=colour, markersize=6 if len(runs) < 30 else 3)
+        ax.margins(y=0.3)
+        if len(runs) <= LABELLED_RUNS:
+            _value_notes(ax, values, label.split(" (")[0])
     ax = axes[3]
-    mixed = [r for r in runs if r.strike_heel is not None]
     ax.set_title("strike pattern mix per run (share of strikes)", loc="left")
-    if not mixed:
+    mixed = np.array([r.strike_heel is not None for r in runs], dtype=bool)
+    if not mixed.any():
         _empty(ax, "strike pattern data")
     else:
-        dates = [r.date for r in mixed]
-        bottom = np.zeros(len(mixed))
+        if len(runs) <= LABELLED_RUNS:
+            for i in np.flatnonzero(~mixed):
+                ax.text(i, 0.5, "no strike\npattern data", ha="center", va="center",
+                        color="grey", fontsize="small")
+        bottom = np.zeros(int(mixed.sum()))
         for name, colour in STRIKE_COLOURS.items():
-            share = np.array([getattr(r, f"strike_{name}") or 0.0 for r in mixed])
-            ax.bar(dates, share, bottom=bottom, width=0.8, color=colour,
-                   label=f"{name}foot" if name != "heel" else "heel")
+            share = np.array([getattr(r, f"strike_{name}") or 0.0 for r, m in zip(runs, mixed,
+                                                                                   strict=True) if m])
+            ax.bar(x[mixed], share, bottom=bottom, width=0.6 if len(runs) < 30 else 0.9,
+                   color=colour, label="heel" if name == "heel" else f"{name}foot")
             bottom += share
-        ax.set_ylim(0, 1)
-        _dates_axis(ax, dates)
+        ax.set_ylim(0, 1.25)  # room for the legend above the bars
+        ax.set_yticks([0, 0.5, 1], ["0", "50 %", "100 %"])
         ax.legend(loc="upper left", ncols=3, fontsize="small")
+    if runs:
+        _runs_axis(axes[3], runs)
+        axes[3].set_xlabel(f"{len(runs)} run{'s' * (len(runs) != 1)} with gait data, in time order"
+                           + ("" if len(runs) <= LABELLED_RUNS else " (one minor tick per run)"))
     fig.tight_layout()
+
+
+def gait_figure(runs: Sequence[GaitRun]) -> bytes:
+    fig = _figure(figsize=(9, 10))
+    draw_gait(fig, runs)
     return _png(fig)
 
 
