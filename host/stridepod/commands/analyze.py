@@ -44,7 +44,7 @@ def _fmt(value: float, unit: str, digits: int = 0) -> str:
     return "—" if value is None or math.isnan(value) else f"{value:.{digits}f} {unit}"
 
 
-@click.command("analyze")
+@click.command("analyze", short_help="Gait metrics of a recording, computed as the pod does.")
 @click.argument("recording", type=click.Path(dir_okay=False, path_type=str))
 @click.option("--engine", type=click.Choice(ENGINES), default="firmware", show_default=True,
               help="firmware: the pod's fixed-point engine on the quantised samples; "

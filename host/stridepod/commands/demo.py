@@ -20,8 +20,12 @@ from stridepod.store import Store
 # The recovery model, importers and plotting are imported when the command runs, so
 # `stridepod --help` and the other commands start quickly.
 
-# a foot IMU walk (cadence, impact, contact) and a pressure-insole walk (strike pattern)
-RECORDINGS = ("gaitmap_walk_left.csv", "gaitpdb_JuCo01_01_left.csv")
+# each recording and what it can show: a foot IMU sees impacts, an insole sees the strike
+RECORDINGS = {
+    "gaitmap_walk_left.csv": "a walk recorded with a foot IMU: cadence, impact, ground contact",
+    "gaitpdb_JuCo01_01_left.csv": "a walk on a pressure insole: cadence, ground contact, "
+                                  "strike pattern",
+}
 HISTORY_FILES = ("demo_wellness.csv", "demo_sessions.csv")
 
 
@@ -52,7 +56,7 @@ def shift_history(sources: list[Path], target_dir: Path, last_day: dt.date) -> t
     return copies, shift.days
 
 
-def sync_virtual_pod(store: Store, recording: Path) -> tuple[str, str]:
+def sync_virtual_pod(store: Store, recording: Path, what: str) -> tuple[str, str]:
     """The real firmware replays the recording on a virtual pod whose clock says the walk
     ended just now; the real bleak client syncs it over the emulated Bluetooth link into
     the store, and the session becomes a run. Returns (step, what happened)."""
@@ -74,7 +78,7 @@ def sync_virtual_pod(store: Store, recording: Path) -> tuple[str, str]:
     return (f"virtual pod sync of {recording.name}", (
         f"{result.stored} records from pod {result.pod_id} over the emulated link "
         f"({result.duplicates} duplicates skipped, {result.rejected} rejected); "
-        f"{runs} run stored"))
+        f"{runs} run{'s' * (runs != 1)} stored ({what})"))
 
 
 def run_demo(out_dir: Path, db: Path, fresh: bool) -> list[tuple[str, str]]:
@@ -95,17 +99,17 @@ def run_demo(out_dir: Path, db: Path, fresh: bool) -> list[tuple[str, str]]:
             result = import_file(store, copy)
             steps.append((f"imported {copy.name}",
                                f"{result.rows} rows ({result.kind}), dates moved {shift:+d} days"
-                               f" so the history ends yesterday -> {copy}"))
-        for recording in RECORDINGS:
-            steps.append(sync_virtual_pod(store, bundled(recording)))
+                               f" so the history ends yesterday (copy: {copy})"))
+        for recording, what in RECORDINGS.items():
+            steps.append(sync_virtual_pod(store, bundled(recording), what))
         report = write_report(store, out_dir / "report", dt.date.today())
-    level, headline = verdict(report.assessment)
-    steps.append(("recovery model", f"{headline} ({level})"))
-    steps.append(("report", str(report.html)))
+    _, headline = verdict(report.assessment)
+    steps.append(("recovery model, today's verdict", headline))
+    steps.append(("report", f"{report.html} (open it in a browser)"))
     return steps
 
 
-@click.command("demo")
+@click.command("demo", short_help="Try it all with no hardware: virtual pod, history, report.")
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Where the demo puts its database, inputs and report "
               "(default: 'demo' in your stridepod data directory).")
@@ -129,4 +133,5 @@ def command(ctx: click.Context, out_dir: Path | None) -> None:
         out.print(f"[green]done[/green]  {what}: {detail}")
     out.print(f"database: {db}")
     out.print(f"try: stridepod --db {db} today   (or plan, report, export)")
+    out.print("your own data: stridepod import FILE... (watch or CSV files), stridepod sync (a pod)")
     out.print(f"[dim]{time.perf_counter() - started:.1f} s[/dim]")

@@ -11,7 +11,7 @@ from stridepod.devtools import firmware_tree
 from stridepod.errors import StridepodError
 
 
-@click.group("dev")
+@click.group("dev", short_help="Firmware developer tools: build, deploy, mip package.")
 def command() -> None:
     """Firmware developer tools: build .mpy files, deploy to a pod over USB, mip package."""
 

@@ -28,7 +28,7 @@ def _line(name: str, g: E.GroupScore) -> str:
                else ""))
 
 
-@click.command("evaluate")
+@click.command("evaluate", short_help="Score the gait engine against reference gait events.")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=str))
 @click.option("--engine", type=click.Choice(ENGINES), default="firmware", show_default=True,
               help="firmware: the pod's fixed-point engine; reference: its float reference.")

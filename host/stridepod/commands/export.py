@@ -40,7 +40,7 @@ def _empty_table(columns: list[str]):
 WRITERS = {"csv": export_csv, "parquet": export_parquet}
 
 
-@click.command("export")
+@click.command("export", short_help="Write everything stored as CSV or Parquet files.")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), default="csv",
               show_default=True, help="File format of the exported tables.")

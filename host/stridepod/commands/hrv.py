@@ -76,7 +76,7 @@ def read_packets(path: Path) -> list[bytes]:
         raise StridepodError(f"{path}: not a saved measurement (hex lines expected)") from None
 
 
-@click.command("hrv")
+@click.command("hrv", short_help="Measure this morning's HRV with a heart-rate chest strap.")
 @click.option("--seconds", type=click.FloatRange(60, 600), default=180, show_default=True,
               help="How long to measure.")
 @click.option("--address", default=None, help="Bluetooth address of the strap (else the first found).")

@@ -11,7 +11,7 @@ from stridepod import ui
 # The recovery model, importers and plotting are imported when the command runs, so
 # `stridepod --help` and the other commands start quickly.
 
-@click.command("import")
+@click.command("import", short_help="Import watch (FIT) and CSV files: mornings, runs, pain, plan.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def command(files: tuple[Path, ...]) -> None:
     """Import FILES: CSV files of morning measurements, runs, session RPE, pain or your

@@ -26,7 +26,7 @@ def plan_json(a: Assessment) -> dict:
                         "state": a.plan.state, "notes": a.plan.notes})
 
 
-@click.command("plan")
+@click.command("plan", short_help="Your next 7 days of training, with the reason for each change.")
 @as_of_option
 @click.option("--json", "as_json", is_flag=True, help="Print the week and its reasons as JSON.")
 def command(as_of: dt.datetime | None, as_json: bool) -> None:

@@ -9,7 +9,7 @@ import click
 from stridepod.errors import StridepodError
 
 
-@click.command("record")
+@click.command("record", short_help="Record raw sensor samples from a pod over USB.")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--port", help="Serial port of the pod (default: the one ESP32 board attached).")
 @click.option("--baud", default=115200, show_default=True, help="Baud rate (ignored by USB CDC).")

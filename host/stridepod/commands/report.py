@@ -14,7 +14,7 @@ from stridepod.paths import default_report_dir
 # The recovery model, importers and plotting are imported when the command runs, so
 # `stridepod --help` and the other commands start quickly.
 
-@click.command("report")
+@click.command("report", short_help="Write the report: one HTML page with figures, opens offline.")
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Directory for report.html and its figures "
               "(default: 'report' next to the database).")

@@ -11,7 +11,7 @@ from stridepod import ui
 from stridepod.ble import PodNotFoundError, scan
 
 
-@click.command("scan")
+@click.command("scan", short_help="List the pods in Bluetooth range.")
 @click.option("--timeout", type=click.FloatRange(0.5, 120), default=5.0, show_default=True,
               help="Seconds to listen for pods.")
 @click.option("--json", "as_json", is_flag=True, help="Print the pods found as JSON.")

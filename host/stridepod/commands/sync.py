@@ -27,7 +27,7 @@ def _summary(result: SyncResult) -> str:
     return f"pod {result.pod_id}: " + ", ".join(parts)
 
 
-@click.command("sync")
+@click.command("sync", short_help="Fetch a pod's new records over Bluetooth and store them.")
 @click.argument("target", required=False)
 @click.option("--follow", is_flag=True,
               help="Stay connected and store records as the pod makes them (Ctrl-C stops).")

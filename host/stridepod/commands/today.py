@@ -60,7 +60,7 @@ def today_json(a: Assessment) -> dict:
     })
 
 
-@click.command("today")
+@click.command("today", short_help="Today's readiness verdict, with every reason.")
 @as_of_option
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict and its reasons as JSON.")
 def command(as_of: dt.datetime | None, as_json: bool) -> None:
