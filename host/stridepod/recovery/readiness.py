@@ -94,6 +94,15 @@ def _source_starts(day_sources: list[str | None]) -> tuple[np.ndarray, list[str 
     return starts, current_sources
 
 
+def row_nanmedian(a: np.ndarray) -> np.ndarray:
+    """np.nanmedian(a, axis=1) for rows with at least one value, bit for bit, without
+    numpy.ma (nanmedian's path for short rows: importing it costs every command ~10 ms)."""
+    ordered = np.sort(a, axis=1)  # NaNs sort last
+    count = np.sum(~np.isnan(a), axis=1)
+    rows = np.arange(len(a))
+    return (ordered[rows, (count - 1) // 2] + ordered[rows, count // 2]) / 2
+
+
 def _drop_glitches(x: np.ndarray, window: int, k: float, floor: float, starts: np.ndarray) -> np.ndarray:
     """Mask of isolated outliers: a value more than k robust SDs from the median of the
     previous `window` days (>= 10 values) whose neighbouring values are not off the same way.
@@ -108,8 +117,8 @@ def _drop_glitches(x: np.ndarray, window: int, k: float, floor: float, starts: n
     med = np.full(n, np.nan)
     mad = np.full(n, np.nan)
     if enough.any():
-        med[enough] = np.nanmedian(past[enough], axis=1)
-        mad[enough] = np.nanmedian(np.abs(past[enough] - med[enough, None]), axis=1)
+        med[enough] = row_nanmedian(past[enough])
+        mad[enough] = row_nanmedian(np.abs(past[enough] - med[enough, None]))
     scale = np.maximum(1.4826 * np.nan_to_num(mad), floor)
     with np.errstate(invalid="ignore"):
         direction = np.where(enough & ~np.isnan(x), np.sign(x - med) * (np.abs(x - med) > k * scale), 0)
