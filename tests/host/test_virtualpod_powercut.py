@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from stridepod.ble import Backoff, PodSync, find_pod
+from stridepod.ble.virtual import close_bleak_bluez_connection
 from stridepod.store import Store
 from stridepod.virtualpod.bluez import EmulatedBlueZ
 from stridepod.virtualpod.bus import PrivateBus
@@ -50,6 +51,8 @@ async def _cut_power_mid_run(store: Store, flash: Path):
             finally:
                 if syncing is not None:
                     syncing.cancel()
+                    await asyncio.wait({syncing})  # its client disconnects first
+                await close_bleak_bluez_connection()
 
 
 def test_a_power_cut_loses_at_most_the_record_being_written(tmp_path):

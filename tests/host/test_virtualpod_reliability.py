@@ -84,6 +84,7 @@ async def _drop_repeatedly(store: Store, seed: int):
             result = await asyncio.wait_for(syncing, 60)
         finally:
             syncing.cancel()
+            await asyncio.wait({syncing})  # its client disconnects before the rig goes
         return drops, mid_backfill, final, rig.pod.windows, result, sync.stored_twice
 
 

@@ -1,12 +1,13 @@
 """Shared by the virtual-pod and BLE tests: running a coroutine in a fresh event loop
 (bleak keeps one BlueZ connection per loop, each test has its own bus), checking that
-no process a test started outlives it, and what a stored record should be for a window
-the pod's engine computed."""
+no process or D-Bus connection a test started outlives it, and what a stored record
+should be for a window the pod's engine computed."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import threading
 from pathlib import Path
@@ -42,15 +43,37 @@ def child_pids() -> set[int]:
     return found
 
 
+def dbus_connections_left_open(loop: asyncio.AbstractEventLoop) -> list:
+    """D-Bus connections of `loop` that their owner never disconnected: when their bus
+    daemon stops they end in an EOFError nobody retrieves ("Future exception was never
+    retrieved" at interpreter exit)."""
+    from dbus_fast.aio import MessageBus
+
+    return [obj for obj in gc.get_objects()
+            if isinstance(obj, MessageBus) and obj._loop is loop and not obj._user_disconnect]
+
+
 def run_isolated(coro_fn, *args, **kwargs):
     """Runs coro_fn(*args, **kwargs) in a new event loop and checks it left no
-    dbus-daemon or micropython process behind."""
+    dbus-daemon or micropython process behind and no D-Bus connection open."""
+    from stridepod.ble.virtual import close_bleak_bluez_connection
+
+    async def isolated():
+        try:
+            return await coro_fn(*args, **kwargs)
+        finally:
+            await close_bleak_bluez_connection()
+
     before = child_pids()
     try:
-        return asyncio.run(coro_fn(*args, **kwargs))
+        with asyncio.Runner() as runner:
+            result = runner.run(isolated())
+            left_open = dbus_connections_left_open(runner.get_loop())
     finally:
         leaked = child_pids() - before
         assert not leaked, f"processes left running: {sorted(leaked)}"
+    assert not left_open, f"D-Bus connections left open: {left_open}"
+    return result
 
 
 def expected_record(window: dict) -> dict:

@@ -278,11 +278,13 @@ class PodSync:
             self.result.sessions += 1
             await self._stream(client, queue, pod_id, follow=follow, until=until)
         finally:
-            if client.is_connected:
-                try:
-                    await client.disconnect()
-                except Exception as exc:  # noqa: BLE001 - the link is going anyway
-                    log.debug("disconnect failed: %s", exc)
+            # also after the link dropped: bleak gives each connection its own D-Bus
+            # connection and closes it only in disconnect(); skipped, it stays open until
+            # the bus daemon goes away and its EOFError is never retrieved
+            try:
+                await client.disconnect()
+            except Exception as exc:  # noqa: BLE001 - the link is going anyway
+                log.debug("disconnect failed: %s", exc)
 
     async def _serial(self, client: Any) -> str:
         serial = bytes(await client.read_gatt_char(profile.SERIAL_NUMBER)).decode(errors="replace")

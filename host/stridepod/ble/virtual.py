@@ -4,6 +4,7 @@ bleak client below syncs it into a store - what `stridepod demo` and the tests u
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Callable
@@ -31,8 +32,38 @@ async def virtual_rig(recording: str | os.PathLike, settings: PodSettings | None
     event loop: bleak keeps one BlueZ connection per loop."""
     with PrivateBus() as bus, bus.as_system_bus():
         async with EmulatedBlueZ(bus.address, powered=powered, adapter=adapter) as bluez:
-            async with VirtualPod(bluez, recording, settings) as pod:
-                yield VirtualRig(bus, bluez, pod)
+            try:
+                async with VirtualPod(bluez, recording, settings) as pod:
+                    yield VirtualRig(bus, bluez, pod)
+            finally:
+                await close_bleak_bluez_connection()
+
+
+async def close_bleak_bluez_connection() -> None:
+    """Closes the D-Bus connection bleak keeps to BlueZ for the running event loop, and
+    waits for it; the next bleak call in this loop opens a new one.
+
+    bleak opens that connection on first use and never closes it: harmless on the
+    system bus, which outlives the process, but a private bus must not be stopped under
+    it (its socket would reach EOF with nobody left to read the error). bleak has no
+    public way to close it, hence its private names (bleak 3.1)."""
+    from bleak.backends.bluezdbus import manager as bleak_bluez
+
+    manager = bleak_bluez._global_instances.pop(asyncio.get_running_loop(), None)
+    if manager is None:
+        return
+    watcher, manager._bus_watcher_task = manager._bus_watcher_task, None
+    if watcher is not None:
+        # it would log the connection as lost; cancelling it also cancels the future
+        # it waits on (wait_for_disconnect's), so the end is watched below instead
+        watcher.cancel()
+        await asyncio.wait({watcher})
+    bus, manager._bus = manager._bus, None
+    if bus is not None:
+        bus.disconnect()
+        async with asyncio.timeout(5):
+            while bus.connected:  # until its reader saw the shutdown and closed the socket
+                await asyncio.sleep(0.001)
 
 
 async def sync_virtual_pod(
