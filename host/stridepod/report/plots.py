@@ -140,10 +140,10 @@ def draw_gait(fig: Figure, runs: Sequence[GaitRun]) -> None:
             for i in np.flatnonzero(~mixed):
                 ax.text(i, 0.5, "no strike\npattern data", ha="center", va="center",
                         color="grey", fontsize="small")
-        bottom = np.zeros(int(mixed.sum()))
+        with_mix = [r for r in runs if r.strike_heel is not None]
+        bottom = np.zeros(len(with_mix))
         for name, colour in STRIKE_COLOURS.items():
-            share = np.array([getattr(r, f"strike_{name}") or 0.0 for r, m in zip(runs, mixed,
-                                                                                   strict=True) if m])
+            share = np.array([getattr(r, f"strike_{name}") or 0.0 for r in with_mix])
             ax.bar(x[mixed], share, bottom=bottom, width=0.6 if len(runs) < 30 else 0.9,
                    color=colour, label="heel" if name == "heel" else f"{name}foot")
             bottom += share
