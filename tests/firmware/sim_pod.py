@@ -36,6 +36,20 @@ def board_variant(board_path, section, name="variant", **changes):
     return path
 
 
+def imu_only_board(board_path, name="imu-only"):
+    """A copy of a board file without pressure zones (a foot pod on the shoe), as a new file."""
+    import json
+
+    with open(board_path) as f:
+        raw = json.load(f)
+    del raw["pressure"]
+    raw["placement"] = "left_foot"
+    path = "/tmp/stridepod-sim-board-%s-%s.json" % (name, _worker())
+    with open(path, "w") as f:
+        json.dump(raw, f)
+    return path
+
+
 def _worker():
     import os
 

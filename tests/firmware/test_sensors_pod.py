@@ -7,7 +7,7 @@ from fwtest import assert_equal, assert_raises
 from podfw.gait import summary as S
 from podfw.power import ACTIVE, DEEP_SLEEP, IDLE
 from sim_hw import DeepSleep
-from sim_pod import BOARDS, board_variant, make_pod, run_pod
+from sim_pod import BOARDS, board_variant, imu_only_board, make_pod, run_pod
 
 
 def _calibrated_pod(path, **kw):
@@ -285,15 +285,7 @@ def test_pod_runs_across_the_microsecond_tick_wrap():
 
 
 def test_board_without_pressure_zones_runs_on_the_imu_alone():
-    import json
-
-    with open(BOARDS[0]) as f:
-        raw = json.load(f)
-    del raw["pressure"]
-    raw["placement"] = "left_foot"
-    path = "/tmp/stridepod-sim-board-imu-only.json"
-    with open(path, "w") as f:
-        json.dump(raw, f)
+    path = imu_only_board(BOARDS[0])
     pod, hw, chip, windows = make_pod(path, pressure_feed=None)
     assert pod.zones is None and pod.timer is None
     assert not pod.calibrate()  # nothing to calibrate

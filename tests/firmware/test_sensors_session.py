@@ -6,15 +6,15 @@ import micropython
 
 import radio_recorder
 from fwtest import assert_equal
-from logstorage import fresh_storage, remove_tree
 
-radio_recorder.install()
+radio_recorder.install()  # before podfw.link.gatt imports `bluetooth`
 
 from podfw import pod as podmodule  # noqa: E402
 from podfw.gait import summary as S  # noqa: E402
-from podfw.link import clock, flashlog, gatt, podlink, wire  # noqa: E402
+from podfw.link import wire  # noqa: E402
 from podfw.power import ACTIVE, DEEP_SLEEP, IDLE  # noqa: E402
-from sim_pod import BOARDS, board_variant, make_pod, run_pod  # noqa: E402
+from podlink_rig import Rig  # noqa: E402
+from sim_pod import BOARDS, board_variant, imu_only_board, make_pod, run_pod  # noqa: E402
 
 
 def _started_pod(path=BOARDS[0], **kw):
@@ -184,21 +184,13 @@ def test_calibrate_runs_only_the_target_asked_for():
 
 
 def test_calibrate_pressure_zero_without_zones_fails():
-    import json
-
-    with open(BOARDS[0]) as f:
-        raw = json.load(f)
-    del raw["pressure"]
-    raw["placement"] = "left_foot"
-    path = "/tmp/stridepod-sim-board-session-imu-only.json"
-    with open(path, "w") as f:
-        json.dump(raw, f)
+    path = imu_only_board(BOARDS[0], "session-imu-only")
     pod, hw, chip, windows = make_pod(path, pressure_feed=None)
     assert not pod.calibrate(wire.CALIBRATE_PRESSURE_ZERO)
     assert not pod.calibrate(wire.CALIBRATE_IMU_STILL)
 
 
-class _LinkedPod:
+class _LinkedPod(Rig):
     """A simulated pod publishing into a PodLink on the radio stand-in, as main.run wires
     them (config from the engine, the pod as controller, a bond store)."""
 
@@ -206,41 +198,19 @@ class _LinkedPod:
         self.link = None
         self.pod, self.hw, self.chip, _ = make_pod(BOARDS[0], sink=self._publish)
         self.pod.start()
-        self.storage = fresh_storage()
-        self.ble = radio_recorder.BLE()
-        self.link = podlink.PodLink(
-            self.ble, flashlog.FlashLog(self.storage), clock.PodClock(), name="pod-session",
-            config=self.pod.engine.config, controller=self.pod,
-            bonds=gatt.BondStore(self.storage.root + "/bonds.json"))
-        self.cp = self.ble.handle_of(gatt.CONTROL_POINT_UUID)
-        self.summary = self.ble.handle_of(gatt.SUMMARY_UUID)
-        self.seen = 0
+        Rig.__init__(self, config=self.pod.engine.config, controller=self.pod,
+                     bond_store=True)
 
     def _publish(self, summary):
         self.link.publish(summary)
 
-    def close(self):
-        remove_tree(self.storage.root)
-
-    def command(self, conn, op, param=None):
-        data = wire.encode_command(op) if param is None else wire.encode_command(op, param)
-        self.ble.write(conn, self.cp, data)
-        self.link.poll()
-        out = []
-        while self.seen < len(self.ble.indicated):
-            who, handle, data = self.ble.indicated[self.seen]
-            self.seen += 1
-            if who == conn and handle == self.cp:
-                out.append(wire.decode_indication(data))
-                self.ble.ack_indication(conn, self.cp)
-                self.link.poll()
-        responses = [r for r in out if r.kind == "response"]  # not the backfill's event
+    def request(self, conn, op, param=None):
+        """Writes one command and returns its response (not the backfill's event)."""
+        self.command(conn, wire.encode_command(op) if param is None
+                     else wire.encode_command(op, param))
+        responses = [r for r in self.indications(conn) if r.kind == "response"]
         assert_equal(len(responses), 1, "one response")
         return responses[0]
-
-    def records(self, conn):
-        return [wire.decode(data) for who, handle, data in self.ble.notified
-                if who == conn and handle == self.summary]
 
 
 def test_control_point_sessions_and_calibration_reach_the_pod():
@@ -249,9 +219,9 @@ def test_control_point_sessions_and_calibration_reach_the_pod():
         pod = rig.pod
         rig.ble.connect(3)
         rig.ble.encrypt(3)
-        assert_equal(rig.command(3, wire.OP_SET_TIME, 850000000).result, wire.RESULT_SUCCESS,
+        assert_equal(rig.request(3, wire.OP_SET_TIME, 850000000).result, wire.RESULT_SUCCESS,
                      "set time")
-        reply = rig.command(3, wire.OP_READ_CONFIG)
+        reply = rig.request(3, wire.OP_READ_CONFIG)
         fields = reply.fields
         assert_equal((fields["window_s"], fields["imu_rate_hz"], fields["pressure_rate_hz"],
                       fields["placement"]),
@@ -259,24 +229,24 @@ def test_control_point_sessions_and_calibration_reach_the_pod():
                      "config from the engine")
         want = wire.STATUS_SESSION_ACTIVE | wire.STATUS_HAS_GYRO | wire.STATUS_HAS_PRESSURE
         assert_equal(fields["status"] & want, want, "status: recording since boot")
-        rig.command(3, wire.OP_BACKFILL, 0)
+        rig.request(3, wire.OP_BACKFILL, 0)
         run_pod(pod, 7)
-        assert_equal(rig.command(3, wire.OP_STOP_SESSION).result, wire.RESULT_SUCCESS, "stop")
-        assert_equal(rig.command(3, wire.OP_READ_CONFIG).fields["status"]
+        assert_equal(rig.request(3, wire.OP_STOP_SESSION).result, wire.RESULT_SUCCESS, "stop")
+        assert_equal(rig.request(3, wire.OP_READ_CONFIG).fields["status"]
                      & wire.STATUS_SESSION_ACTIVE, 0, "status: stopped")
         run_pod(pod, 6)
         assert_equal(len(rig.records(3)), 2, "window 0 and the partial window, nothing after")
-        assert_equal(rig.command(3, wire.OP_START_SESSION).result, wire.RESULT_SUCCESS, "start")
+        assert_equal(rig.request(3, wire.OP_START_SESSION).result, wire.RESULT_SUCCESS, "start")
         run_pod(pod, 11)
         records = rig.records(3)
         assert_equal([r.seq for r in records], [0, 1, 2, 3], "sequence numbers")
         assert_equal([r.session_start for r in records], [True, False, True, False],
                      "session starts")
         assert records[3].time_s - records[2].time_s == 5, records
-        assert_equal(rig.command(3, wire.OP_CALIBRATE, wire.CALIBRATE_IMU_STILL).result,
+        assert_equal(rig.request(3, wire.OP_CALIBRATE, wire.CALIBRATE_IMU_STILL).result,
                      wire.RESULT_FAILED, "no IMU still calibration")
         rig.hw.unloaded = True
-        assert_equal(rig.command(3, wire.OP_CALIBRATE, wire.CALIBRATE_PRESSURE_ZERO).result,
+        assert_equal(rig.request(3, wire.OP_CALIBRATE, wire.CALIBRATE_PRESSURE_ZERO).result,
                      wire.RESULT_SUCCESS, "pressure zero")
         rig.hw.unloaded = False
         assert pod.zones.calibrated

@@ -1,0 +1,62 @@
+# A pod's BLE side for firmware tests: PodLink on a scratch flash log with the recording
+# stand-in for `bluetooth` (radio_recorder), and the test acting as its centrals.
+import radio_recorder
+from logstorage import fresh_storage, remove_tree
+
+radio_recorder.install()  # before podfw.link.gatt imports `bluetooth`
+
+from podfw.gait.summary import WindowSummary  # noqa: E402
+from podfw.link import clock, flashlog, gatt, podlink, wire  # noqa: E402
+
+
+class Rig:
+    """A pod (PodLink on a scratch flash log) and the test acting as its centrals."""
+
+    def __init__(self, capacity=flashlog.DEFAULT_CAPACITY, segment=flashlog.SEGMENT_RECORDS,
+                 bond_store=False, **kwargs):
+        self.storage = fresh_storage()
+        if bond_store:  # kept beside the log, so close() removes it too
+            kwargs["bonds"] = gatt.BondStore(self.storage.root + "/bonds.json")
+        self.ble = radio_recorder.BLE()
+        self.log = flashlog.FlashLog(self.storage, capacity, segment)
+        self.clock = clock.PodClock()
+        self.link = podlink.PodLink(self.ble, self.log, self.clock, name="pod-test", **kwargs)
+        self.cp = self.ble.handle_of(gatt.CONTROL_POINT_UUID)
+        self.summary = self.ble.handle_of(gatt.SUMMARY_UUID)
+        self.windows = 0
+        self.seen = 0  # indications already collected
+
+    def close(self):
+        remove_tree(self.storage.root)
+
+    def window(self, steps=14, cadence=168, flags=0):
+        index = self.windows
+        self.windows += 1
+        return self.link.publish(WindowSummary(
+            index=index, start_ms=index * 5000, duration_ms=5000, steps=steps,
+            cadence_spm=cadence, impact_peak_cg=800 + index % 50, contact_ms=230,
+            strike_heel=3, strike_mid=2, strike_fore=2, flags=flags))
+
+    def bonded_central(self, conn):
+        self.ble.connect(conn)
+        self.ble.encrypt(conn)
+
+    def command(self, conn, data):
+        self.ble.write(conn, self.cp, data)
+        self.link.poll()
+
+    def indications(self, conn):
+        """Acknowledges every indication so far and returns the new ones decoded."""
+        out = []
+        while self.seen < len(self.ble.indicated):
+            who, handle, data = self.ble.indicated[self.seen]
+            self.seen += 1
+            if who == conn and handle == self.cp:
+                out.append(wire.decode_indication(data))
+                self.ble.ack_indication(conn, self.cp)
+                self.link.poll()
+        return out
+
+    def records(self, conn):
+        return [wire.decode(data) for who, handle, data in self.ble.notified
+                if who == conn and handle == self.summary]
