@@ -89,10 +89,12 @@ def stored_fields(record: dict) -> dict:
 
 
 @contextlib.contextmanager
-def bluez_in_background(**bluez_options):
+def bluez_in_background(peripheral=None, **bluez_options):
     """A private bus as this process's system bus with an emulated BlueZ serving it
     from a background thread, for code that runs its own event loop (the CLI).
-    bluez_options go to EmulatedBlueZ; `bluez=False` starts no BlueZ at all."""
+    bluez_options go to EmulatedBlueZ; `bluez=False` starts no BlueZ at all.
+    `peripheral(bluez)` -> a VirtualPeripheral (a pod, a strap) started in that thread
+    too, and stopped before the BlueZ; it is what the context yields then."""
     from stridepod.virtualpod.bluez import EmulatedBlueZ
     from stridepod.virtualpod.bus import PrivateBus
 
@@ -102,12 +104,18 @@ def bluez_in_background(**bluez_options):
     with PrivateBus() as bus, bus.as_system_bus():
         thread.start()
         bluez = None
+        started = None
         try:
             if want_bluez:
                 bluez = asyncio.run_coroutine_threadsafe(
                     EmulatedBlueZ(bus.address, **bluez_options).start(), loop).result(10)
-            yield bluez
+            if peripheral is not None:
+                started = asyncio.run_coroutine_threadsafe(
+                    peripheral(bluez).start(), loop).result(30)
+            yield started or bluez
         finally:
+            if started is not None:
+                asyncio.run_coroutine_threadsafe(started.stop(), loop).result(10)
             if bluez is not None:
                 asyncio.run_coroutine_threadsafe(bluez.stop(), loop).result(10)
             loop.call_soon_threadsafe(loop.stop)

@@ -1,6 +1,9 @@
-"""`VirtualPod`: the real firmware (podfw.gait engine + podfw.link PodLink + flash log)
-under the `micropython` unix binary, replaying a recording through its radio stand-in to
-an `EmulatedBlueZ`."""
+"""Virtual peripherals: MicroPython programs on the `bluetooth` stand-in, each its own
+`micropython` process whose radio is a link to an `EmulatedBlueZ`.
+
+`VirtualPod`: the real firmware (podfw.gait engine + podfw.link PodLink + flash log)
+replaying a recording. `VirtualStrap`: a standard BLE heart-rate chest strap sending
+real beat-to-beat intervals (mp/hr_strap.py)."""
 
 from __future__ import annotations
 
@@ -59,26 +62,123 @@ class PodSettings:
     serial: str = "VP000001"
 
 
-class VirtualPod:
-    """One pod process. `start()` launches it and waits for its radio to come up on the
-    emulator; `windows` are what its engine computed (from the pod's trace); `stop()`
-    ends it. Async context manager."""
+class VirtualPeripheral:
+    """One MicroPython peripheral process: `script` (in mp/) runs with the arguments
+    `_arguments` prepares in a temporary directory. `start()` launches it and waits for
+    its radio to come up on the emulator; `stop()` ends it. Async context manager."""
 
-    def __init__(self, bluez: EmulatedBlueZ, recording: str | os.PathLike,
-                 settings: PodSettings | None = None, log_dir: str | os.PathLike | None = None):
+    script = ""
+    kind = "virtual peripheral"  # what error messages call it
+
+    def __init__(self, bluez: EmulatedBlueZ, address: str):
         self.bluez = bluez
-        self.recording_path = Path(recording)
-        self.settings = settings or PodSettings()
-        self._log_dir = Path(log_dir) if log_dir is not None else None
+        self.address = address
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.proc: asyncio.subprocess.Process | None = None
         self.radio: PodRadio | None = None
         self._stderr_task: asyncio.Task[bytes] | None = None
 
+    def _arguments(self, workdir: Path) -> list[str]:
+        raise NotImplementedError
+
+    async def start(self, timeout: float = 30) -> VirtualPeripheral:
+        self._tmp = tempfile.TemporaryDirectory(prefix="stridepod-vpod-")
+        arguments = self._arguments(Path(self._tmp.name))
+        env = dict(os.environ)
+        env["MICROPYPATH"] = os.pathsep.join([str(MP_DIR), str(FIRMWARE_DIR), ".frozen"])
+        env["STRIDEPOD_VPOD_SOCKET"] = self.bluez.pod_socket
+        env["STRIDEPOD_VPOD_ADDR"] = self.address
+        known = len(self.bluez.pods)
+        self.proc = await asyncio.create_subprocess_exec(
+            micropython_binary(), str(MP_DIR / self.script), *arguments,
+            env=env, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert self.proc.stderr is not None
+        self._stderr_task = asyncio.ensure_future(self.proc.stderr.read())
+        try:
+            async with asyncio.timeout(timeout):
+                while len(self.bluez.pods) <= known and not self._stderr_task.done():
+                    await asyncio.sleep(0.01)
+        except TimeoutError:
+            pass
+        if len(self.bluez.pods) <= known:
+            err = await self._stop_process()
+            raise StridepodError(f"the {self.kind} did not start: {err[-300:] or 'no output'}")
+        self.radio = self.bluez.pods[known]
+        return self
+
+    async def _stop_process(self) -> str:
+        proc = self.proc
+        if proc is None:
+            return ""
+        if proc.returncode is None:
+            if self.radio is not None:
+                self.radio.stop()
+            try:
+                await asyncio.wait_for(proc.wait(), 5)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+        err = b""
+        if self._stderr_task is not None:
+            with contextlib.suppress(Exception):
+                err = await self._stderr_task
+        self.proc = None
+        return err.decode(errors="replace").strip()
+
+    async def stop(self) -> str:
+        """Stops the process; returns what it wrote to stderr (its tracebacks)."""
+        err = await self._stop_process()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+        return err
+
+    async def __aenter__(self) -> VirtualPeripheral:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+class VirtualPod(VirtualPeripheral):
+    """One pod process replaying a recording; `windows` are what its engine computed
+    (from the pod's trace)."""
+
+    script = "vpod_main.py"
+    kind = "virtual pod"
+
+    def __init__(self, bluez: EmulatedBlueZ, recording: str | os.PathLike,
+                 settings: PodSettings | None = None, log_dir: str | os.PathLike | None = None):
+        self.settings = settings or PodSettings()
+        super().__init__(bluez, identity_address(self.settings.serial))
+        self.recording_path = Path(recording)
+        self._log_dir = Path(log_dir) if log_dir is not None else None
+
     @property
     def windows(self) -> list[dict]:
         """Trace entries {"seq", "summary"} for every window the engine produced so far."""
         return [t for t in self.radio.traces if t["kind"] == "window"] if self.radio else []
+
+    def _arguments(self, workdir: Path) -> list[str]:
+        return [str(self._write_inputs(workdir))]
+
+    async def wait_done(self, timeout: float = 300) -> dict:
+        """Waits until the pod has replayed everything; returns its final trace entry."""
+        assert self.radio is not None
+        try:
+            return await self.radio.wait_trace(lambda t: t["kind"] == "done", timeout)
+        except ConnectionError:
+            err = await self._stop_process()
+            raise StridepodError(f"the virtual pod crashed: {err[-600:]}") from None
+
+    async def power_cut(self) -> None:
+        """Kills the pod process at once, wherever it is (mid flash write included);
+        its flash log directory stays for the next VirtualPod on the same log_dir."""
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+        await self._stop_process()
 
     def _write_inputs(self, workdir: Path) -> Path:
         rec = dumps.load(self.recording_path)
@@ -117,78 +217,39 @@ class VirtualPod:
         path.write_text(json.dumps(spec))
         return path
 
-    async def start(self, timeout: float = 30) -> VirtualPod:
-        self._tmp = tempfile.TemporaryDirectory(prefix="stridepod-vpod-")
-        spec = self._write_inputs(Path(self._tmp.name))
-        env = dict(os.environ)
-        env["MICROPYPATH"] = os.pathsep.join([str(MP_DIR), str(FIRMWARE_DIR), ".frozen"])
-        env["STRIDEPOD_VPOD_SOCKET"] = self.bluez.pod_socket
-        env["STRIDEPOD_VPOD_ADDR"] = identity_address(self.settings.serial)
-        known = len(self.bluez.pods)
-        self.proc = await asyncio.create_subprocess_exec(
-            micropython_binary(), str(MP_DIR / "vpod_main.py"), str(spec),
-            env=env, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        assert self.proc.stderr is not None
-        self._stderr_task = asyncio.ensure_future(self.proc.stderr.read())
-        try:
-            async with asyncio.timeout(timeout):
-                while len(self.bluez.pods) <= known and not self._stderr_task.done():
-                    await asyncio.sleep(0.01)
-        except TimeoutError:
-            pass
-        if len(self.bluez.pods) <= known:
-            err = await self._stop_process()
-            raise StridepodError(f"the virtual pod did not start: {err[-300:] or 'no output'}")
-        self.radio = self.bluez.pods[known]
-        return self
 
-    async def wait_done(self, timeout: float = 300) -> dict:
-        """Waits until the pod has replayed everything; returns its final trace entry."""
-        assert self.radio is not None
-        try:
-            return await self.radio.wait_trace(lambda t: t["kind"] == "done", timeout)
-        except ConnectionError:
-            err = await self._stop_process()
-            raise StridepodError(f"the virtual pod crashed: {err[-600:]}") from None
+@dataclass
+class StrapSettings:
+    speed: float = 1.0  # strap seconds per wall-clock second (a test measures 5 min in 2 s)
+    notify_ms: int = 1000  # strap time between notifications (each carries the beats since)
+    name: str = "HRM-Dual:0A1B2C"
+    address: str = "D4:22:CD:0A:1B:2C"
 
-    async def _stop_process(self) -> str:
-        proc = self.proc
-        if proc is None:
-            return ""
-        if proc.returncode is None:
-            if self.radio is not None:
-                self.radio.stop()
-            try:
-                await asyncio.wait_for(proc.wait(), 5)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
-        err = b""
-        if self._stderr_task is not None:
-            with contextlib.suppress(Exception):
-                err = await self._stderr_task
-        self.proc = None
-        return err.decode(errors="replace").strip()
 
-    async def power_cut(self) -> None:
-        """Kills the pod process at once, wherever it is (mid flash write included);
-        its flash log directory stays for the next VirtualPod on the same log_dir."""
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.kill()
-        await self._stop_process()
+class VirtualStrap(VirtualPeripheral):
+    """A standard BLE heart-rate chest strap (mp/hr_strap.py): Heart Rate service 0x180D,
+    0x2A37 notifications carrying the RR intervals of `rr_file` (ms, one per line, as in
+    the shared HRV data) in 1/1024 s, over and over like a heart that keeps beating.
+    `replace` {beat index: ms} injects artifacts or ectopic beats into the series."""
 
-    async def stop(self) -> str:
-        """Stops the pod process; returns what it wrote to stderr (its tracebacks)."""
-        err = await self._stop_process()
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
-        return err
+    script = "hr_strap.py"
+    kind = "virtual heart-rate strap"
 
-    async def __aenter__(self) -> VirtualPod:
-        return await self.start()
+    def __init__(self, bluez: EmulatedBlueZ, rr_file: str | os.PathLike,
+                 settings: StrapSettings | None = None, replace: dict[int, float] | None = None):
+        self.settings = settings or StrapSettings()
+        super().__init__(bluez, self.settings.address)
+        self.rr_file = Path(rr_file)
+        self.replace = dict(replace or {})
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+    def _arguments(self, workdir: Path) -> list[str]:
+        spec = {
+            "rr_file": str(self.rr_file),
+            "replace": [[index, ms] for index, ms in sorted(self.replace.items())],
+            "speed": self.settings.speed,
+            "notify_ms": self.settings.notify_ms,
+            "name": self.settings.name,
+        }
+        path = workdir / "strap.json"
+        path.write_text(json.dumps(spec))
+        return [str(path)]
