@@ -6,6 +6,7 @@ stridepod.recovery.hrv computes from the intervals the strap sent."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 import sys
@@ -14,14 +15,23 @@ from pathlib import Path
 import click
 import pytest
 
+from stridepod.ble.virtual import close_bleak_bluez_connection
 from stridepod.cli import cli
 from stridepod.commands import hrv
 from stridepod.recovery.hrv import clean_rr, hrv_metrics, parse_heart_rate_measurement
 from stridepod.store import Store
+from stridepod.virtualpod.bluez import EmulatedBlueZ
+from stridepod.virtualpod.bus import PrivateBus
 from stridepod.virtualpod.launcher import StrapSettings, VirtualPod, VirtualStrap
 
 sys.path.insert(0, str(Path(__file__).parent))  # virtualpod_support: shared helpers
-from virtualpod_support import ROOT, SHORT_RUN, bluez_in_background, child_pids  # noqa: E402
+from virtualpod_support import (  # noqa: E402
+    ROOT,
+    SHORT_RUN,
+    bluez_in_background,
+    child_pids,
+    run_isolated,
+)
 
 RR_FILE = ROOT.parent / "shared" / "datasets" / "hrv" / "pyhrv_SampleNNISeriesShort.txt"
 # a spurious detection and missed beats (out of range), then a premature beat and its
@@ -30,6 +40,9 @@ ARTIFACTS = {40: 210.0, 120: 2150.0}
 ECTOPIC = {200: 520.0, 201: 1230.0}
 SPEED = 120.0  # 4 s of measuring = 8 min of strap time, more than the series (~5 min)
 SECONDS = 4.0
+
+
+BODY_SENSOR_LOCATION = "00002a38-0000-1000-8000-00805f9b34fb"
 
 
 def _sent_series() -> list[float]:
@@ -103,3 +116,38 @@ def test_a_pod_advertising_is_no_strap(stridepod_cli, tmp_path):
     assert result.stderr.strip() == "error: no heart-rate strap in range (is it on your chest and awake?)"
     with Store.open(tmp_path / "stridepod.db") as store:
         assert store.wellness_days() == []
+
+
+
+async def _strap_as_a_phone_sees_it() -> dict:
+    """Scans for the heart-rate service, reads the sensor location and waits for the
+    first measurement, with bleak like any phone app."""
+    from bleak import BleakClient, BleakScanner
+
+    with PrivateBus() as bus, bus.as_system_bus():
+        async with EmulatedBlueZ(bus.address) as bluez, VirtualStrap(bluez, RR_FILE):
+            try:
+                device = await BleakScanner.find_device_by_filter(
+                    lambda _d, adv: hrv.HEART_RATE_SERVICE in adv.service_uuids, timeout=10)
+                assert device is not None
+                measurements: asyncio.Queue[bytes] = asyncio.Queue()
+                async with BleakClient(device) as client:
+                    location = await client.read_gatt_char(BODY_SENSOR_LOCATION)
+                    char = client.services.get_characteristic(hrv.HEART_RATE_MEASUREMENT)
+                    await client.start_notify(
+                        char, lambda _c, data: measurements.put_nowait(bytes(data)))
+                    first = await asyncio.wait_for(measurements.get(), 5)
+                    await client.stop_notify(char)
+                return {"name": device.name, "address": device.address, "location": location,
+                        "properties": char.properties, "first": first}
+            finally:
+                await close_bleak_bluez_connection()
+
+
+def test_the_virtual_strap_is_a_standard_heart_rate_sensor():
+    seen = run_isolated(_strap_as_a_phone_sees_it)
+    assert seen["name"] == StrapSettings.name and seen["address"] == StrapSettings.address
+    assert seen["location"] == b"\x01"  # chest
+    assert seen["properties"] == ["notify"]
+    first = parse_heart_rate_measurement(seen["first"])
+    assert first.sensor_contact is True and 45 <= first.heart_rate_bpm <= 90
