@@ -17,6 +17,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 
@@ -81,7 +82,7 @@ class VirtualPeripheral:
     def _arguments(self, workdir: Path) -> list[str]:
         raise NotImplementedError
 
-    async def start(self, timeout: float = 30) -> VirtualPeripheral:
+    async def start(self, timeout: float = 30) -> Self:
         self._tmp = tempfile.TemporaryDirectory(prefix="stridepod-vpod-")
         arguments = self._arguments(Path(self._tmp.name))
         env = dict(os.environ)
@@ -135,7 +136,7 @@ class VirtualPeripheral:
             self._tmp = None
         return err
 
-    async def __aenter__(self) -> VirtualPeripheral:
+    async def __aenter__(self) -> Self:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:
