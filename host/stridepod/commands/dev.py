@@ -10,6 +10,12 @@ from stridepod.devtools import deploy as deploy_tool
 from stridepod.devtools import firmware_tree
 from stridepod.errors import StridepodError
 
+ROMFS_OPTION = click.option(
+    "--romfs", is_flag=True,
+    help="Put the compiled library in a ROMFS image (build/deploy/<board>/romfs.img, "
+         "mounted at /rom) instead of /lib: its bytecode then runs from flash, not the heap. "
+         "The board's MicroPython needs a ROMFS partition.")
+
 
 @click.group("dev", short_help="Firmware developer tools: build, deploy, mip package.")
 def command() -> None:
@@ -28,20 +34,25 @@ def boards() -> None:
 @command.command("build")
 @click.option("--board", default="esp32-s3-devkitc-1", show_default=True,
               help="Board name (a file in boards/) or path to a board JSON file.")
-def build(board: str) -> None:
+@ROMFS_OPTION
+def build(board: str, romfs: bool) -> None:
     """Precompile the firmware with mpy-cross for BOARD into build/deploy/ (no pod needed)."""
-    result = deploy_tool.build(board)
+    result = deploy_tool.build(board, romfs=romfs)
     click.echo(f"built {len(result.files)} files for {result.board} ({result.arch}) in {result.root}")
+    if result.romfs:
+        click.echo(f"ROMFS image of the library: {result.romfs} "
+                   f"({result.romfs.stat().st_size} bytes)")
 
 
 @command.command("deploy")
 @click.option("--board", default="esp32-s3-devkitc-1", show_default=True,
               help="Board name (a file in boards/) or path to a board JSON file.")
 @click.option("--port", default=None, help="Serial port of the pod (found by USB id if omitted).")
-def deploy(board: str, port: str | None) -> None:
+@ROMFS_OPTION
+def deploy(board: str, port: str | None, romfs: bool) -> None:
     """Build the firmware for BOARD, copy it to the pod with mpremote and verify every file
     by SHA-256 on the pod."""
-    deploy_tool.deploy(board, port, echo=click.echo)
+    deploy_tool.deploy(board, port, echo=click.echo, romfs=romfs)
 
 
 @command.command("package-json")

@@ -4,7 +4,14 @@ Build: every library module is precompiled with `mpy-cross -march=<board arch> -
 pod then imports bytecode and native code without compiling on the device); `main.py` stays
 source because MicroPython only boots a `main.py`; the board file becomes `/board.json`.
 Copy: `mpremote fs cp`. Verify: the pod hashes every copied file with SHA-256 and the hashes
-must equal the local ones.
+must equal the local ones; after a soft reset the pod must import `podfw` from where the
+library was put.
+
+With `romfs`, the compiled library goes into a ROMFS image instead (`romfs.img`, laid out as
+`lib/podfw/...`): `mpremote romfs deploy` writes it to the board's ROMFS flash partition,
+which MicroPython mounts at `/rom` with `/rom` and `/rom/lib` on `sys.path`. Bytecode then
+runs in place from memory-mapped flash instead of being loaded into the heap. Only
+`main.py` and `board.json` go to the filesystem.
 """
 
 from __future__ import annotations
@@ -30,6 +37,9 @@ from stridepod.errors import StridepodError
 # WCH CH340/CH9102, FTDI.
 BOARD_USB_VIDS = {0x303A, 0x10C4, 0x1A86, 0x0403}
 BUILD = ROOT / "build" / "deploy"
+# First bytes of every ROMFS image ("RM1" with the top bits of the first two bytes set;
+# mpremote's romfs.py and MicroPython's extmod/vfs_rom.c).
+ROMFS_MAGIC = b"\xd2\xcd\x31"
 
 
 @dataclass
@@ -37,7 +47,8 @@ class Build:
     board: str
     arch: str
     root: Path  # mirrors the pod's filesystem
-    files: list[str]  # paths on the pod, relative to its root
+    files: list[str]  # paths on the pod's filesystem, relative to its root
+    romfs: Path | None = None  # ROMFS image of the library, when it goes there
 
 
 def tool(name: str) -> str:
@@ -48,15 +59,12 @@ def tool(name: str) -> str:
     return found
 
 
-def build(board_name: str, out: Path = BUILD) -> Build:
-    board_path, board = load_board(board_name)
-    arch = board_arch(board_path, board)
-    root = out / board_path.stem
-    if root.exists():
-        shutil.rmtree(root)
-    files = []
+def compile_library(arch: str, lib: Path) -> list[Path]:
+    """Every firmware library module compiled by mpy-cross for `arch` into `lib` (which
+    mirrors the pod's /lib)."""
+    compiled = []
     for rel in package_files():
-        target = root / "lib" / Path(rel).with_suffix(".mpy")
+        target = lib / Path(rel).with_suffix(".mpy")
         target.parent.mkdir(parents=True, exist_ok=True)
         proc = subprocess.run(
             [tool("mpy-cross"), f"-march={arch}", "-O2", "-s", rel, "-o", str(target),
@@ -65,13 +73,49 @@ def build(board_name: str, out: Path = BUILD) -> Build:
         )
         if proc.returncode:
             raise StridepodError(f"mpy-cross failed on firmware/{rel}: {proc.stderr.strip()}")
-        files.append(target.relative_to(root).as_posix())
+        compiled.append(target)
+    return compiled
+
+
+def library_romfs(arch: str, out: Path) -> Path:
+    """A ROMFS image of the library compiled for `arch`: `out/romfs/lib/...` is its tree
+    (mounted at /rom, so the modules are in /rom/lib), `out/romfs.img` the image."""
+    tree = out / "romfs"
+    if tree.exists():
+        shutil.rmtree(tree)
+    compile_library(arch, tree / "lib")
+    image = out / "romfs.img"
+    # --no-mpy: the tree is already compiled, for the board's architecture.
+    proc = subprocess.run(
+        [sys.executable, "-m", "mpremote", "romfs", "--no-mpy", "--output", str(image),
+         "build", str(tree)],
+        capture_output=True, text=True,
+    )
+    if proc.returncode or not image.is_file():
+        last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise StridepodError(f"mpremote romfs build failed: {last[0]}")
+    return image
+
+
+def build(board_name: str, out: Path = BUILD, romfs: bool = False) -> Build:
+    board_path, board = load_board(board_name)
+    arch = board_arch(board_path, board)
+    root = out / board_path.stem
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    image = None
+    if romfs:
+        image = library_romfs(arch, root)
+        files = []
+    else:
+        files = [p.relative_to(root).as_posix() for p in compile_library(arch, root / "lib")]
     if (FIRMWARE / "main.py").exists():
         shutil.copyfile(FIRMWARE / "main.py", root / "main.py")
         files.append("main.py")
     shutil.copyfile(board_path, root / "board.json")
     files.append("board.json")
-    return Build(board=board_path.stem, arch=arch, root=root, files=files)
+    return Build(board=board_path.stem, arch=arch, root=root, files=files, romfs=image)
 
 
 def find_ports() -> list[str]:
@@ -111,10 +155,38 @@ for d in %r:
         pass
 """
 
-# Runs on the pod: prints {path: sha256} of the files deploy copied.
+# Runs on the pod: removes a library an earlier deploy left in /lib (it would be imported
+# instead of, or confused with, the one in the ROMFS image).
+_REMOVE_LIB_SCRIPT = """
+import os
+def rm(p):
+    try:
+        entries = list(os.ilistdir(p))
+    except OSError:
+        return
+    for e in entries:
+        if e[1] & 0x4000:
+            rm(p + '/' + e[0])
+        else:
+            os.remove(p + '/' + e[0])
+    os.rmdir(p)
+rm('/lib/podfw')
+"""
+
+# Runs on the pod: prints {path: sha256} of the files deploy copied and, under the key
+# ROMFS_KEY, of the first n bytes of ROMFS partition 0 (n = 0: no image deployed).
+ROMFS_KEY = "<romfs partition 0>"
 _HASH_SCRIPT = """
 import hashlib, binascii, json
 out = {}
+n = %d
+if n:
+    import vfs
+    rom = memoryview(vfs.rom_ioctl(2, 0))
+    h = hashlib.sha256()
+    for i in range(0, n, 512):
+        h.update(rom[i:min(i + 512, n)])
+    out[%r] = binascii.hexlify(h.digest()).decode()
 for p in %r:
     h = hashlib.sha256()
     try:
@@ -130,6 +202,10 @@ for p in %r:
 print('HASHES' + json.dumps(out))
 """
 
+# Runs on the pod after a soft reset (raw REPL: main.py does not start): where podfw is
+# imported from.
+_WHERE_SCRIPT = "import podfw; print('PODFW ' + podfw.__file__)"
+
 
 def mpremote(port: str, *args: str) -> str:
     proc = subprocess.run(
@@ -142,23 +218,51 @@ def mpremote(port: str, *args: str) -> str:
     return proc.stdout
 
 
-def deploy(board_name: str, port: str | None = None, echo=print) -> Build:
+def deploy(board_name: str, port: str | None = None, echo=print, romfs: bool = False) -> Build:
     port = choose_port(port)  # before building: no board, no work
-    result = build(board_name)
-    echo(f"built {len(result.files)} files for {result.board} ({result.arch})")
-    # One mpremote session (commands chained with "+"): make folders, copy, hash.
+    result = build(board_name, romfs=romfs)
+    what = ("a ROMFS image + " if result.romfs else "") + f"{len(result.files)} files"
+    echo(f"built {what} for {result.board} ({result.arch})")
+    # One mpremote session (commands chained with "+"): write the ROMFS partition, make
+    # folders, copy, hash, soft reset (mounts the new /rom), ask where podfw comes from.
+    args = []
+    if result.romfs:
+        args += ["romfs", "deploy", str(result.romfs), "+", "exec", _REMOVE_LIB_SCRIPT, "+"]
     folders = sorted({p.as_posix() for f in result.files for p in Path(f).parents if p.parts})
-    args = ["exec", _MKDIRS_SCRIPT % (folders,)]
+    args += ["exec", _MKDIRS_SCRIPT % (folders,)]
     for f in result.files:
         args += ["+", "fs", "cp", str(result.root / f), f":/{f}"]
-    args += ["+", "exec", _HASH_SCRIPT % (result.files,)]
-    out = mpremote(port, *args)
+    image_size = result.romfs.stat().st_size if result.romfs else 0
+    args += ["+", "exec", _HASH_SCRIPT % (image_size, ROMFS_KEY, result.files)]
+    args += ["+", "soft-reset", "+", "exec", _WHERE_SCRIPT]
+    try:
+        out = mpremote(port, *args)
+    except StridepodError as exc:
+        if result.romfs and "ROMFS" in str(exc):
+            raise StridepodError(
+                f"{exc} (the pod's MicroPython needs a ROMFS partition: docs/flashing.md)"
+            ) from None
+        raise
     line = next((ln for ln in out.splitlines() if ln.startswith("HASHES")), None)
     if line is None:
         raise StridepodError("the pod did not report file hashes: is MicroPython running on it?")
     on_pod = json.loads(line[len("HASHES"):])
-    bad = [f for f in result.files if on_pod.get(f) != sha256(result.root / f)]
+    expected = {f: sha256(result.root / f) for f in result.files}
+    if result.romfs:
+        expected[ROMFS_KEY] = sha256(result.romfs)
+    bad = [f for f in expected if on_pod.get(f) != expected[f]]
     if bad:
         raise StridepodError(f"copy verification failed for {', '.join(bad)}: deploy again")
-    echo(f"deployed and verified {len(result.files)} files on {port}; reset the pod to start")
+    imported = next((ln[len("PODFW "):] for ln in out.splitlines() if ln.startswith("PODFW ")),
+                    "nowhere")
+    wanted = "/rom/lib/podfw/" if result.romfs else "/lib/podfw/"
+    if not imported.startswith(wanted):
+        raise StridepodError(
+            f"the pod imports podfw from {imported}, not {wanted}: "
+            + ("its MicroPython does not mount the ROMFS partition at /rom"
+               if result.romfs else
+               "a ROMFS image holding podfw comes first on sys.path; deploy with --romfs")
+        )
+    echo(f"deployed and verified {what} on {port} "
+         f"(podfw from {wanted}); reset the pod to start")
     return result
