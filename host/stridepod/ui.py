@@ -64,9 +64,10 @@ def progress(description: str, total: float | None) -> Iterator[Callable[..., No
         TimeRemainingColumn,
     )
 
+    err = Console(stderr=True, quiet=quiet())
     bar = Progress(
         TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-        TimeRemainingColumn(), console=Console(stderr=True, quiet=quiet()), transient=True,
+        TimeRemainingColumn(), console=err, transient=True,
     )
     task = bar.add_task(description, total=total)
 
@@ -84,11 +85,13 @@ def progress(description: str, total: float | None) -> Iterator[Callable[..., No
 
     timer = threading.Timer(1.0, show)
     timer.daemon = True
-    timer.start()
+    if err.is_terminal:  # a bar in a pipe or a log file is only noise (and a stray blank line)
+        timer.start()
     try:
         yield update
     finally:
         timer.cancel()
-        timer.join()  # a bar being shown right now is fully up before it is stopped
+        if timer.ident is not None:  # started
+            timer.join()  # a bar being shown right now is fully up before it is stopped
         if shown.is_set():
             bar.stop()
