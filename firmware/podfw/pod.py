@@ -28,10 +28,10 @@ from podfw.gait import summary as S
 from podfw.power import ACTIVE, IDLE, Power
 from podfw.sampling.ring import Ring
 
-RING_DRAINS = const(4)  # the rings hold this many drain periods
-STALL_DRAINS = const(3)  # drains without a sample before the IMU is restarted
-BATTERY_EVERY_MS = const(60000)
-LED_MS = const(50)
+_RING_DRAINS = const(4)  # the rings hold this many drain periods
+_STALL_DRAINS = const(3)  # drains without a sample before the IMU is restarted
+_BATTERY_EVERY_MS = const(60000)
+_LED_MS = const(50)
 # calibrate() targets: podfw.link.wire CALIBRATE_* is the definition (mirrored here so
 # the pod does not import the link; a test checks they are equal)
 CALIBRATE_IMU_STILL = const(1)
@@ -51,10 +51,10 @@ class Pod:
         # raw mode records whatever happens: no idle or deep sleep while streaming
         self.power = Power(board, hw, enabled=raw_out is None)
         per_drain = board.imu_rate_hz * board.drain_ms // 1000 + 1
-        self.imu_ring = Ring(IMU_ROW, RING_DRAINS * per_drain)
+        self.imu_ring = Ring(IMU_ROW, _RING_DRAINS * per_drain)
         if self.zones is not None:
             per_drain = board.pressure_rate_hz * board.drain_ms // 1000 + 1
-            self.pressure_ring = Ring(self.zones.n, RING_DRAINS * per_drain, "H")
+            self.pressure_ring = Ring(self.zones.n, _RING_DRAINS * per_drain, "H")
             self.zone_values = array("h", bytes(2 * self.zones.n))
             self.timer = hw.timer(0)
         else:
@@ -193,9 +193,9 @@ class Pod:
         self.drain_imu()
         motion = self.process()
         now_ms = self.hw.ticks_ms()
-        if self.hw.ticks_diff(now_ms, self._battery_ms) >= BATTERY_EVERY_MS:
+        if self.hw.ticks_diff(now_ms, self._battery_ms) >= _BATTERY_EVERY_MS:
             self._read_battery()
-        if self.led.lit and self.hw.ticks_diff(now_ms, self._led_ms) >= LED_MS:
+        if self.led.lit and self.hw.ticks_diff(now_ms, self._led_ms) >= _LED_MS:
             self.led.set(False)
         state = self.power.update(motion)
         if state == ACTIVE:
@@ -239,7 +239,7 @@ class Pod:
                 self._imu_gap(expected - got)
             return got
         self._stalled += 1
-        if self._stalled >= STALL_DRAINS:
+        if self._stalled >= _STALL_DRAINS:
             self._restart_imu()
         return 0
 

@@ -12,7 +12,7 @@ from micropython import const
 ACTIVE = const(0)
 IDLE = const(1)
 DEEP_SLEEP = const(2)
-MIN_LIGHT_SLEEP_MS = const(5)  # waking costs about a millisecond
+_MIN_LIGHT_SLEEP_MS = const(5)  # waking costs about a millisecond
 
 
 class Power:
@@ -42,7 +42,7 @@ class Power:
     async def pause(self, ms):
         """Waits ms between drains: light sleep while IDLE (if the board allows it),
         otherwise an asyncio sleep so other tasks (BLE) run."""
-        if self.state == IDLE and self.board.light_sleep and ms >= MIN_LIGHT_SLEEP_MS:
+        if self.state == IDLE and self.board.light_sleep and ms >= _MIN_LIGHT_SLEEP_MS:
             self.hw.lightsleep(ms)
             ms = 0
         await self.hw.async_sleep_ms(ms)

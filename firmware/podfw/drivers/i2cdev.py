@@ -1,9 +1,9 @@
 # Register access with retries. A NACK or bus timeout raises OSError on MicroPython; a
-# transaction is retried RETRIES times before the error reaches the caller, and every
+# transaction is retried _RETRIES times before the error reaches the caller, and every
 # retry is counted so the pod can mark the window as degraded.
 from micropython import const
 
-RETRIES = const(3)
+_RETRIES = const(3)
 
 
 class I2CDevice:
@@ -14,22 +14,22 @@ class I2CDevice:
         self._one = bytearray(1)
 
     def read_into(self, reg, buf):
-        for attempt in range(RETRIES + 1):
+        for attempt in range(_RETRIES + 1):
             try:
                 self.i2c.readfrom_mem_into(self.address, reg, buf)
                 return
             except OSError:
-                if attempt == RETRIES:
+                if attempt == _RETRIES:
                     raise
                 self.retries += 1
 
     def write(self, reg, buf):
-        for attempt in range(RETRIES + 1):
+        for attempt in range(_RETRIES + 1):
             try:
                 self.i2c.writeto_mem(self.address, reg, buf)
                 return
             except OSError:
-                if attempt == RETRIES:
+                if attempt == _RETRIES:
                     raise
                 self.retries += 1
 

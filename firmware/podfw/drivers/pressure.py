@@ -12,8 +12,8 @@ from micropython import const
 
 # A zone at or above its saturation this many scans in a row is stuck (shorted sensor,
 # broken trace), not a foot: it is reported as degraded and left out of the sums.
-STUCK_SECONDS = const(2)
-MAX_DECINEWTON = const(32767)
+_STUCK_SECONDS = const(2)
+_MAX_DECINEWTON = const(32767)
 CALIBRATION_FILE = "calib.json"
 
 
@@ -26,7 +26,7 @@ class PressureZones:
         self.gain_q16 = array("H", bytes(2 * self.n))
         self.saturation = array("H", bytes(2 * self.n))
         self._full_run = array("H", bytes(2 * self.n))
-        self.stuck_scans = STUCK_SECONDS * board.pressure_rate_hz
+        self.stuck_scans = _STUCK_SECONDS * board.pressure_rate_hz
         self.stuck = 0  # bit i: zone i is stuck at full scale
         self.clipped = 0  # scans since the last take_clipped() with a saturated zone
         self.calibrated = False
@@ -99,7 +99,7 @@ class PressureZones:
                 out[i] = 0
             else:
                 v = (v * self.gain_q16[i]) >> 16
-                out[i] = v if v < MAX_DECINEWTON else MAX_DECINEWTON
+                out[i] = v if v < _MAX_DECINEWTON else _MAX_DECINEWTON
         if saturated:
             self.clipped += 1
 

@@ -8,7 +8,7 @@
 #
 # Time is the sample count of each fixed-rate stream (SampleClock: exact integer ms).
 # Nothing allocates per sample: summaries come from a preallocated pool (a summary
-# returned by poll_window stays valid until SUMMARY_POOL more windows have closed).
+# returned by poll_window stays valid until _SUMMARY_POOL more windows have closed).
 from array import array
 
 import micropython
@@ -27,16 +27,16 @@ from podfw.gait.fixedpoint import SampleClock, isqrt
 from podfw.gait.pressure import EV_OFF, PFLAG_NEGATIVE, PFLAG_STUCK, STATE_ON, PressureContacts
 from podfw.gait.step_detector import FootAccStrides, FootGyroStrides, SacrumSteps, shift_for
 
-SUMMARY_POOL = const(4)
-MAX_INTERVALS = const(256)  # per window; later intervals of a very long window are ignored
-MAX_STEP_INTERVAL_MS = const(2500)  # longer gaps are pauses, not slow steps
-MIN_STEP_INTERVAL_MS = const(100)  # 600 steps/min: anything faster is not a step
-FULL_SCALE = const(32767)
-NEVER = const(0x3FFFFFFF)  # largest ESP32 small int: a level no sample reaches
+_SUMMARY_POOL = const(4)
+_MAX_INTERVALS = const(256)  # per window; later intervals of a very long window are ignored
+_MAX_STEP_INTERVAL_MS = const(2500)  # longer gaps are pauses, not slow steps
+_MIN_STEP_INTERVAL_MS = const(100)  # 600 steps/min: anything faster is not a step
+_FULL_SCALE = const(32767)
+_NEVER = const(0x3FFFFFFF)  # largest ESP32 small int: a level no sample reaches
 
 
 def insertion_sort(values, k):
-    """Sorts values[:k] in place (at most MAX_INTERVALS, once per window) and returns it."""
+    """Sorts values[:k] in place (at most _MAX_INTERVALS, once per window) and returns it."""
     for i in range(1, k):
         v = values[i]
         j = i - 1
@@ -62,7 +62,7 @@ class GaitEngine:
         self.steps_per_contact = 2 if cfg.foot else 1
         self.acc_shift = 0
         self.g = 0
-        self.clip_m2 = NEVER
+        self.clip_m2 = _NEVER
         self.dead_m2 = 0
         self.gyro_strides = None
         self.acc_strides = None
@@ -70,7 +70,7 @@ class GaitEngine:
         if cfg.has_imu:
             self.acc_shift = shift_for(cfg.acc_lsb_per_g, 256)
             self.g = (cfg.acc_lsb_per_g + (1 << self.acc_shift) // 2) >> self.acc_shift
-            top = FULL_SCALE >> self.acc_shift
+            top = _FULL_SCALE >> self.acc_shift
             self.clip_m2 = top * top
             # below a quarter of gravity for most of a window: a dead or loose sensor
             # (flight phases last a fraction of each step)
@@ -90,7 +90,7 @@ class GaitEngine:
         # contact timing comes from pressure when it is there; the IMU keeps the impact
         self.imu_timing = self.pressure is None
         self.pending_impact_cg = 0
-        self.pool = [S.WindowSummary() for _ in range(SUMMARY_POOL)]
+        self.pool = [S.WindowSummary() for _ in range(_SUMMARY_POOL)]
         self.pool_next = 0
         self.ready = -1  # pool slot of the oldest finished, unpolled window
         self.ready_count = 0
@@ -98,11 +98,11 @@ class GaitEngine:
         self.window_index = 0
         self.window_start_ms = 0
         self.window_end_n = 0
-        self.imu_window_last = NEVER  # last IMU sample of the window, when IMU paces it
+        self.imu_window_last = _NEVER  # last IMU sample of the window, when IMU paces it
         self._set_window_end(self.clock.samples(self.window_ms))
         self.last_contact_ms = -1
         # this window's contact intervals (ms) for a robust cadence
-        self.intervals = array("i", bytes(4 * MAX_INTERVALS))
+        self.intervals = array("i", bytes(4 * _MAX_INTERVALS))
         self._clear_window()
 
     def _set_window_end(self, end_n):
@@ -155,7 +155,7 @@ class GaitEngine:
             self._close_window()
 
     def _check_clipping(self, ax, ay, az):
-        top = FULL_SCALE
+        top = _FULL_SCALE
         if ax >= top or ax <= -top or ay >= top or ay <= -top or az >= top or az <= -top:
             self.w_flags |= S.FLAG_CLIPPED
 
@@ -233,9 +233,9 @@ class GaitEngine:
         if self.last_contact_ms >= 0:
             interval = t_ms - self.last_contact_ms
             per = self.steps_per_contact
-            if MIN_STEP_INTERVAL_MS * per <= interval <= MAX_STEP_INTERVAL_MS * per:
+            if _MIN_STEP_INTERVAL_MS * per <= interval <= _MAX_STEP_INTERVAL_MS * per:
                 k = self.w_interval_count
-                if k < MAX_INTERVALS:
+                if k < _MAX_INTERVALS:
                     self.intervals[k] = interval
                     self.w_interval_count = k + 1
         self.last_contact_ms = t_ms
@@ -332,19 +332,19 @@ class GaitEngine:
         return 0 < cadence < 140
 
     def _publish(self):
-        self.pool_next = (self.pool_next + 1) % SUMMARY_POOL
-        if self.ready_count == SUMMARY_POOL:
-            self.ready = (self.ready + 1) % SUMMARY_POOL  # caller fell behind: drop oldest
+        self.pool_next = (self.pool_next + 1) % _SUMMARY_POOL
+        if self.ready_count == _SUMMARY_POOL:
+            self.ready = (self.ready + 1) % _SUMMARY_POOL  # caller fell behind: drop oldest
         else:
             if self.ready_count == 0:
-                self.ready = (self.pool_next - 1) % SUMMARY_POOL
+                self.ready = (self.pool_next - 1) % _SUMMARY_POOL
             self.ready_count += 1
 
     def poll_window(self):
         if self.ready_count == 0:
             return None
         out = self.pool[self.ready]
-        self.ready = (self.ready + 1) % SUMMARY_POOL
+        self.ready = (self.ready + 1) % _SUMMARY_POOL
         self.ready_count -= 1
         return out
 

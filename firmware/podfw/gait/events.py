@@ -9,18 +9,18 @@ EV_INITIAL_CONTACT = const(1)
 # Final contact (toe-off): a = ground contact time in ms that just ended (0 = unknown).
 EV_FINAL_CONTACT = const(2)
 
-STRIKE_UNKNOWN = const(0)
+_STRIKE_UNKNOWN = const(0)
 STRIKE_HEEL = const(1)
 STRIKE_MID = const(2)
 STRIKE_FORE = const(3)
 
-RECORD = const(4)
+_RECORD = const(4)
 
 
 class EventRing:
     def __init__(self, capacity=64):
         self.capacity = capacity
-        self.buf = array("i", bytes(4 * RECORD * capacity))
+        self.buf = array("i", bytes(4 * _RECORD * capacity))
         self.head = 0  # next record to read
         self.size = 0
         self.dropped = 0  # records overwritten because the caller did not drain in time
@@ -30,7 +30,7 @@ class EventRing:
             self.head = (self.head + 1) % self.capacity
             self.size -= 1
             self.dropped += 1
-        i = ((self.head + self.size) % self.capacity) * RECORD
+        i = ((self.head + self.size) % self.capacity) * _RECORD
         buf = self.buf
         buf[i] = kind
         buf[i + 1] = t_ms
@@ -43,7 +43,7 @@ class EventRing:
         Returns False when the ring is empty."""
         if self.size == 0:
             return False
-        i = self.head * RECORD
+        i = self.head * _RECORD
         buf = self.buf
         out[0] = buf[i]
         out[1] = buf[i + 1]

@@ -64,7 +64,7 @@ from podfw.gait.fixedpoint import rate_fraction
 EV_ON = const(1)
 EV_OFF = const(2)
 
-STRIKE_NONE = const(0)
+_STRIKE_NONE = const(0)
 STRIKE_HEEL = const(1)
 STRIKE_MID = const(2)
 STRIKE_FORE = const(3)
@@ -222,7 +222,7 @@ class PressureContacts:
         self.loading_rate = 0
         self.loading = False
         self.max_rise = 0
-        self.strike = STRIKE_NONE
+        self.strike = _STRIKE_NONE
         self.strike_pos = 0
         self.first_zone = 0
         self.start_left = 0

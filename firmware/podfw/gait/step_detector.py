@@ -14,50 +14,50 @@
 #   rises back through ONSET_G after the flight minimum.
 # FootAccStrides: a foot/ankle pod without gyro. Each stride has one impact, the largest
 #   acceleration magnitude of the stride; excursions above a threshold relative to the
-#   recent impact peaks, at least MIN_STRIDE_MS apart, are strides; the threshold relaxes
+#   recent impact peaks, at least _MIN_STRIDE_MS apart, are strides; the threshold relaxes
 #   when no stride came for two stride times (walk breaks, softer steps).
 import micropython
 from micropython import const
 
 from podfw.gait.fixedpoint import isqrt
 
-LARGEST = const(0x3FFFFFFF)  # largest ESP32 small int
-Q14 = const(14)
-ONE_Q14 = const(16384)
+_LARGEST = const(0x3FFFFFFF)  # largest ESP32 small int
+_Q14 = const(14)
+_ONE_Q14 = const(16384)
 
 
-AVG_SHIFT = const(7)  # exponential averages over 128 updates at ~50 Hz: about 2.5 s
-MIN_STEP_MS = const(200)  # 300 steps/min
-MIN_STRIDE_MS = const(450)  # 267 steps/min from one foot
-MAX_INTERVAL_MS = const(2500)
+_AVG_SHIFT = const(7)  # exponential averages over 128 updates at ~50 Hz: about 2.5 s
+_MIN_STEP_MS = const(200)  # 300 steps/min
+_MIN_STRIDE_MS = const(450)  # 267 steps/min from one foot
+_MAX_INTERVAL_MS = const(2500)
 
 
 class AverageShift:
     """The right shift of an exponential average that starts as the plain mean: it grows
-    0, 1, 2 ... AVG_SHIFT as updates arrive, so the first samples count fully."""
+    0, 1, 2 ... _AVG_SHIFT as updates arrive, so the first samples count fully."""
 
     def __init__(self):
         self.shift = 0
         self.seen = 0
 
     def tick(self):
-        if self.shift < AVG_SHIFT:
+        if self.shift < _AVG_SHIFT:
             self.seen += 1
             if self.seen >= (1 << self.shift):
                 self.shift += 1
                 self.seen = 0
 
 
-MIN_SHIFT = const(3)  # 16-bit samples >> 3 stay within +-4096: squares below 2**24
+_MIN_SHIFT = const(3)  # 16-bit samples >> 3 stay within +-4096: squares below 2**24
 
 
 def shift_for(lsb_per_unit, lowest):
     """Right shift that brings lsb_per_unit down to [lowest, 2*lowest), and at least
-    MIN_SHIFT so that sums of three squared samples fit 31 bits at any sensitivity."""
+    _MIN_SHIFT so that sums of three squared samples fit 31 bits at any sensitivity."""
     shift = 0
     while (lsb_per_unit >> (shift + 1)) >= lowest:
         shift += 1
-    return shift if shift > MIN_SHIFT else MIN_SHIFT
+    return shift if shift > _MIN_SHIFT else _MIN_SHIFT
 
 
 class FootGyroStrides:
@@ -73,9 +73,9 @@ class FootGyroStrides:
         # lobe area is a sum of |rate| over samples: degrees * per_dps * rate
         self.area_min = int(25 * per_dps * rate_hz)
         self.impact_n = clock.span(100)
-        self.min_stride_n = clock.span(MIN_STRIDE_MS)
+        self.min_stride_n = clock.span(_MIN_STRIDE_MS)
         self.max_contact_ms = 2500
-        # principal axis (unit vector, Q14) of the angular-rate covariance; the covariance
+        # principal axis (unit vector, _Q14) of the angular-rate covariance; the covariance
         # is an exponential average (time constant ~2.5 s) updated at ~50 Hz
         self.cov_every = max(1, int(rate_hz / 50 + 0.5))
         self.cov_left = 1
@@ -85,7 +85,7 @@ class FootGyroStrides:
         self.avg = AverageShift()
         self.v0 = 0
         self.v1 = 0
-        self.v2 = ONE_Q14
+        self.v2 = _ONE_Q14
         self.reset()
         self.swing_vote = 0
 
@@ -170,9 +170,9 @@ class FootGyroStrides:
         norm = isqrt(u0 * u0 + u1 * u1 + u2 * u2)
         if norm == 0:
             return
-        self.v0 = (u0 << Q14) // norm
-        self.v1 = (u1 << Q14) // norm
-        self.v2 = (u2 << Q14) // norm
+        self.v0 = (u0 << _Q14) // norm
+        self.v1 = (u1 << _Q14) // norm
+        self.v2 = (u2 << _Q14) // norm
 
     @micropython.native
     def update(self, n, x, y, z, gx, gy, gz, m2):
@@ -186,7 +186,7 @@ class FootGyroStrides:
             self._update_axis(gx, gy, gz)
         self.cov_left = left
         # pitch rate: |g| <= 4096, |v| <= 2**14 -> |sum| < 3 * 2**26
-        s = (gx * self.v0 + gy * self.v1 + gz * self.v2) >> Q14
+        s = (gx * self.v0 + gy * self.v1 + gz * self.v2) >> _Q14
         prev = self.prev_s
         self.prev_s = s
         if (s ^ prev) < 0:  # the sign changed
@@ -287,7 +287,7 @@ class FootGyroStrides:
         self.last_ic_ms = self.pend_ms
 
 
-ONSET_G_X10 = const(6)  # sacrum: contact onset when the magnitude rises through 0.6 g
+_ONSET_G_X10 = const(6)  # sacrum: contact onset when the magnitude rises through 0.6 g
 
 
 class _Intervals:
@@ -295,7 +295,7 @@ class _Intervals:
 
     def __init__(self, clock, typical_ms, min_ms):
         self.min_interval = clock.span(min_ms)
-        self.max_interval = clock.span(MAX_INTERVAL_MS)
+        self.max_interval = clock.span(_MAX_INTERVAL_MS)
         self.interval_avg = clock.span(typical_ms)
         self.refractory = self.min_interval
         self.last_n = -1
@@ -315,15 +315,15 @@ class SacrumSteps:
         self.sink = sink
         self.clock = clock
         self.g = g
-        self.intervals = _Intervals(clock, 350, MIN_STEP_MS)
+        self.intervals = _Intervals(clock, 350, _MIN_STEP_MS)
         self.high_max_n = clock.span(300)
         self.floor_hi = (g * 12) // 10  # never call anything below 1.2 g a step
         self.floor_lo = (g * 11) // 10
-        onset = (g * ONSET_G_X10) // 10
+        onset = (g * _ONSET_G_X10) // 10
         self.onset2 = onset * onset
         self.peak_avg = (g * 25) // 10
         self.valley_avg = g // 2
-        # gravity direction: average of the acceleration (~2.5 s), as a unit vector in Q14
+        # gravity direction: average of the acceleration (~2.5 s), as a unit vector in _Q14
         self.avg_every = max(1, int(rate_hz / 50 + 0.5))
         self.avg_left = 1
         self.norm_every = 8
@@ -334,7 +334,7 @@ class SacrumSteps:
         self.avg = AverageShift()
         self.u0 = 0
         self.u1 = 0
-        self.u2 = ONE_Q14
+        self.u2 = _ONE_Q14
         self.reset()
         self._thresholds()
 
@@ -342,7 +342,7 @@ class SacrumSteps:
         self.high = False
         self.peak = 0
         self.peak_m2 = 0
-        self.valley = LARGEST
+        self.valley = _LARGEST
         self.valley_n = 0
         self.prev_m2 = 0
         self.onset_n = -1
@@ -374,7 +374,7 @@ class SacrumSteps:
         self.grav1 += ((y << 4) - self.grav1) >> k
         self.grav2 += ((z << 4) - self.grav2) >> k
         self.avg.tick()
-        if k == AVG_SHIFT:  # (while warming up: a new direction at every update)
+        if k == _AVG_SHIFT:  # (while warming up: a new direction at every update)
             self.norm_left -= 1
             if self.norm_left > 0:
                 return
@@ -384,9 +384,9 @@ class SacrumSteps:
         a2 = self.grav2 >> 4
         norm = isqrt(a0 * a0 + a1 * a1 + a2 * a2)
         if norm > self.g >> 2:
-            self.u0 = (a0 << Q14) // norm
-            self.u1 = (a1 << Q14) // norm
-            self.u2 = (a2 << Q14) // norm
+            self.u0 = (a0 << _Q14) // norm
+            self.u1 = (a1 << _Q14) // norm
+            self.u2 = (a2 << _Q14) // norm
 
     @micropython.native
     def update(self, n, x, y, z, gx, gy, gz, m2):
@@ -396,7 +396,7 @@ class SacrumSteps:
             self._gravity(x, y, z)
         self.avg_left = left
         # vertical acceleration: |x| <= 4096, |u| <= 2**14 -> |sum| < 2**28
-        v = (x * self.u0 + y * self.u1 + z * self.u2) >> Q14
+        v = (x * self.u0 + y * self.u1 + z * self.u2) >> _Q14
         if self.high:
             if v > self.peak:
                 self.peak = v
@@ -465,7 +465,7 @@ class FootAccStrides:
         self.sink = sink
         self.clock = clock
         self.g = g
-        self.intervals = _Intervals(clock, 800, MIN_STRIDE_MS)
+        self.intervals = _Intervals(clock, 800, _MIN_STRIDE_MS)
         self.high_max_n = clock.span(150)
         self.floor2 = (2 * g) * (2 * g)  # impacts are above 2 g
         self.peak_max = 6 * g  # slowly decaying maximum of recent impact peaks (linear g)
