@@ -25,7 +25,7 @@ from podfw.gait.events import (
 )
 from podfw.gait.fixedpoint import SampleClock, isqrt
 from podfw.gait.pressure import EV_OFF, PFLAG_NEGATIVE, PFLAG_STUCK, STATE_ON, PressureContacts
-from podfw.gait.step_detector import FootAccStrides, FootGyroStrides, SacrumSteps, shift_for
+from podfw.gait.step_detector import FootGyroStrides, shift_for
 
 _SUMMARY_POOL = const(4)
 _MAX_INTERVALS = const(256)  # per window; later intervals of a very long window are ignored
@@ -78,9 +78,13 @@ class GaitEngine:
             if cfg.has_gyro and cfg.foot:
                 self.gyro_strides = FootGyroStrides(
                     self.imu_clock, cfg.imu_rate_hz, cfg.gyro_lsb_per_dps, self)
-            elif cfg.foot:
+            elif cfg.foot:  # the accelerometer-only detectors load only when needed
+                from podfw.gait.acc_steps import FootAccStrides
+
                 self.acc_strides = FootAccStrides(self.imu_clock, cfg.imu_rate_hz, self.g, self)
             else:
+                from podfw.gait.acc_steps import SacrumSteps
+
                 self.sacrum_steps = SacrumSteps(self.imu_clock, cfg.imu_rate_hz, self.g, self)
         self.imu_detector = self.gyro_strides or self.sacrum_steps or self.acc_strides
         self.pressure = None

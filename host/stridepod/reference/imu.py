@@ -1,4 +1,5 @@
-"""Float reference of the firmware's IMU step detectors (`podfw.gait.step_detector`).
+"""Float reference of the firmware's IMU step detectors (`podfw.gait.step_detector`,
+`podfw.gait.acc_steps`).
 
 The same algorithms in physical units (g, deg/s, seconds) and float arithmetic. Sample-
 level quantities (magnitudes, projections, averages) are numpy arrays; the detectors'
@@ -242,7 +243,7 @@ def foot_gyro_strides(acc: np.ndarray, gyro: np.ndarray, rate_hz: float):
 # ---- accelerometer-only detectors ----------------------------------------------------
 
 class _Intervals:
-    """Adaptive refractory time (step_detector._Intervals). Counted in whole samples like
+    """Adaptive refractory time (acc_steps._Intervals). Counted in whole samples like
     the firmware: a refractory time is a sample count, and a borderline step accepted by
     one and refused by the other would shift every later threshold."""
 
