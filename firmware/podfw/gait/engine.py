@@ -105,8 +105,9 @@ class GaitEngine:
         self.imu_window_last = _NEVER  # last IMU sample of the window, when IMU paces it
         self._set_window_end(self.clock.samples(self.window_ms))
         self.last_contact_ms = -1
-        # this window's contact intervals (ms) for a robust cadence
-        self.intervals = array("i", bytes(4 * _MAX_INTERVALS))
+        # this window's contact intervals (ms) for a robust cadence; 16 bits hold them (at
+        # most _MAX_STEP_INTERVAL_MS * steps_per_contact)
+        self.intervals = array("h", bytes(2 * _MAX_INTERVALS))
         self._clear_window()
 
     def _set_window_end(self, end_n):
