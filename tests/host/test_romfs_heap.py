@@ -17,11 +17,12 @@ from stridepod.devtools import deploy, firmware_tree
 
 ROOT = firmware_tree.ROOT
 MICROPYTHON = Path(sys.executable).parent / "micropython"
-# Heap after start with the library from ROMFS, 64-bit unix port. Measured 58.1 KB
-# (20 KB board + pod objects; 15 KB qstr table of the modules' names; 24 KB module,
-# class and function objects) against 81.8 KB from source. Issue 4 sets 48 KB as the
-# goal, which ROMFS alone does not reach: this budget keeps what ROMFS gained.
-HEAP_BUDGET = 64 * 1024
+# Heap after start with the library from ROMFS, 64-bit unix port. Measured 55.3 KB
+# (19.2 KB board + pod objects; 36.1 KB firmware modules, of which ~20 KB are the qstr
+# pools and the names in them: ~610 names, the last pool alone holds 640 entries of
+# 11 bytes) against 79.7 KB from source. Issue 4 sets 48 KB as the goal, not reached
+# yet: this budget, just above the measurement, guards what was gained.
+HEAP_BUDGET = 56 * 1024
 # The architecture field of a .mpy header (MicroPython's MP_NATIVE_ARCH_* numbers).
 MPY_ARCH = {"x64": 2, "xtensawin": 10, "rv32imc": 11}
 
