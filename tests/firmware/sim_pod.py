@@ -36,6 +36,16 @@ def board_variant(board_path, section, name="variant", **changes):
     return path
 
 
+class CountingSink:
+    """A window sink that only counts: it allocates nothing, so heap_lock can surround it."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, summary):
+        self.count += 1
+
+
 def imu_only_board(board_path, name="imu-only"):
     """A copy of a board file without pressure zones (a foot pod on the shoe), as a new file."""
     import json

@@ -7,7 +7,14 @@ from fwtest import assert_equal, assert_raises
 from podfw.gait import summary as S
 from podfw.power import ACTIVE, DEEP_SLEEP, IDLE
 from sim_hw import DeepSleep
-from sim_pod import BOARDS, board_variant, imu_only_board, make_pod, run_pod
+from sim_pod import (
+    BOARDS,
+    CountingSink,
+    board_variant,
+    imu_only_board,
+    make_pod,
+    run_pod,
+)
 
 
 def _calibrated_pod(path, **kw):
@@ -114,17 +121,9 @@ def test_shorted_zone_marks_windows_degraded_and_the_pod_keeps_counting_steps():
         assert w.steps >= 6, w
 
 
-class _CountingSink:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, summary):
-        self.count += 1
-
-
 def test_no_heap_allocation_per_sample():
     for path in BOARDS:
-        sink = _CountingSink()
+        sink = CountingSink()
         pod, hw, chip, windows = _calibrated_pod(path, sink=sink)
         run_pod(pod, 2)  # warm-up
         period = pod.board.drain_ms * 1000

@@ -14,7 +14,14 @@ from podfw.gait import summary as S  # noqa: E402
 from podfw.link import wire  # noqa: E402
 from podfw.power import ACTIVE, DEEP_SLEEP, IDLE  # noqa: E402
 from podlink_rig import Rig  # noqa: E402
-from sim_pod import BOARDS, board_variant, imu_only_board, make_pod, run_pod  # noqa: E402
+from sim_pod import (  # noqa: E402
+    BOARDS,
+    CountingSink,
+    board_variant,
+    imu_only_board,
+    make_pod,
+    run_pod,
+)
 
 
 def _started_pod(path=BOARDS[0], **kw):
@@ -141,16 +148,8 @@ def test_session_started_while_idle_scans_on_motion_and_keeps_the_clocks_in_step
     assert abs(imu_ms - pressure_ms) <= 2 * pod.board.drain_ms, (imu_ms, pressure_ms)
 
 
-class _CountingSink:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, summary):
-        self.count += 1
-
-
 def test_no_heap_allocation_per_sample_between_sessions():
-    sink = _CountingSink()
+    sink = CountingSink()
     pod, hw, chip, windows = _started_pod(BOARDS[0], sink=sink)
     run_pod(pod, 2)
     pod.stop_session()
