@@ -29,6 +29,12 @@ class Rig:
     def close(self):
         remove_tree(self.storage.root)
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
     def window(self, steps=14, cadence=168, flags=0):
         index = self.windows
         self.windows += 1

@@ -36,8 +36,7 @@ class Controller:
 
 
 def test_services_security_and_advertising():
-    rig = Rig()
-    try:
+    with Rig() as rig:
         ble = rig.ble
         for uuid in (gatt.SUMMARY_UUID, gatt.CONTROL_POINT_UUID):
             flags = ble.flags[ble.handle_of(uuid)]
@@ -54,13 +53,10 @@ def test_services_security_and_advertising():
         assert_equal(ble.values[ble.handle_of(0x2A54)], b"\x04\x00", "RSC features")
         assert_equal(ble.values[ble.handle_of(0x2A5D)], b"\x02", "sensor location in shoe")
         assert_equal(ble.values[ble.handle_of(0x2A29)], b"stridepod", "manufacturer")
-    finally:
-        rig.close()
 
 
 def test_unbonded_central_gets_cadence_but_no_records_or_commands():
-    rig = Rig()
-    try:
+    with Rig() as rig:
         rig.ble.connect(1)
         rig.ble.handler(radio_recorder.IRQ_ENCRYPTION_UPDATE, (1, True, False, False, 16))
         rig.command(1, wire.encode_command(wire.OP_BACKFILL, 0))
@@ -73,13 +69,10 @@ def test_unbonded_central_gets_cadence_but_no_records_or_commands():
         assert_equal([(r.op, r.result) for r in replies],
                      [(wire.OP_BACKFILL, wire.RESULT_NOT_PERMITTED)], "replies")
         assert_equal(rig.log.count, 2, "windows logged anyway")
-    finally:
-        rig.close()
 
 
 def test_backfill_then_live_in_order():
-    rig = Rig()
-    try:
+    with Rig() as rig:
         for _ in range(30):
             rig.window()
         rig.bonded_central(1)
@@ -99,13 +92,10 @@ def test_backfill_then_live_in_order():
         rig.command(1, wire.encode_command(wire.OP_STOP_STREAM))
         rig.window()
         assert_equal(len(rig.records(1)), 25, "nothing after stop-stream")
-    finally:
-        rig.close()
 
 
 def test_flow_control_sends_each_record_once():
-    rig = Rig()
-    try:
+    with Rig() as rig:
         for _ in range(100):
             rig.window()
         rig.bonded_central(1)
@@ -119,14 +109,11 @@ def test_flow_control_sends_each_record_once():
                 break
         assert_equal([r.seq for r in rig.records(1)], list(range(100)), "records")
         assert rounds >= 34
-    finally:
-        rig.close()
 
 
 def test_link_drops_mid_backfill_lose_and_duplicate_nothing():
     rng = Lcg(2024)
-    rig = Rig(capacity=4096, segment=64)
-    try:
+    with Rig(capacity=4096, segment=64) as rig:
         stored = {}
         duplicates = 0
         conn = 0
@@ -164,13 +151,10 @@ def test_link_drops_mid_backfill_lose_and_duplicate_nothing():
         assert_equal(missing, [], "records never received")
         assert rig.log.next_seq > 400
         assert_equal(rig.link.errors, 0, "errors")
-    finally:
-        rig.close()
 
 
 def test_backfill_older_than_the_ring_reports_lost():
-    rig = Rig(capacity=64, segment=16)
-    try:
+    with Rig(capacity=64, segment=16) as rig:
         for _ in range(100):
             rig.window()
         rig.bonded_central(1)
@@ -183,15 +167,12 @@ def test_backfill_older_than_the_ring_reports_lost():
         rig.command(1, wire.encode_command(wire.OP_BACKFILL, wire.BACKFILL_LIVE_ONLY))
         rig.window()
         assert_equal(rig.records(1)[-1].seq, 100, "live only")
-    finally:
-        rig.close()
 
 
 def test_commands_time_session_calibrate_config():
     controller = Controller()
     config = GaitConfig(placement="right_foot", window_s=5)
-    rig = Rig(controller=controller, config=config)
-    try:
+    with Rig(controller=controller, config=config) as rig:
         rig.bonded_central(7)
         rig.command(7, wire.encode_command(wire.OP_SET_TIME, 850000000))
         rig.command(7, wire.encode_command(wire.OP_START_SESSION))
@@ -219,14 +200,11 @@ def test_commands_time_session_calibrate_config():
         rig.window()
         record = wire.decode(rig.ble.values[rig.summary])
         assert record.clock_set and abs(record.time_s - (850000000 - 5)) <= 1
-    finally:
-        rig.close()
 
 
 def test_random_control_point_writes_never_crash():
     rng = Lcg(31337)
-    rig = Rig(controller=Controller(), config=GaitConfig())
-    try:
+    with Rig(controller=Controller(), config=GaitConfig()) as rig:
         for _ in range(20):
             rig.window()
         rig.bonded_central(3)
@@ -245,8 +223,6 @@ def test_random_control_point_writes_never_crash():
         while rig.link.poll():
             pass
         assert rig.records(3)[-1].seq == rig.log.next_seq - 1
-    finally:
-        rig.close()
 
 
 def test_bond_store_survives_a_reboot():
@@ -296,8 +272,7 @@ def test_port_without_pairing_api_relies_on_the_stack():
 
 
 def test_battery_notified_only_on_change():
-    rig = Rig(battery_percent=80)
-    try:
+    with Rig(battery_percent=80) as rig:
         battery = rig.ble.handle_of(0x2A19)
         assert_equal(rig.ble.values[battery], bytes((80,)), "initial level")
         rig.ble.connect(1)
@@ -305,5 +280,3 @@ def test_battery_notified_only_on_change():
             rig.link.set_battery(percent)
         sent = [data for handle, data in rig.ble.updates if handle == battery]
         assert_equal(sent, [bytes((79,)), bytes((100,))], "battery notifications")
-    finally:
-        rig.close()

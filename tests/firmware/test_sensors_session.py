@@ -213,8 +213,7 @@ class _LinkedPod(Rig):
 
 
 def test_control_point_sessions_and_calibration_reach_the_pod():
-    rig = _LinkedPod()
-    try:
+    with _LinkedPod() as rig:
         pod = rig.pod
         rig.ble.connect(3)
         rig.ble.encrypt(3)
@@ -249,5 +248,3 @@ def test_control_point_sessions_and_calibration_reach_the_pod():
                      wire.RESULT_SUCCESS, "pressure zero")
         rig.hw.unloaded = False
         assert pod.zones.calibrated
-    finally:
-        rig.close()
