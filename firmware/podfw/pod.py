@@ -64,7 +64,8 @@ class Pod:
             from podfw.gait.config import GaitConfig
             from podfw.gait.engine import GaitEngine
 
-            self.engine = GaitEngine(GaitConfig(**self.stream_info(engine_args=True)))
+            # no event ring: the pod sends window summaries, nothing drains single events
+            self.engine = GaitEngine(GaitConfig(events=0, **self.stream_info(engine_args=True)))
         else:
             from podfw.rawstream import RawStreamer
 

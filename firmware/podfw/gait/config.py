@@ -10,7 +10,7 @@ GYRO_SCALE = 1000
 class GaitConfig:
     def __init__(self, imu_rate_hz=200, pressure_rate_hz=100, placement="left_foot",
                  acc_lsb_per_g=2048, gyro_lsb_per_dps=16.4, has_gyro=True, zone_xy=None,
-                 pressure_lsb_per_newton=10, window_s=5):
+                 pressure_lsb_per_newton=10, window_s=5, events=64):
         if placement not in PLACEMENTS:
             raise ValueError("placement must be one of " + ", ".join(PLACEMENTS))
         if imu_rate_hz < 0 or imu_rate_hz > 4000:
@@ -25,6 +25,8 @@ class GaitConfig:
             raise ValueError("gyro_lsb_per_dps out of range")
         if window_s < 1 or window_s > 600:
             raise ValueError("window_s must be 1..600 s")
+        if events < 0 or events > 1024:
+            raise ValueError("events must be 0 (no event ring) to 1024")
         self.imu_rate_hz = imu_rate_hz
         self.pressure_rate_hz = pressure_rate_hz
         self.placement = placement
@@ -34,6 +36,7 @@ class GaitConfig:
         self.zone_xy = [(int(x), int(y)) for x, y in zone_xy] if zone_xy is not None else None
         self.pressure_lsb_per_newton = int(round(pressure_lsb_per_newton))
         self.window_s = int(window_s)
+        self.events = int(events)  # capacity of the engine's gait event ring
 
     @property
     def has_imu(self):

@@ -4,6 +4,7 @@
 #   eng.push_imu(ax, ay, az, gx, gy, gz)      # chip LSB, missing axes = 0
 #   eng.push_pressure(zones)                  # array of zone forces, 0.1 N
 #   while eng.events.pop_into(rec): ...       # rec = array('i', 4): kind, t_ms, a, b
+#                                             # (None when GaitConfig(events=0))
 #   summary = eng.poll_window()               # a finished WindowSummary or None
 #
 # Time is the sample count of each fixed-rate stream (SampleClock: exact integer ms).
@@ -33,6 +34,24 @@ _MAX_STEP_INTERVAL_MS = const(2500)  # longer gaps are pauses, not slow steps
 _MIN_STEP_INTERVAL_MS = const(100)  # 600 steps/min: anything faster is not a step
 _FULL_SCALE = const(32767)
 _NEVER = const(0x3FFFFFFF)  # largest ESP32 small int: a level no sample reaches
+# the window's accumulators: one int array (a dict slot and an interned name per
+# attribute would cost heap on the pod)
+_W_CONTACTS = const(0)
+_W_INTERVAL_COUNT = const(1)
+_W_IMPACT_SUM = const(2)
+_W_IMPACT_COUNT = const(3)
+_W_IMPACT_PEAK = const(4)
+_W_CONTACT_SUM = const(5)
+_W_CONTACT_COUNT = const(6)
+_W_FLIGHT_SUM = const(7)
+_W_FLIGHT_COUNT = const(8)
+_W_HEEL = const(9)
+_W_MID = const(10)
+_W_FORE = const(11)
+_W_FLAGS = const(12)
+_W_DEAD = const(13)
+_W_IMU_FIRST = const(14)  # n_imu at the window's start (32 bits: 119 days at 208 Hz)
+_W_SIZE = const(15)
 
 
 def insertion_sort(values, k):
@@ -51,7 +70,8 @@ class GaitEngine:
     def __init__(self, config):
         self.config = config
         cfg = config
-        self.events = EventRing(64)
+        # gait events for a consumer that drains them (host replay); the pod sends windows
+        self.events = EventRing(cfg.events) if cfg.events else None
         self.imu_clock = SampleClock(cfg.imu_rate_hz) if cfg.has_imu else None
         self.pressure_clock = SampleClock(cfg.pressure_rate_hz) if cfg.has_pressure else None
         # the stream that paces the windows
@@ -108,6 +128,7 @@ class GaitEngine:
         # this window's contact intervals (ms) for a robust cadence; 16 bits hold them (at
         # most _MAX_STEP_INTERVAL_MS * steps_per_contact)
         self.intervals = array("h", bytes(2 * _MAX_INTERVALS))
+        self.w = array("i", bytes(4 * _W_SIZE))
         self._clear_window()
 
     def _set_window_end(self, end_n):
@@ -117,28 +138,17 @@ class GaitEngine:
 
     # ---- per-window accumulators -------------------------------------------------
     def _clear_window(self):
-        self.w_contacts = 0
-        self.w_interval_count = 0
-        self.w_impact_sum = 0
-        self.w_impact_count = 0
-        self.w_impact_peak = 0
-        self.w_contact_sum = 0
-        self.w_contact_count = 0
-        self.w_flight_sum = 0
-        self.w_flight_count = 0
-        self.w_heel = 0
-        self.w_mid = 0
-        self.w_fore = 0
-        self.w_flags = 0
-        self.w_dead = 0
-        self.w_imu_first = self.n_imu
+        w = self.w
+        for i in range(_W_SIZE):
+            w[i] = 0
+        w[_W_IMU_FIRST] = self.n_imu
         if not self.config.has_imu:
-            self.w_flags |= S.FLAG_NO_IMU
+            w[_W_FLAGS] |= S.FLAG_NO_IMU
         if not self.config.has_pressure:
-            self.w_flags |= S.FLAG_NO_PRESSURE
+            w[_W_FLAGS] |= S.FLAG_NO_PRESSURE
 
     def flag(self, bits):
-        self.w_flags |= bits
+        self.w[_W_FLAGS] |= bits
 
     # ---- samples -----------------------------------------------------------------
     @micropython.native
@@ -154,7 +164,7 @@ class GaitEngine:
         if m2 >= self.clip_m2:
             self._check_clipping(ax, ay, az)
         elif m2 < self.dead_m2:
-            self.w_dead += 1
+            self.w[_W_DEAD] += 1
         self.imu_detector.update(n, x, y, z, gx, gy, gz, m2)
         if n >= self.imu_window_last:
             self._close_window()
@@ -162,7 +172,7 @@ class GaitEngine:
     def _check_clipping(self, ax, ay, az):
         top = _FULL_SCALE
         if ax >= top or ax <= -top or ay >= top or ay <= -top or az >= top or az <= -top:
-            self.w_flags |= S.FLAG_CLIPPED
+            self.w[_W_FLAGS] |= S.FLAG_CLIPPED
 
     def push_pressure(self, zones):
         n = self.n_pressure
@@ -176,7 +186,7 @@ class GaitEngine:
         """n IMU samples were lost: time moves on, the stride in progress is dropped."""
         if n <= 0 or not self.config.has_imu:
             return
-        self.w_flags |= S.FLAG_SAMPLES_LOST
+        self.w[_W_FLAGS] |= S.FLAG_SAMPLES_LOST
         self.n_imu += n
         self.imu_detector.reset()
         if self.imu_clock is self.clock:
@@ -185,7 +195,7 @@ class GaitEngine:
     def pressure_gap(self, n):
         if n <= 0 or self.pressure is None:
             return
-        self.w_flags |= S.FLAG_SAMPLES_LOST
+        self.w[_W_FLAGS] |= S.FLAG_SAMPLES_LOST
         self.n_pressure += n
         self.pressure.gap(n)
         if self.pressure_clock is self.clock:
@@ -216,8 +226,8 @@ class GaitEngine:
         self._contact(p.crossing_ms(p.on_index, p.on_frac), self._take_impact(), p.strike)
         self._toe_off(p.crossing_ms(p.off_index, p.off_frac), p.contact_ms)
         if p.swing_ms > 0:  # flight measured (0 when walking)
-            self.w_flight_sum += p.flight_ms
-            self.w_flight_count += 1
+            self.w[_W_FLIGHT_SUM] += p.flight_ms
+            self.w[_W_FLIGHT_COUNT] += 1
 
     def _take_impact(self):
         cg = self.pending_impact_cg
@@ -227,36 +237,40 @@ class GaitEngine:
     def _impact(self, cg):
         if cg <= 0:
             return
-        self.w_impact_sum += cg
-        self.w_impact_count += 1
-        if cg > self.w_impact_peak:
-            self.w_impact_peak = cg
+        w = self.w
+        w[_W_IMPACT_SUM] += cg
+        w[_W_IMPACT_COUNT] += 1
+        if cg > w[_W_IMPACT_PEAK]:
+            w[_W_IMPACT_PEAK] = cg
 
     def _contact(self, t_ms, cg, strike):
-        self.events.push(EV_INITIAL_CONTACT, t_ms, cg, strike)
-        self.w_contacts += 1
+        if self.events is not None:
+            self.events.push(EV_INITIAL_CONTACT, t_ms, cg, strike)
+        w = self.w
+        w[_W_CONTACTS] += 1
         if self.last_contact_ms >= 0:
             interval = t_ms - self.last_contact_ms
             per = self.steps_per_contact
             if _MIN_STEP_INTERVAL_MS * per <= interval <= _MAX_STEP_INTERVAL_MS * per:
-                k = self.w_interval_count
+                k = w[_W_INTERVAL_COUNT]
                 if k < _MAX_INTERVALS:
                     self.intervals[k] = interval
-                    self.w_interval_count = k + 1
+                    w[_W_INTERVAL_COUNT] = k + 1
         self.last_contact_ms = t_ms
         self._impact(cg)
         if strike == STRIKE_HEEL:
-            self.w_heel += 1
+            w[_W_HEEL] += 1
         elif strike == STRIKE_MID:
-            self.w_mid += 1
+            w[_W_MID] += 1
         elif strike == STRIKE_FORE:
-            self.w_fore += 1
+            w[_W_FORE] += 1
 
     def _toe_off(self, t_ms, contact_ms):
-        self.events.push(EV_FINAL_CONTACT, t_ms, contact_ms, 0)
+        if self.events is not None:
+            self.events.push(EV_FINAL_CONTACT, t_ms, contact_ms, 0)
         if contact_ms > 0:
-            self.w_contact_sum += contact_ms
-            self.w_contact_count += 1
+            self.w[_W_CONTACT_SUM] += contact_ms
+            self.w[_W_CONTACT_COUNT] += 1
 
     # ---- windows -----------------------------------------------------------------
     def _close_window(self):
@@ -270,11 +284,11 @@ class GaitEngine:
         if n < self.window_end_n:
             return
         self._close_window()
-        self.w_flags |= S.FLAG_SAMPLES_LOST
+        self.w[_W_FLAGS] |= S.FLAG_SAMPLES_LOST
         whole = (self.clock.ms(n) - self.window_start_ms) // self.window_ms
         if whole > 0:
             self._emit_window(whole * self.window_ms)
-            self.w_flags |= S.FLAG_SAMPLES_LOST
+            self.w[_W_FLAGS] |= S.FLAG_SAMPLES_LOST
             self._set_window_end(self.clock.samples(self.window_start_ms + self.window_ms))
 
     def _emit_window(self, duration_ms):
@@ -291,9 +305,10 @@ class GaitEngine:
 
     def _fill(self, out):
         per = self.steps_per_contact
-        out.steps = self.w_contacts * per
+        w = self.w
+        out.steps = w[_W_CONTACTS] * per
         cadence = 0
-        k = self.w_interval_count
+        k = w[_W_INTERVAL_COUNT]
         if k > 0:
             # interquartile mean of the intervals: the steady rhythm of the window, not
             # bent by a missed or extra contact, a stop or the first steps after one
@@ -305,28 +320,28 @@ class GaitEngine:
                 total += d[i]
             cadence = (60000 * per * (hi - lo) + total // 2) // total
         out.cadence_spm = cadence
-        out.impact_mean_cg = self.w_impact_sum // self.w_impact_count if self.w_impact_count else 0
-        out.impact_peak_cg = self.w_impact_peak
-        contact = self.w_contact_sum // self.w_contact_count if self.w_contact_count else 0
+        out.impact_mean_cg = w[_W_IMPACT_SUM] // w[_W_IMPACT_COUNT] if w[_W_IMPACT_COUNT] else 0
+        out.impact_peak_cg = w[_W_IMPACT_PEAK]
+        contact = w[_W_CONTACT_SUM] // w[_W_CONTACT_COUNT] if w[_W_CONTACT_COUNT] else 0
         out.contact_ms = contact
         flight = 0
-        if self.w_flight_count:
-            flight = self.w_flight_sum // self.w_flight_count
+        if w[_W_FLIGHT_COUNT]:
+            flight = w[_W_FLIGHT_SUM] // w[_W_FLIGHT_COUNT]
         elif contact and cadence:
             # one foot: a step lasts 60000/cadence ms, its contact part is the stance
             flight = 60000 // cadence - contact
             if flight < 0:
                 flight = 0
         out.flight_ms = flight
-        out.strike_heel = self.w_heel
-        out.strike_mid = self.w_mid
-        out.strike_fore = self.w_fore
-        flags = self.w_flags
-        if self.w_dead * 2 > self.n_imu - self.w_imu_first:
+        out.strike_heel = w[_W_HEEL]
+        out.strike_mid = w[_W_MID]
+        out.strike_fore = w[_W_FORE]
+        flags = w[_W_FLAGS]
+        if w[_W_DEAD] * 2 > self.n_imu - w[_W_IMU_FIRST]:
             flags |= S.FLAG_IMU_DEGRADED
         if self.pressure is not None and self.pressure.take_flags() & (PFLAG_NEGATIVE | PFLAG_STUCK):
             flags |= S.FLAG_PRESSURE_DEGRADED
-        if self.w_contacts and self._walking(cadence, contact):
+        if w[_W_CONTACTS] and self._walking(cadence, contact):
             flags |= S.FLAG_WALKING
         out.flags = flags
 

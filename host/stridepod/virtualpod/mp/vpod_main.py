@@ -73,7 +73,7 @@ def main(spec_path):
     with open(spec_path) as f:
         spec = json.load(f)
     cfg = spec["config"]
-    config = GaitConfig(**cfg)
+    config = GaitConfig(events=0, **cfg)  # as on the pod: windows only, no event ring
     imu_cols = spec["imu_cols"]
     p_cols = spec["pressure_cols"]
     row = imu_cols + p_cols
@@ -117,9 +117,6 @@ def main(spec_path):
                             zones[z] = buf[base + imu_cols + z]
                         engine.push_pressure(zones)
                     clock.samples += 1
-                    events = engine.events
-                    while events.size:
-                        events.pop_into(_EVENT)
                     if engine.ready_count:
                         while True:
                             summary = engine.poll_window()
@@ -141,8 +138,6 @@ def main(spec_path):
     while running:
         running = serve(link, 200)
 
-
-_EVENT = array("i", [0, 0, 0, 0])
 
 if __name__ == "__main__":
     main(sys.argv[1])
