@@ -56,8 +56,7 @@ def main():
     pressure = load(case["pressure"], n * nz) if case.get("pressure") else None
     scan = array("i", bytes(4 * nz))
     rec = array("i", bytes(16))
-    parts = [p for p in (eng, eng.gyro_strides, eng.sacrum_steps, eng.acc_strides,
-                         eng.pressure) if p is not None]
+    parts = [p for p in (eng, eng.imu_detector, eng.pressure) if p is not None]
     gc.collect()
     for i in range(n):
         micropython.heap_lock()

@@ -25,7 +25,7 @@ def check_state(obj):
 
 
 def engine_parts(eng):
-    return [p for p in (eng, eng.gyro_strides, eng.sacrum_steps, eng.acc_strides) if p]
+    return [p for p in (eng, eng.imu_detector) if p]
 
 
 def test_isqrt_is_exact_up_to_the_small_int_limit():

@@ -84,9 +84,7 @@ class GaitEngine:
         self.g = 0
         self.clip_m2 = _NEVER
         self.dead_m2 = 0
-        self.gyro_strides = None
-        self.acc_strides = None
-        self.sacrum_steps = None
+        self.imu_detector = None  # FootGyroStrides, FootAccStrides or SacrumSteps
         if cfg.has_imu:
             self.acc_shift = shift_for(cfg.acc_lsb_per_g, 256)
             self.g = (cfg.acc_lsb_per_g + (1 << self.acc_shift) // 2) >> self.acc_shift
@@ -96,17 +94,16 @@ class GaitEngine:
             # (flight phases last a fraction of each step)
             self.dead_m2 = (self.g >> 2) * (self.g >> 2)
             if cfg.has_gyro and cfg.foot:
-                self.gyro_strides = FootGyroStrides(
+                self.imu_detector = FootGyroStrides(
                     self.imu_clock, cfg.imu_rate_hz, cfg.gyro_lsb_per_dps, self)
             elif cfg.foot:  # the accelerometer-only detectors load only when needed
                 from podfw.gait.acc_steps import FootAccStrides
 
-                self.acc_strides = FootAccStrides(self.imu_clock, cfg.imu_rate_hz, self.g, self)
+                self.imu_detector = FootAccStrides(self.imu_clock, cfg.imu_rate_hz, self.g, self)
             else:
                 from podfw.gait.acc_steps import SacrumSteps
 
-                self.sacrum_steps = SacrumSteps(self.imu_clock, cfg.imu_rate_hz, self.g, self)
-        self.imu_detector = self.gyro_strides or self.sacrum_steps or self.acc_strides
+                self.imu_detector = SacrumSteps(self.imu_clock, cfg.imu_rate_hz, self.g, self)
         self.pressure = None
         if cfg.has_pressure:
             self.pressure = PressureContacts(

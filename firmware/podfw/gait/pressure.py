@@ -50,8 +50,7 @@
 # Also: `flags` (PFLAG_* bits, read and cleared by take_flags()), `state` (== STATE_ON
 # while a confirmed contact is on the ground), `index` (scans pushed plus gap() scans),
 # crossing_ms(index, frac) (ms from the first scan; exact for ~11 days at 100 Hz),
-# gap(n) (n scans lost: the contact in progress is dropped), touch_level() /
-# confirm_level() (the current thresholds in LSB).
+# gap(n) (n scans lost: the contact in progress is dropped).
 
 import array
 import sys
@@ -245,14 +244,6 @@ class PressureContacts:
         f = self.flags
         self.flags = 0
         return f
-
-    def touch_level(self):
-        """Total force (LSB) above which the foot is on the ground."""
-        return self.floor + self.touch_margin
-
-    def confirm_level(self):
-        """Total force (LSB) a contact must reach to count."""
-        return self.floor + self.confirm_margin
 
     def _track_peak(self, peak_track):
         if peak_track < self.min_peak:

@@ -10,6 +10,8 @@
 # The accelerometer-only detectors (SacrumSteps, FootAccStrides) are in
 # podfw.gait.acc_steps, imported only by an engine that needs one: a pod loads the code
 # of its own detector.
+from array import array
+
 import micropython
 from micropython import const
 
@@ -20,6 +22,8 @@ _ONE_Q14 = const(16384)
 
 _AVG_SHIFT = const(7)  # exponential averages over 128 updates at ~50 Hz: about 2.5 s
 _MIN_STRIDE_MS = const(450)  # 267 steps/min from one foot
+_MAX_CONTACT_MS = const(2500)  # a longer push-off-to-strike time is not a ground contact
+_AXIS_EVERY = const(4)  # covariance updates per power-iteration step of the axis
 
 
 class AverageShift:
@@ -64,18 +68,14 @@ class FootGyroStrides:
         self.area_min = int(25 * per_dps * rate_hz)
         self.impact_n = clock.span(100)
         self.min_stride_n = clock.span(_MIN_STRIDE_MS)
-        self.max_contact_ms = 2500
         # principal axis (unit vector, _Q14) of the angular-rate covariance; the covariance
         # is an exponential average (time constant ~2.5 s) updated at ~50 Hz
         self.cov_every = max(1, int(rate_hz / 50 + 0.5))
         self.cov_left = 1
-        self.axis_every = 4
         self.axis_left = 1
-        self.c00 = self.c11 = self.c22 = self.c01 = self.c02 = self.c12 = 0
+        self.cov = array("i", bytes(4 * 6))  # c00, c11, c22, c01, c02, c12
         self.avg = AverageShift()
-        self.v0 = 0
-        self.v1 = 0
-        self.v2 = _ONE_Q14
+        self.axis = array("i", (0, 0, _ONE_Q14))
         self.reset()
         self.swing_vote = 0
 
@@ -111,20 +111,25 @@ class FootGyroStrides:
     def _update_axis(self, gx, gy, gz):
         # covariance terms: |g| <= 4096 after the shift, products <= 2**24
         k = self.avg.shift
-        self.c00 += (gx * gx - self.c00) >> k
-        self.c11 += (gy * gy - self.c11) >> k
-        self.c22 += (gz * gz - self.c22) >> k
-        self.c01 += (gx * gy - self.c01) >> k
-        self.c02 += (gx * gz - self.c02) >> k
-        self.c12 += (gy * gz - self.c12) >> k
+        c = self.cov
+        c00 = c[0] + ((gx * gx - c[0]) >> k)
+        c11 = c[1] + ((gy * gy - c[1]) >> k)
+        c22 = c[2] + ((gz * gz - c[2]) >> k)
+        c01 = c[3] + ((gx * gy - c[3]) >> k)
+        c02 = c[4] + ((gx * gz - c[4]) >> k)
+        c12 = c[5] + ((gy * gz - c[5]) >> k)
+        c[0] = c00
+        c[1] = c11
+        c[2] = c22
+        c[3] = c01
+        c[4] = c02
+        c[5] = c12
         self.avg.tick()
         self.axis_left -= 1
         if self.axis_left > 0:
             return
-        self.axis_left = self.axis_every
+        self.axis_left = _AXIS_EVERY
         # one power-iteration step from the previous axis keeps its sign continuous
-        c00, c11, c22 = self.c00, self.c11, self.c22
-        c01, c02, c12 = self.c01, self.c02, self.c12
         big = c00 if c00 > c11 else c11
         if c22 > big:
             big = c22
@@ -139,7 +144,10 @@ class FootGyroStrides:
         c01 >>= s
         c02 >>= s
         c12 >>= s
-        v0, v1, v2 = self.v0, self.v1, self.v2
+        v = self.axis
+        v0 = v[0]
+        v1 = v[1]
+        v2 = v[2]
         # |c| < 2**13, |v| <= 2**14: each sum < 3 * 2**27
         u0 = c00 * v0 + c01 * v1 + c02 * v2
         u1 = c01 * v0 + c11 * v1 + c12 * v2
@@ -160,9 +168,9 @@ class FootGyroStrides:
         norm = isqrt(u0 * u0 + u1 * u1 + u2 * u2)
         if norm == 0:
             return
-        self.v0 = (u0 << _Q14) // norm
-        self.v1 = (u1 << _Q14) // norm
-        self.v2 = (u2 << _Q14) // norm
+        v[0] = (u0 << _Q14) // norm
+        v[1] = (u1 << _Q14) // norm
+        v[2] = (u2 << _Q14) // norm
 
     @micropython.native
     def update(self, n, x, y, z, gx, gy, gz, m2):
@@ -176,7 +184,8 @@ class FootGyroStrides:
             self._update_axis(gx, gy, gz)
         self.cov_left = left
         # pitch rate: |g| <= 4096, |v| <= 2**14 -> |sum| < 3 * 2**26
-        s = (gx * self.v0 + gy * self.v1 + gz * self.v2) >> _Q14
+        v = self.axis
+        s = (gx * v[0] + gy * v[1] + gz * v[2]) >> _Q14
         prev = self.prev_s
         self.prev_s = s
         if (s ^ prev) < 0:  # the sign changed
@@ -266,7 +275,7 @@ class FootGyroStrides:
             contact = 0
             if self.last_ic_ms >= 0:
                 contact = fc_ms - self.last_ic_ms
-                if contact > self.max_contact_ms:
+                if contact > _MAX_CONTACT_MS:
                     contact = 0
             sink.final_contact(fc_ms, contact)
         at_crossing = self.zc_n == ic_n
