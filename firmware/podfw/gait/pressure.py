@@ -163,13 +163,10 @@ class PressureContacts:
         self.rate_num, self.rate_den = rate_fraction(rate_hz)
         rate = self.rate_num // self.rate_den
         self.full_scale = int(full_scale)
-        self.min_touch = 2 * lsb_per_newton
-        self.min_confirm = 10 * lsb_per_newton
-        self.min_peak = 50 * lsb_per_newton
+        self.lsb_per_newton = lsb_per_newton
         self.initial_peak = int(initial_peak_newton) * lsb_per_newton
         self.stuck_samples = rate  # one second at full scale
         self.start_samples = max(1, (rate * 3 + 50) // 100)  # 30 ms for the strike CoP
-        self.slope_lag = max(1, (rate + 25) // 50)  # 20 ms for the loading rate
         self.idle_samples = 2 * rate  # off the ground this long: let peak_track relax
         self.max_ramp = (rate * 3 + 5) // 10  # 300 ms from touch to confirm at most
         # floor average: time constant about 0.2 s
@@ -177,14 +174,12 @@ class PressureContacts:
         while (2 << shift) <= rate // 5:
             shift += 1
         self.floor_shift = shift
-        # ms = centisamples * cs_to_ms_num // rate_num
-        self.cs_to_ms_num = 10 * self.rate_den
-        self.max_cs = ((1 << 30) - 1) // self.cs_to_ms_num
         self.force = array.array("i", [0] * nz)  # this scan after clamping
         self.stuck_run = array.array("i", [0] * nz)
         self.impulse = array.array("i", [0] * nz)
         self.share = array.array("h", [0] * nz)
-        self.recent = array.array("i", [0] * self.slope_lag)  # ring of the last totals
+        # ring of the last totals: the loading rate is the rise over 20 ms (slope lag)
+        self.recent = array.array("i", [0] * max(1, (rate + 25) // 50))
         self.sums = array.array("i", [0, 0, 0])  # total, sum f*x, sum f*y of this scan
         self.reset()
 
@@ -199,7 +194,7 @@ class PressureContacts:
         self._track_peak(self.initial_peak)
         self._set_floor(0)
         self.recent_pos = 0
-        self.lag_total = 0  # the total slope_lag scans ago
+        self.lag_total = 0  # the total len(recent) scans ago
         self.state = _OFF
         self.rise_start = 0
         self.started = False  # first sample seen (decides _STANDING)
@@ -246,13 +241,15 @@ class PressureContacts:
         return f
 
     def _track_peak(self, peak_track):
-        if peak_track < self.min_peak:
-            peak_track = self.min_peak
+        # floors: peak 50 N, touch margin 2 N, confirm margin 10 N
+        lsb = self.lsb_per_newton
+        if peak_track < 50 * lsb:
+            peak_track = 50 * lsb
         self.peak_track = peak_track
         m = peak_track // _TOUCH_DIV
-        self.touch_margin = m if m > self.min_touch else self.min_touch
+        self.touch_margin = m if m > 2 * lsb else 2 * lsb
         m = peak_track // _CONFIRM_DIV
-        self.confirm_margin = m if m > self.min_confirm else self.min_confirm
+        self.confirm_margin = m if m > 10 * lsb else 10 * lsb
 
     def _stand(self):
         self.state = _STANDING
@@ -295,7 +292,7 @@ class PressureContacts:
         self.lag_total = self.recent[pos]
         self.recent[pos] = total
         pos += 1
-        self.recent_pos = 0 if pos == self.slope_lag else pos
+        self.recent_pos = 0 if pos == len(self.recent) else pos
         prev = self.prev_total
         self.prev_total = total
         touch = self.floor + self.touch_margin
@@ -429,8 +426,9 @@ class PressureContacts:
         self.last_off_index = self.off_index
         self.last_off_frac = frac
         self.idle = 0
-        # loading rate: rise over slope_lag samples in 0.1 N -> N/s
-        self.loading_rate = (self.max_rise * self.rate_num // (self.slope_lag * self.rate_den)) // 10
+        # loading rate: rise over the slope lag (len(recent) samples) in 0.1 N -> N/s
+        lag = len(self.recent)
+        self.loading_rate = (self.max_rise * self.rate_num // (lag * self.rate_den)) // 10
         # strike pattern from the first-loaded zone and the early centre of pressure
         cop0 = self.cop_y_end
         if self.start_count:
@@ -475,6 +473,8 @@ class PressureContacts:
     def _ms(self, centisamples):
         if centisamples <= 0:
             return 0
-        if centisamples > self.max_cs:
-            centisamples = self.max_cs
-        return centisamples * self.cs_to_ms_num // self.rate_num
+        num = 10 * self.rate_den  # ms = centisamples * num // rate_num
+        top = ((1 << 30) - 1) // num  # keeps the product a small int
+        if centisamples > top:
+            centisamples = top
+        return centisamples * num // self.rate_num
