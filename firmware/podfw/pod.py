@@ -367,8 +367,10 @@ class Pod:
         # calibration's reads); the missed scans are reported as a pressure gap
         scanning = self._scanning
         self._stop_scans()
+        from podfw.drivers.pressure_calibration import calibrate_zero
+
         try:
-            self.zones.calibrate_zero()
+            calibrate_zero(self.zones)
         finally:
             if scanning:
                 self._resume_scans()

@@ -7,6 +7,7 @@ import micropython
 from fwtest import assert_equal
 from podfw.drivers.battery import Battery, percent_from_mv
 from podfw.drivers.pressure import PressureZones
+from podfw.drivers.pressure_calibration import calibrate_gain, calibrate_zero
 from podfw.sampling.ring import Ring
 from sim_pod import BOARDS, make_hardware
 
@@ -38,7 +39,7 @@ def test_each_zone_reads_its_own_sensor_direct_and_through_the_mux():
     for path in BOARDS:
         board, hw, zones = _zones(path)
         hw.unloaded = True
-        zones.calibrate_zero(scans=5)
+        calibrate_zero(zones, scans=5)
         hw.unloaded = False
         for t in (1.3, 2.7, 4.1):
             hw.now_us = int(t * 1000000)
@@ -61,7 +62,7 @@ def test_zero_calibration_is_saved_and_survives_a_reboot():
     assert not zones.calibrated
     assert_equal(zones.calibration_note, "not calibrated", "note")
     hw.unloaded = True
-    zones.calibrate_zero(scans=5)
+    calibrate_zero(zones, scans=5)
     again = PressureZones(board, hw, hw.flash_dir)
     assert again.calibrated
     assert_equal(list(again.zero), [600 + 13 * i for i in range(8)], "zeros from flash")
@@ -70,7 +71,7 @@ def test_zero_calibration_is_saved_and_survives_a_reboot():
 def test_gain_calibration_with_a_known_load():
     board, hw, zones = _zones(BOARDS[0])
     hw.unloaded = True
-    zones.calibrate_zero(scans=5)
+    calibrate_zero(zones, scans=5)
     hw.unloaded = False
     hw.now_us = 2000000
     # a 20 kg reference weight on zone 0 replaces the recording there
@@ -78,7 +79,7 @@ def test_gain_calibration_with_a_known_load():
     src = board.zones[0].source
     raw = hw.zone_zero[src] + 12000
     hw.zone_arrays[src] = array("H", [raw for _ in range(len(hw.zone_arrays[src]))])
-    zones.calibrate_gain(0, load_dn, scans=5)
+    calibrate_gain(zones, 0, load_dn, scans=5)
     assert_equal(zones.gain_q16[0], load_dn * 65536 // 12000, "gain")
     assert_equal(_scan_calibrated(zones, hw)[0], load_dn - 1, "reads the load (floor)")
     again = PressureZones(board, hw, hw.flash_dir)

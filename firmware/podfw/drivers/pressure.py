@@ -3,9 +3,8 @@
 # common ADC pin). `scan` runs in the sampling timer's interrupt and only stores raw
 # counts in a ring; `calibrate_row` runs in the processing task and turns a raw row into
 # 0.1 N per zone with the per-zone calibration (zero offset, gain, saturation) kept in
-# flash as JSON.
+# flash as JSON (written by podfw.drivers.pressure_calibration).
 import json
-import os
 from array import array
 
 from micropython import const
@@ -14,14 +13,13 @@ from micropython import const
 # broken trace), not a foot: it is reported as degraded and left out of the sums.
 _STUCK_SECONDS = const(2)
 _MAX_DECINEWTON = const(32767)
-CALIBRATION_FILE = "calib.json"
 
 
 class PressureZones:
     def __init__(self, board, hw, flash_dir):
         self.board = board
         self.n = len(board.zones)
-        self.path = flash_dir + CALIBRATION_FILE
+        self.path = flash_dir + "calib.json"
         self.zero = array("H", bytes(2 * self.n))
         self.gain_q16 = array("H", bytes(2 * self.n))
         self.saturation = array("H", bytes(2 * self.n))
@@ -31,7 +29,7 @@ class PressureZones:
         self.clipped = 0  # scans since the last take_clipped() with a saturated zone
         self.calibrated = False
         self.calibration_note = ""
-        self._hw = hw
+        self.hw = hw
         self._sources = array("B", [z.source for z in board.zones])
         mux = board.mux
         if mux is None:
@@ -51,10 +49,11 @@ class PressureZones:
     def scan(self, ring, stamp):
         off = ring.free_slot()
         if off >= 0:
-            self._read_into(ring.data, off)
+            self.read_into(ring.data, off)
             ring.commit(stamp)
 
-    def _read_into(self, d, off):
+    def read_into(self, d, off):
+        """One scan of raw counts into d[off:off+n]."""
         if self._select is None:
             adcs = self._adcs
             for i in range(self.n):
@@ -69,7 +68,7 @@ class PressureZones:
             sel[2].value((ch >> 2) & 1)
             sel[3].value(ch >> 3)
             if self._settle_us:
-                self._hw.sleep_us(self._settle_us)
+                self.hw.sleep_us(self._settle_us)
             d[off + i] = self._adc.read_u16()
 
     # --- task context -----------------------------------------------------------------
@@ -114,51 +113,6 @@ class PressureZones:
             self.zero[i] = 0
             self.gain_q16[i] = self.board.default_gain_q16
             self.saturation[i] = self.board.saturation_raw
-
-    def read_raw(self, out):
-        """One synchronous scan into out (array of n); for calibration, not sampling."""
-        self._read_into(out, 0)
-
-    def calibrate_zero(self, scans=32, interval_ms=10):
-        """With no load on the insole: each zone's zero becomes the highest reading seen,
-        so noise at rest reads 0 N. Saved to flash."""
-        row = array("H", bytes(2 * self.n))
-        peak = array("H", bytes(2 * self.n))
-        for _ in range(scans):
-            self.read_raw(row)
-            for i in range(self.n):
-                if row[i] > peak[i]:
-                    peak[i] = row[i]
-            self._hw.sleep_ms(interval_ms)
-        for i in range(self.n):
-            self.zero[i] = peak[i]
-        self.calibrated = True
-        self.save_calibration()
-
-    def calibrate_gain(self, zone, load_decinewton, scans=32, interval_ms=10):
-        """With a known load on one zone: its gain so that the load reads load_decinewton."""
-        row = array("H", bytes(2 * self.n))
-        total = 0
-        for _ in range(scans):
-            self.read_raw(row)
-            total += row[zone]
-            self._hw.sleep_ms(interval_ms)
-        span = total // scans - self.zero[zone]
-        if span <= 0:
-            raise ValueError("zone %d reads no load above its zero (%d)" % (zone, self.zero[zone]))
-        gain = load_decinewton * 65536 // span
-        if not 1 <= gain <= 16000:
-            raise ValueError("zone %d gain %d outside 1..16000 (check the sensor and load)"
-                             % (zone, gain))
-        self.gain_q16[zone] = gain
-        self.save_calibration()
-
-    def save_calibration(self):
-        rows = [[self.zero[i], self.gain_q16[i], self.saturation[i]] for i in range(self.n)]
-        tmp = self.path + ".new"
-        with open(tmp, "w") as f:
-            json.dump({"board": self.board.name, "zones": rows}, f)
-        os.rename(tmp, self.path)  # replace in one step: a power cut keeps the old file
 
     def load_calibration(self):
         try:
