@@ -13,8 +13,7 @@ import numpy as np
 
 import podfw  # noqa: F401  (installs the CPython stand-in for `micropython`)
 from podfw.gait.config import GaitConfig
-from podfw.gait.engine import GaitEngine
-from podfw.gait.events import EV_FINAL_CONTACT, EV_INITIAL_CONTACT
+from podfw.gait.engine import EV_FINAL_CONTACT, EV_INITIAL_CONTACT, GaitEngine
 from stridepod.dumps import Recording, SensorUnits, quantise
 from stridepod.errors import StridepodError
 

@@ -6,8 +6,7 @@ import micropython
 
 from fwtest import assert_equal, assert_raises, assert_small_int, read_dump_columns
 from podfw.gait.config import GaitConfig
-from podfw.gait.engine import GaitEngine
-from podfw.gait.events import EV_FINAL_CONTACT, EV_INITIAL_CONTACT
+from podfw.gait.engine import EV_FINAL_CONTACT, EV_INITIAL_CONTACT, GaitEngine
 from podfw.gait.fixedpoint import SampleClock, isqrt, rate_fraction
 from podfw.gait.summary import (
     FLAG_CLIPPED,

@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 import podfw  # noqa: F401  (installs the CPython stand-in for `micropython`)
 from podfw.gait.config import GaitConfig
-from podfw.gait.engine import GaitEngine
-from podfw.gait.events import EV_INITIAL_CONTACT
+from podfw.gait.engine import EV_INITIAL_CONTACT, GaitEngine
 from podfw.gait.summary import FIELDS
 
 int16 = st.integers(-32768, 32767)

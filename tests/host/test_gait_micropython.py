@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from podfw.gait.events import EV_FINAL_CONTACT, EV_INITIAL_CONTACT
+from podfw.gait.engine import EV_FINAL_CONTACT, EV_INITIAL_CONTACT
 from podfw.gait.summary import FIELDS
 from stridepod import dumps
 from stridepod.replay import quantise_recording, run_engine

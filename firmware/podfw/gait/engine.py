@@ -16,17 +16,25 @@ import micropython
 from micropython import const
 
 from podfw.gait import summary as S
-from podfw.gait.events import (
-    EV_FINAL_CONTACT,
-    EV_INITIAL_CONTACT,
+from podfw.gait.fixedpoint import SampleClock, isqrt
+from podfw.gait.pressure import (
+    EV_OFF,
+    PFLAG_NEGATIVE,
+    PFLAG_STUCK,
+    STATE_ON,
     STRIKE_FORE,
     STRIKE_HEEL,
     STRIKE_MID,
-    EventRing,
+    PressureContacts,
 )
-from podfw.gait.fixedpoint import SampleClock, isqrt
-from podfw.gait.pressure import EV_OFF, PFLAG_NEGATIVE, PFLAG_STUCK, STATE_ON, PressureContacts
 from podfw.gait.step_detector import FootGyroStrides, shift_for
+
+# Kinds of the gait event records (podfw.gait.events.EventRing)
+# initial contact (foot strike): a = impact peak in centi-g (0 = no IMU), b = strike
+# pattern (podfw.gait.pressure STRIKE_*, 0 = unknown)
+EV_INITIAL_CONTACT = const(1)
+# final contact (toe-off): a = ground contact time in ms that just ended (0 = unknown)
+EV_FINAL_CONTACT = const(2)
 
 _SUMMARY_POOL = const(4)
 _MAX_INTERVALS = const(256)  # per window; later intervals of a very long window are ignored
@@ -71,7 +79,11 @@ class GaitEngine:
         self.config = config
         cfg = config
         # gait events for a consumer that drains them (host replay); the pod sends windows
-        self.events = EventRing(cfg.events) if cfg.events else None
+        self.events = None
+        if cfg.events:
+            from podfw.gait.events import EventRing
+
+            self.events = EventRing(cfg.events)
         self.imu_clock = SampleClock(cfg.imu_rate_hz) if cfg.has_imu else None
         self.pressure_clock = SampleClock(cfg.pressure_rate_hz) if cfg.has_pressure else None
         # the stream that paces the windows

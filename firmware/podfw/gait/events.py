@@ -1,18 +1,10 @@
 # Gait events in a preallocated ring the caller drains, so detecting a step never
-# allocates. Each record is four ints: kind, time in ms from session start, a, b.
+# allocates. Each record is four ints: kind, time in ms from session start, a, b (the
+# kinds, podfw.gait.engine EV_*, say what a and b are). Loaded only by an engine that
+# was asked for events (GaitConfig(events=N)): the pod sends windows, not events.
 from array import array
 
 from micropython import const
-
-# Initial contact (foot strike): a = impact peak in centi-g (0 = no IMU), b = strike pattern.
-EV_INITIAL_CONTACT = const(1)
-# Final contact (toe-off): a = ground contact time in ms that just ended (0 = unknown).
-EV_FINAL_CONTACT = const(2)
-
-_STRIKE_UNKNOWN = const(0)
-STRIKE_HEEL = const(1)
-STRIKE_MID = const(2)
-STRIKE_FORE = const(3)
 
 _RECORD = const(4)
 
