@@ -3,19 +3,16 @@
 # with the file's path, so a wrong file is found at once. The checks live in
 # podfw._boardcheck, loaded only while a file is read.
 import sys
+from collections import namedtuple
 
 
 class BoardError(ValueError):
     pass
 
 
-class Zone:
-    def __init__(self, index, name, source, x, y):
-        self.index = index
-        self.name = name
-        self.source = source  # ADC pin (direct) or multiplexer channel
-        self.x = x
-        self.y = y
+# One pressure zone: source is its ADC pin (direct) or multiplexer channel, x and y its
+# position in mm. A tuple: a third of the heap of an object with five attributes.
+Zone = namedtuple("Zone", ("index", "name", "source", "x", "y"))
 
 
 class Board:
