@@ -134,9 +134,13 @@ class GaitEngine:
         self.imu_window_last = _NEVER  # last IMU sample of the window, when IMU paces it
         self._set_window_end(self.clock.samples(self.window_ms))
         self.last_contact_ms = -1
-        # this window's contact intervals (ms) for a robust cadence; 16 bits hold them (at
-        # most _MAX_STEP_INTERVAL_MS * steps_per_contact)
-        self.intervals = array("h", bytes(2 * _MAX_INTERVALS))
+        # this window's contact intervals (ms) for a robust cadence. Kept intervals are at
+        # least _MIN_STEP_INTERVAL_MS * per long and a contact is reported less than the
+        # longest kept interval after it happened, so a window holds fewer than n of them;
+        # 16 bits hold each (<= _MAX_STEP_INTERVAL_MS * per)
+        per = self.steps_per_contact
+        n = (self.window_ms + _MAX_STEP_INTERVAL_MS * per) // (_MIN_STEP_INTERVAL_MS * per) + 1
+        self.intervals = array("h", bytes(2 * (n if n < _MAX_INTERVALS else _MAX_INTERVALS)))
         self.w = array("i", bytes(4 * _W_SIZE))
         self._clear_window()
 
@@ -262,7 +266,7 @@ class GaitEngine:
             per = self.steps_per_contact
             if _MIN_STEP_INTERVAL_MS * per <= interval <= _MAX_STEP_INTERVAL_MS * per:
                 k = w[_W_INTERVAL_COUNT]
-                if k < _MAX_INTERVALS:
+                if k < len(self.intervals):
                     self.intervals[k] = interval
                     w[_W_INTERVAL_COUNT] = k + 1
         self.last_contact_ms = t_ms
