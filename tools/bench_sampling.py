@@ -16,7 +16,6 @@ import sys
 
 if sys.implementation.name != "micropython":
     import os
-    import re
     import subprocess
     import tempfile
     from pathlib import Path
@@ -32,22 +31,10 @@ if sys.implementation.name != "micropython":
     if code:
         sys.exit(code)
     # The same heap measurement with podfw from a ROMFS image (firmware/ not on the path).
+    from romfs_heap_report import report
+
     with tempfile.TemporaryDirectory() as tmp:
-        image = library_romfs("x64", Path(tmp))
-        env["MICROPYPATH"] = os.pathsep.join([str(fw_tests), ".frozen"])
-        proc = subprocess.run([str(mp), str(fw_tests / "romfs_heap.py"), str(image),
-                               "boards/esp32-s3-devkitc-1.json"],
-                              cwd=root, env=env, capture_output=True, text=True)
-        found = re.search(r"podfw from (\S+)\nheap after start (\d+) (\d+)", proc.stdout)
-        if proc.returncode or not found:
-            sys.exit(f"romfs_heap.py failed: {proc.stdout}{proc.stderr}")
-        modules, pod = int(found[2]), int(found[3])
-        print(f"heap after start (boards/esp32-s3-devkitc-1.json, 64-bit unix port), firmware "
-              f"library from a {image.stat().st_size // 1024} KB ROMFS image ({found[1]}; "
-              "the image is read into one bytes object before the baseline: it stands for "
-              f"the memory-mapped flash partition): board + pod objects {pod / 1024:.1f} KB + "
-              f"firmware modules {modules / 1024:.1f} KB = {(modules + pod) / 1024:.1f} KB "
-              "(goal < 48 KB)")
+        print(report(library_romfs("x64", Path(tmp)))[2])
     sys.exit(0)
 
 import gc  # noqa: E402
