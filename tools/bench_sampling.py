@@ -91,7 +91,7 @@ def cost_per_second(board_path, raw):
 def main():
     ref = reference_us()
     print(f"reference loop: {REF_ITERATIONS} iterations in {ref} us")
-    modules, pod_bytes = heap_after_start(BOARDS[0])
+    modules, pod_bytes, _ = heap_after_start(BOARDS[0])
     print(f"heap after start ({BOARDS[0]}, 64-bit unix port), firmware library compiled from source: board + pod objects {pod_bytes / 1024:.1f} KB (drivers, "
           f"rings, engine state) + firmware modules loaded as bytecode {modules / 1024:.1f} KB = {(modules + pod_bytes) / 1024:.1f} KB "
           "(goal < 48 KB)")

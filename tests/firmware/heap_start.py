@@ -5,7 +5,7 @@ import gc
 
 
 def heap_after_start(board_path):
-    """(bytes of the firmware modules, bytes of the board file + started Pod)."""
+    """(bytes of the firmware modules, bytes of the board file + started Pod, the Pod)."""
     gc.collect()
     before_import = gc.mem_alloc()
     import podfw.board
@@ -27,4 +27,4 @@ def heap_after_start(board_path):
     pod = podfw.pod.Pod(board, lambda s: None, hw)
     pod.start()
     gc.collect()
-    return modules, gc.mem_alloc() - before_pod
+    return modules, gc.mem_alloc() - before_pod, pod

@@ -10,8 +10,11 @@
 # where the pool boundaries fall. --names-apart measures without them: the simulated
 # chips are imported and a large empty pool is allocated before the baseline, and the
 # names the firmware interns are counted (micropython.qstr_info before and after) for the
-# caller to add at their entry size.
+# caller to add at their entry size. In that mode the BLE link and the flash log are then
+# started on top as main.run() does (on the `bluetooth` stand-in of the tests), for scale.
+import os
 import sys
+import time
 
 import vfs
 
@@ -48,13 +51,43 @@ if names_apart:
     import sim_imu  # noqa: F401
 
     intern_until_pool(10000)  # room for a thousand names: no pool grows while measuring
+def link_after_start(pod):
+    """Bytes the BLE link and flash log add, started as main.run() starts them."""
+    import radio_recorder
+
+    radio_recorder.install()
+    root = "/tmp/stridepod-heap-%d" % time.ticks_us()
+    os.mkdir(root)
+    micropython.qstr_info()
+    gc.collect()
+    before = gc.mem_alloc()
+    from podfw.link import gatt
+    from podfw.link.clock import PodClock
+    from podfw.link.flashlog import FileStorage, FlashLog
+    from podfw.link.podlink import PodLink
+
+    link = PodLink(radio_recorder.BLE(), FlashLog(FileStorage(root)), PodClock(),
+                   config=pod.engine.config, controller=pod,
+                   bonds=gatt.BondStore(root + "/bonds.json"),
+                   battery_percent=pod.battery_percent)
+    gc.collect()
+    grew = gc.mem_alloc() - before
+    micropython.qstr_info()
+    for name in os.listdir(root):
+        os.remove(root + "/" + name)
+    os.rmdir(root)
+    return grew, link
+
+
 micropython.qstr_info()  # the names interned before the firmware loads
-modules, pod = heap_after_start(sys.argv[2])
+modules, pod, started = heap_after_start(sys.argv[2])
 micropython.qstr_info()  # ... and after start
 import podfw  # noqa: E402
 
 print("podfw from", podfw.__file__)
 print("heap after start", modules, pod)
+if names_apart:
+    print("link after start", link_after_start(started)[0])
 elsewhere = [n for n, m in sys.modules.items() if n.startswith("podfw")
              and not m.__file__.startswith("/rom/lib/podfw/")]
 print("podfw modules not from the image:", len(elsewhere), elsewhere)

@@ -53,6 +53,7 @@ def test_heap_after_start_with_the_names_apart_is_under_48_kb(image):
     # the names the firmware interns: its modules' identifiers and paths
     assert 300 < apart.names < 1000, apart
     assert apart.total + apart.names * heap.QSTR_ENTRY_BYTES < GOAL, apart
+    assert apart.link > 0 and apart.link_names > 0, apart  # reported by the benchmark
 
 
 @pytest.mark.parametrize("board", firmware_tree.list_boards(), ids=lambda p: p.stem)
