@@ -94,7 +94,7 @@ def main():
     modules, pod_bytes, _ = heap_after_start(BOARDS[0])
     print(f"heap after start ({BOARDS[0]}, 64-bit unix port), firmware library compiled from source: board + pod objects {pod_bytes / 1024:.1f} KB (drivers, "
           f"rings, engine state) + firmware modules loaded as bytecode {modules / 1024:.1f} KB = {(modules + pod_bytes) / 1024:.1f} KB "
-          "(goal < 48 KB)")
+          "(the 48 KB goal is met from a ROMFS image: see below)")
     for path in BOARDS:
         for raw in (False, True):
             us, pod = min((cost_per_second(path, raw) for _ in range(RUNS)),

@@ -64,11 +64,17 @@ def measure(image: Path, names_apart: bool = False, board: str = BOARD) -> Romfs
 
 
 def report(image: Path) -> tuple[RomfsHeap, RomfsHeap, str]:
-    """(as allocated, names apart, the benchmark's lines)."""
+    """(as allocated, names apart, the benchmark's lines). `image` is
+    deploy.library_romfs's: its .mpy tree beside it is measured too."""
     plain = measure(image)
     apart = measure(image, names_apart=True)
+    files = measure(image.parent / "romfs" / "lib")
     names_kb = apart.names * QSTR_ENTRY_BYTES / 1024
     text = (
+        f"heap after start ({BOARD}, 64-bit unix port), firmware library as .mpy files in "
+        f"/lib (`stridepod dev deploy`; the bytecode is read into the heap): board + pod "
+        f"objects {files.pod / 1024:.1f} KB + firmware modules {files.modules / 1024:.1f} KB "
+        f"= {files.total / 1024:.1f} KB\n"
         f"heap after start ({BOARD}, 64-bit unix port), firmware library from a "
         f"{image.stat().st_size // 1024} KB ROMFS image ({plain.source}; the image is read "
         "into one bytes object before the baseline: it stands for the memory-mapped flash "

@@ -1,9 +1,10 @@
 # Heap after start with the firmware library imported from a ROMFS image, as on a pod
-# whose library was deployed with `stridepod dev deploy --romfs`.
-#     micropython romfs_heap.py IMAGE BOARD_JSON [--names-apart]
-# MICROPYPATH must not hold firmware/: podfw has to come from the image. The image is read
-# into one bytes object before the heap baseline: it stands for the memory-mapped flash
-# partition the ESP32 mounts at /rom, which costs no heap there.
+# whose library was deployed with `stridepod dev deploy --romfs`, or from a directory of
+# .mpy files, as `stridepod dev deploy` puts them in /lib.
+#     micropython romfs_heap.py IMAGE|LIB_DIR BOARD_JSON [--names-apart]
+# MICROPYPATH must not hold firmware/: podfw has to come from the image (or directory).
+# The image is read into one bytes object before the heap baseline: it stands for the
+# memory-mapped flash partition the ESP32 mounts at /rom, which costs no heap there.
 #
 # The names the modules use are interned (qstrs) into pools that the unix port allocates
 # as they fill, each twice the size of the one before, so the plain figure depends on
@@ -18,10 +19,13 @@ import time
 
 import vfs
 
-with open(sys.argv[1], "rb") as f:
-    image = f.read()
-vfs.mount(vfs.VfsRom(image), "/rom")
-sys.path.insert(0, "/rom/lib")  # the ESP32 puts /rom and /rom/lib on sys.path at boot
+if os.stat(sys.argv[1])[0] & 0x4000:  # a directory: .mpy files read into the heap
+    sys.path.insert(0, sys.argv[1])
+else:
+    with open(sys.argv[1], "rb") as f:
+        image = f.read()
+    vfs.mount(vfs.VfsRom(image), "/rom")
+    sys.path.insert(0, "/rom/lib")  # the ESP32 puts /rom and /rom/lib on sys.path at boot
 
 import gc  # noqa: E402
 
