@@ -39,6 +39,7 @@ async def _serve_link(link, pod):
     while True:
         link.poll()
         link.set_battery(pod.battery_percent)
+        pod.power.radio_connected = link.connected  # no light sleep under a connection
         await asyncio.sleep_ms(LINK_POLL_MS)
 
 

@@ -1,12 +1,14 @@
 # Power states of the pod, driven by motion seen in the IMU samples:
 #   ACTIVE  full sampling (IMU FIFO drains + 100 Hz pressure scans on the timer).
-#   IDLE    no motion for power.idle_after_s: pressure scanning stops and the CPU light-
-#           sleeps between FIFO drains (the IMU keeps sampling into its FIFO); any motion
+#   IDLE    no motion for power.idle_after_s: pressure scanning stops; any motion
 #           returns to ACTIVE.
 #   deep sleep after power.deep_sleep_after_min without motion: the IMU is switched to
 #           its wake-on-motion interrupt (threshold from the board file) wired to
 #           imu.int1_pin, which wakes the ESP32 (a wake from deep sleep is a reboot).
-# The 100 Hz ADC scan needs the CPU awake, so light sleep is only used while IDLE.
+# Between FIFO drains the CPU light-sleeps (the IMU keeps sampling into its FIFO) when
+# the board file allows it (power.light_sleep) and nothing needs it awake: no zone scans
+# on the timer (IDLE, or a board without zones) and no BLE central connected (MicroPython's
+# lightsleep pauses the BLE controller, micropython/micropython#6396).
 from micropython import const
 
 ACTIVE = const(0)
@@ -24,6 +26,7 @@ class Power:
         self.deep_after_ms = board.deep_sleep_after_min * 60000
         self.state = ACTIVE
         self.last_motion_ms = hw.ticks_ms()
+        self.radio_connected = False  # set by the BLE link's task (main.py)
 
     def update(self, motion):
         """New state from whether the latest samples moved; returns it."""
@@ -40,9 +43,10 @@ class Power:
         return self.state
 
     async def pause(self, ms):
-        """Waits ms between drains: light sleep while IDLE (if the board allows it),
-        otherwise an asyncio sleep so other tasks (BLE) run."""
-        if self.state == IDLE and self.board.light_sleep and ms >= _MIN_LIGHT_SLEEP_MS:
+        """Waits ms between drains: light sleep when allowed (see above), otherwise an
+        asyncio sleep so other tasks (BLE) run."""
+        if (self.enabled and self.board.light_sleep and not self.radio_connected
+                and ms >= _MIN_LIGHT_SLEEP_MS and (self.state == IDLE or not self.board.zones)):
             self.hw.lightsleep(ms)
             ms = 0
         await self.hw.async_sleep_ms(ms)

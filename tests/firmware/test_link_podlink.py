@@ -55,6 +55,18 @@ def test_services_security_and_advertising():
         assert_equal(ble.values[ble.handle_of(0x2A29)], b"stridepod", "manufacturer")
 
 
+def test_connected_follows_the_centrals():
+    # main.py hands it to Power: no light sleep under a connection
+    with Rig() as rig:
+        assert not rig.link.connected
+        rig.ble.connect(1)
+        rig.ble.connect(2)
+        rig.ble.disconnect(1)
+        assert rig.link.connected
+        rig.ble.disconnect(2)
+        assert not rig.link.connected
+
+
 def test_unbonded_central_gets_cadence_but_no_records_or_commands():
     with Rig() as rig:
         rig.ble.connect(1)

@@ -26,6 +26,19 @@ def _calibrated_pod(path, **kw):
     return pod, hw, chip, windows
 
 
+def _paused_cycles(pod, n):
+    """n scheduler cycles: the pause between drains (light sleep when allowed), then a
+    service, as sampling.scheduler runs them."""
+    import asyncio
+
+    async def cycles():
+        for _ in range(n):
+            await pod.power.pause(pod.board.drain_ms)
+            pod.service()
+
+    asyncio.run(cycles())
+
+
 def _accounted(pod, chip):
     """Every sample the chip produced reached the engine or was reported lost."""
     return pod.engine.n_imu - (chip.produced - pod.imu.samples)
@@ -139,24 +152,19 @@ def test_no_heap_allocation_per_sample():
 
 
 def test_still_pod_goes_idle_light_sleeps_and_wakes_on_motion():
-    path = board_variant(BOARDS[0], "power", idle_after_s=3, deep_sleep_after_min=60)
+    path = board_variant(BOARDS[0], "power", idle_after_s=3, deep_sleep_after_min=60,
+                         light_sleep=True)
     pod, hw, chip, windows = _calibrated_pod(path)
-    run_pod(pod, 2)
+    _paused_cycles(pod, 20)
     assert_equal(pod.power.state, ACTIVE, "walking")
+    assert_equal(hw.light_sleeps, 0, "awake for the zone scans while walking")
     chip.still = True
     run_pod(pod, 6)
     assert_equal(pod.power.state, IDLE, "still")
     scans = pod.zones._adcs[0].reads
     hw.reset_counters()
     before = pod.engine.n_imu
-    import asyncio
-
-    async def idle_a_while():
-        for _ in range(20):
-            await pod.power.pause(pod.board.drain_ms)
-            pod.service()
-
-    asyncio.run(idle_a_while())
+    _paused_cycles(pod, 20)
     assert_equal(hw.light_sleeps, 20, "light sleep between drains")
     assert_equal(hw.light_sleep_us, 20 * pod.board.drain_ms * 1000, "asleep between drains")
     assert_equal(pod.zones._adcs[0].reads, scans, "no scans while idle")
@@ -166,6 +174,37 @@ def test_still_pod_goes_idle_light_sleeps_and_wakes_on_motion():
     assert_equal(pod.power.state, ACTIVE, "motion wakes")
     assert pod.zones._adcs[0].reads > scans, "scans resumed"
     assert pod.timer.callback is not None
+
+
+def test_no_light_sleep_unless_the_board_allows_it_or_under_a_ble_connection():
+    for allowed in (False, True):
+        path = board_variant(BOARDS[1], "power", idle_after_s=1, deep_sleep_after_min=60,
+                             light_sleep=allowed)
+        pod, hw, chip, windows = _calibrated_pod(path)
+        chip.still = True
+        run_pod(pod, 3)
+        assert_equal(pod.power.state, IDLE, "still")
+        pod.power.radio_connected = True  # a phone syncing the log
+        hw.reset_counters()
+        _paused_cycles(pod, 10)
+        assert_equal(hw.light_sleeps, 0, "connected: awake")
+        pod.power.radio_connected = False
+        _paused_cycles(pod, 10)
+        assert_equal(hw.light_sleeps, 10 if allowed else 0, "light_sleep %s" % allowed)
+        assert_equal(pod.imu_lost, 0, "no sample lost")
+
+
+def test_pod_without_zones_light_sleeps_between_drains_while_running():
+    path = board_variant(imu_only_board(BOARDS[0]), "power", light_sleep=True)
+    pod, hw, chip, windows = make_pod(path)
+    pod.start()
+    before = pod.engine.n_imu
+    _paused_cycles(pod, 50)  # 5 s of walking
+    assert_equal(pod.power.state, ACTIVE, "walking")
+    assert_equal(hw.light_sleeps, 50, "asleep between drains")
+    assert pod.engine.n_imu - before >= 49 * pod.board.imu_rate_hz // 10, "IMU kept sampling"
+    assert_equal(pod.imu_lost, 0, "no sample lost")
+    assert len(windows) >= 1, windows
 
 
 def test_deep_sleep_after_minutes_still_arms_wake_on_motion():

@@ -98,6 +98,11 @@ class PodLink:
         ble.irq(self._irq)
         gatt.advertise(ble, name)
 
+    @property
+    def connected(self):
+        """True while a central is connected."""
+        return bool(self._centrals)
+
     # ---- the window sink ---------------------------------------------------------------
 
     def publish(self, summary):
