@@ -16,12 +16,13 @@
 # no sample reaches the engine and the pressure scans stop until start_session(), whose
 # fresh engine counts windows from index 0 again.
 import gc
+import json
 from array import array
 
 from micropython import const
 
 from podfw.drivers.battery import LOW_PERCENT, Battery
-from podfw.drivers.imu import IMU_ROW, ImuError, open_imu
+from podfw.drivers.imu import GYRO_BIAS_FILE, GYRO_BIAS_MAX_DPS, IMU_ROW, ImuError, open_imu
 from podfw.drivers.led import StatusLed
 from podfw.drivers.pressure import PressureZones
 from podfw.gait import summary as S
@@ -45,6 +46,9 @@ class Pod:
         self.hw = hw
         self.imu = open_imu(board, hw.i2c(board.i2c_id, board.i2c_sda, board.i2c_scl,
                                           board.i2c_freq), hw)
+        # gyro zero-rate offsets (LSB), subtracted from every sample (see calibrate)
+        self.gyro_bias = array("h", bytes(6))
+        self._load_gyro_bias()
         self.zones = PressureZones(board, hw, hw.flash_dir) if board.zones else None
         self.battery = Battery(hw.adc(board.battery_pin), board.battery_divider_x1000)
         self.led = StatusLed(hw, board.led_pin, board.led_kind)
@@ -276,13 +280,17 @@ class Pod:
         d = ring.data
         limit = self.motion_lsb
         raw = self._raw
+        bias = self.gyro_bias
+        bx = bias[0]
+        by = bias[1]
+        bz = bias[2]
         while ring.available():
             o = ring.oldest()
             if raw:  # the raw stream carries the pod time of each frame's first sample
                 eng.imu_time = ring.oldest_stamp()
-            gx = d[o + 3]
-            gy = d[o + 4]
-            gz = d[o + 5]
+            gx = d[o + 3] - bx
+            gy = d[o + 4] - by
+            gz = d[o + 5] - bz
             if session:
                 eng.push_imu(d[o], d[o + 1], d[o + 2], gx, gy, gz)
             if (gx if gx >= 0 else -gx) + (gy if gy >= 0 else -gy) + (gz if gz >= 0 else -gz) > limit:
@@ -355,12 +363,35 @@ class Pod:
         return True
 
     def calibrate(self, target=CALIBRATE_PRESSURE_ZERO):
-        """Runs the calibration asked for; True when it was done. CALIBRATE_PRESSURE_ZERO:
-        zero calibration of the pressure zones (insole unloaded), saved in flash.
-        CALIBRATE_IMU_STILL is not implemented (no gyro bias calibration): False."""
+        """Runs the calibration asked for; True when it was done, saved in flash.
+        CALIBRATE_PRESSURE_ZERO: the zones' zero offsets (insole unloaded).
+        CALIBRATE_IMU_STILL: the gyro's zero-rate offsets (pod lying still for 1 s;
+        False if it moved)."""
+        if target == CALIBRATE_IMU_STILL:
+            from podfw.drivers.imu_calibration import calibrate_still
+
+            return calibrate_still(self)
         if target != CALIBRATE_PRESSURE_ZERO or self.zones is None:
             return False
         return self._calibrate_pressure_zero()
+
+    def _load_gyro_bias(self):
+        # written by podfw.drivers.imu_calibration for this board's IMU model; anything
+        # else (no file, another model, damaged) leaves the offsets at 0
+        try:
+            with open(self.hw.flash_dir + GYRO_BIAS_FILE) as f:
+                saved = json.load(f)
+            bias = saved["gyro_bias"]
+            limit = GYRO_BIAS_MAX_DPS * self.imu.GYRO_LSB_PER_DPS
+            if saved["imu"] != self.board.imu_model or len(bias) != 3:
+                return
+            for v in bias:
+                if not isinstance(v, int) or abs(v) > limit:
+                    return
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        for a in range(3):
+            self.gyro_bias[a] = bias[a]
 
     def _calibrate_pressure_zero(self):
         # the scan timer pauses meanwhile (it would move the multiplexer under the

@@ -70,6 +70,7 @@ class _SimImu:
         self.regs = bytearray(128)
         self.stuck = False
         self.still = False  # the pod lies still: every sample repeats recording sample 0
+        self.gyro_offset = [0, 0, 0]  # zero-rate offset (LSB) added to the gyro axes
         self.resets = 0
         self.odr_hz = 0
         self.streaming = False
@@ -103,6 +104,8 @@ class _SimImu:
 
     def sample_value(self, axis, i):
         v = self.cols[axis][i]
+        if axis >= 3:
+            v += self.gyro_offset[axis - 3]
         return v & 0xFFFF
 
 

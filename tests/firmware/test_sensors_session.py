@@ -172,13 +172,17 @@ def test_calibrate_runs_only_the_target_asked_for():
     pod, hw, chip, windows = make_pod(BOARDS[0])
     zero = bytes(pod.zones.zero)
     hw.unloaded = True
-    assert not pod.calibrate(wire.CALIBRATE_IMU_STILL), "no IMU still calibration"
+    pod.start()
+    chip.still = True
+    assert pod.calibrate(wire.CALIBRATE_IMU_STILL), "IMU still calibration"
     assert_equal(bytes(pod.zones.zero), zero, "IMU target leaves the zones alone")
     assert not pod.zones.calibrated
+    bias = bytes(pod.gyro_bias)
     assert not pod.calibrate(9), "unknown target"
     assert pod.calibrate(wire.CALIBRATE_PRESSURE_ZERO)
     assert pod.zones.calibrated
     assert bytes(pod.zones.zero) != zero, "zeros measured"
+    assert_equal(bytes(pod.gyro_bias), bias, "pressure target leaves the gyro alone")
     hw.unloaded = False
 
 
@@ -186,7 +190,65 @@ def test_calibrate_pressure_zero_without_zones_fails():
     path = imu_only_board(BOARDS[0], "session-imu-only")
     pod, hw, chip, windows = make_pod(path, pressure_feed=None)
     assert not pod.calibrate(wire.CALIBRATE_PRESSURE_ZERO)
-    assert not pod.calibrate(wire.CALIBRATE_IMU_STILL)
+    chip.still = True
+    assert not pod.calibrate(wire.CALIBRATE_IMU_STILL), "sensors not started"
+    pod.start()
+    assert pod.calibrate(wire.CALIBRATE_IMU_STILL), "the IMU alone"
+
+
+def _offset_chip(chip, dps):
+    """A gyro reading `dps` on every axis at rest; returns the offsets in LSB."""
+    lsb = [round(dps * 1 / 0.070)] * 3  # the sim serves +-2000 dps: 70 mdps per LSB
+    chip.gyro_offset = lsb
+    return lsb
+
+
+def test_imu_still_calibration_removes_the_gyro_offset_and_survives_a_reboot():
+    # motion above 6 dps: each axis's 8 dps offset alone would look like motion
+    path = board_variant(BOARDS[0], "power", idle_after_s=2, deep_sleep_after_min=60,
+                         motion_threshold_dps=6)
+    pod, hw, chip, windows = _started_pod(path)
+    offset = _offset_chip(chip, 8)
+    chip.still = True
+    run_pod(pod, 5)
+    assert_equal(pod.power.state, ACTIVE, "the offset looks like motion")
+    produced = chip.produced
+    n_imu = pod.engine.n_imu
+    assert pod.calibrate(wire.CALIBRATE_IMU_STILL)
+    rest = [chip.cols[3 + a][0] + offset[a] for a in range(3)]  # what the gyro reads still
+    assert_equal(list(pod.gyro_bias), rest, "offsets")
+    assert pod.engine.n_imu - n_imu >= chip.produced - produced - 30, "the samples went on"
+    run_pod(pod, 3)
+    assert_equal(pod.power.state, IDLE, "still once the offset is removed")
+    again = podmodule.Pod(pod.board, windows.append, hw)
+    assert_equal(list(again.gyro_bias), rest, "offsets from flash")
+
+
+def test_imu_still_calibration_refuses_a_moving_pod_and_keeps_the_old_offsets():
+    pod, hw, chip, windows = _started_pod()
+    chip.still = True
+    assert pod.calibrate(wire.CALIBRATE_IMU_STILL)
+    saved = list(pod.gyro_bias)
+    chip.still = False  # walking
+    assert not pod.calibrate(wire.CALIBRATE_IMU_STILL), "moving"
+    assert_equal(list(pod.gyro_bias), saved, "unchanged")
+    chip.still = True
+    _offset_chip(chip, 15)  # turning steadily, or a broken gyro: beyond the 10 dps bound
+    assert not pod.calibrate(wire.CALIBRATE_IMU_STILL), "implausible offset"
+    assert_equal(list(podmodule.Pod(pod.board, windows.append, hw).gyro_bias), saved, "flash")
+
+
+def test_damaged_or_foreign_gyro_offsets_are_ignored_at_boot():
+    pod, hw, chip, windows = make_pod(BOARDS[0])
+    for text in ('{"imu": "lsm6dso", "gyro_bias": [1, 2', '{"imu": "icm42688p", "gyro_bias": [1, 2, 3]}',
+                 '{"imu": "lsm6dso", "gyro_bias": [1, 2]}', '{"imu": "lsm6dso", "gyro_bias": [1, 2, 99999]}',
+                 '{"imu": "lsm6dso", "gyro_bias": [1, 2, "3"]}', '[]'):
+        with open(hw.flash_dir + "gyro_bias.json", "w") as f:
+            f.write(text)
+        assert_equal(list(podmodule.Pod(pod.board, windows.append, hw).gyro_bias), [0, 0, 0], text)
+    with open(hw.flash_dir + "gyro_bias.json", "w") as f:
+        f.write('{"imu": "lsm6dso", "gyro_bias": [1, -2, 3]}')
+    assert_equal(list(podmodule.Pod(pod.board, windows.append, hw).gyro_bias), [1, -2, 3], "good")
 
 
 class _LinkedPod(Rig):
@@ -242,7 +304,7 @@ def test_control_point_sessions_and_calibration_reach_the_pod():
                      "session starts")
         assert records[3].time_s - records[2].time_s == 5, records
         assert_equal(rig.request(3, wire.OP_CALIBRATE, wire.CALIBRATE_IMU_STILL).result,
-                     wire.RESULT_FAILED, "no IMU still calibration")
+                     wire.RESULT_FAILED, "IMU still calibration of a walking pod")
         rig.hw.unloaded = True
         assert_equal(rig.request(3, wire.OP_CALIBRATE, wire.CALIBRATE_PRESSURE_ZERO).result,
                      wire.RESULT_SUCCESS, "pressure zero")

@@ -21,15 +21,15 @@ heap = importlib.util.module_from_spec(spec)
 sys.modules["romfs_heap_report"] = heap  # dataclasses look their module up by name
 spec.loader.exec_module(heap)
 
-# Issue 4's goal: under 48 KB heap after start on the unix port. Measured 44.7 KB as
-# allocated (17.1 KB board + pod, 27.6 KB modules with the qstr pools the unix port grew
-# for their 561 names) and 44.6 KB with the names counted apart at 11 bytes each.
+# Issue 4's goal: under 48 KB heap after start on the unix port. Measured with the names
+# apart: 21.7 KB modules + 17.2 KB board and pod + 564 names x 11 B = 44.9 KB. As
+# allocated: 45.0 KB (27.8 KB modules with the qstr pools the unix port grew for their
+# names + 17.2 KB), with the harness's 42 names and the firmware's 14 short of the 620
+# at which the unix port allocates its 6th qstr pool (640 names, 7 KB at once). That
+# step says nothing of the firmware's own cost, so the goal is asserted on the
+# names-apart figure, and the as-allocated one within one pool step of it.
 GOAL = 48 * 1024
-# As allocated, the figure jumps by 7 KB when the names (the harness's and the
-# firmware's) pass 620 and the unix port allocates its 6th qstr pool; the names-apart
-# figure does not.
-POOL_NOTE = ("over the goal after a change? count its new names: past 620 names in all the "
-             "unix port allocates its 6th qstr pool (640 names, 7 KB)")
+POOL_STEP = 8 * 1024
 # The architecture field of a .mpy header (MicroPython's MP_NATIVE_ARCH_* numbers).
 MPY_ARCH = {"x64": 2, "xtensawin": 10, "rv32imc": 11}
 
@@ -44,7 +44,7 @@ def test_pod_started_from_a_romfs_image_imports_podfw_from_rom_in_under_48_kb(im
     assert plain.source == "/rom/lib/podfw/__init__.mpy", plain.stdout
     assert "podfw modules not from the image: 0 []\n" in plain.stdout, plain.stdout
     assert plain.pod > 0 and plain.modules > 0 and plain.names > 300, plain
-    assert plain.total < GOAL, (plain.total, plain.names, POOL_NOTE)
+    assert plain.total < GOAL + POOL_STEP, plain
 
 
 def test_heap_after_start_with_the_names_apart_is_under_48_kb(image):

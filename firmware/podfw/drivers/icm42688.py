@@ -3,7 +3,7 @@
 # Register map: TDK DS-000347.
 from micropython import const
 
-from podfw.drivers.imu import FifoImu, odr_code, s16_be
+from podfw.drivers.imu import FifoImu, odr_code
 from podfw.sampling.ring import STAMP_MASK
 
 _DEVICE_CONFIG = const(0x11)
@@ -94,3 +94,8 @@ class ICM42688P(FifoImu):
         d.write_u8(_PWR_MGMT0, 0x02)  # accelerometer low-power mode
         d.write_u8(_INT_SOURCE1, 0x07)  # WOM X/Y/Z to INT1
         d.write_u8(_SMD_CONFIG, 0x05)  # WOM compares to the previous sample, SMD_MODE WOM
+
+
+def s16_be(buf, i):
+    v = (buf[i] << 8) | buf[i + 1]
+    return v - 0x10000 if v & 0x8000 else v

@@ -8,6 +8,11 @@ from podfw.drivers.i2cdev import I2CDevice
 from podfw.sampling.ring import STAMP_MASK
 
 IMU_ROW = const(6)
+# Gyro zero-rate offsets (podfw.drivers.imu_calibration) are kept in this flash file.
+# LSM6DSO and ICM-42688-P datasheets: +-1 and +-0.5 dps typical; a pod reading more than
+# GYRO_BIAS_MAX_DPS at rest is turning (or broken): no offset is taken from it.
+GYRO_BIAS_FILE = "gyro_bias.json"
+GYRO_BIAS_MAX_DPS = const(10)
 
 
 class ImuError(Exception):
@@ -126,9 +131,4 @@ def odr_code(codes, imu, rate_hz, board_path):
 
 def s16_le(buf, i):
     v = buf[i] | (buf[i + 1] << 8)
-    return v - 0x10000 if v & 0x8000 else v
-
-
-def s16_be(buf, i):
-    v = (buf[i] << 8) | buf[i + 1]
     return v - 0x10000 if v & 0x8000 else v

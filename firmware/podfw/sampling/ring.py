@@ -51,6 +51,10 @@ class Ring:
         """Offset of the oldest unread row in `data` (call only when available())."""
         return (self.tail % self.capacity) * self.width
 
+    def offset(self, k):
+        """Offset of the k-th unread row (0 = the oldest) in `data`, k < available()."""
+        return ((self.tail + k) % self.capacity) * self.width
+
     def oldest_stamp(self):
         return self.stamps[self.tail % self.capacity]
 
