@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "hrv",
     "import_cmd",
     "plan",
+    "pod",
     "record",
     "report",
     "scan",

@@ -34,12 +34,14 @@ def test_scan_reports_no_adapter_as_such():
         run_isolated(scan, 0.3)
 
 
+@pytest.mark.parametrize("args", [("sync",), ("pod", "info"), ("pod", "calibrate", "imu-still")],
+                         ids=["sync", "pod-info", "pod-calibrate"])
 @pytest.mark.parametrize(("setup", "error", "message"), CASES,
                          ids=["no-adapter", "powered-off", "no-bluez", "no-pod"])
-def test_cli_sync_prints_one_line_and_exits_2(stridepod_cli, setup, error, message):
+def test_cli_prints_one_line_and_exits_2(stridepod_cli, setup, error, message, args):
     before = child_pids()
     with bluez_in_background(**setup):
-        result = stridepod_cli("sync", "--scan-timeout", "0.5")
+        result = stridepod_cli(*args, "--scan-timeout", "0.5")
     assert result.exit_code == 2
     assert result.stderr.strip().startswith("error: ") and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

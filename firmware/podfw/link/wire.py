@@ -325,8 +325,9 @@ def backfill_payload(first_seq, next_seq, lost, log_id):
 def config_payload(window_s, imu_rate_hz, pressure_rate_hz, placement, status,
                    log_capacity, next_seq):
     code = PLACEMENTS.index(placement) if placement in PLACEMENTS else 0
-    return struct.pack("<BHHHBBII", VERSION, window_s, imu_rate_hz, pressure_rate_hz, code,
-                       status, log_capacity, next_seq)
+    # rates to the nearest Hz: a recording replayed by the virtual pod may have 204.8 Hz
+    return struct.pack("<BHHHBBII", VERSION, window_s, round(imu_rate_hz),
+                       round(pressure_rate_hz), code, status, log_capacity, next_seq)
 
 
 def encode_event(code, payload=b""):

@@ -17,10 +17,11 @@ before they could be fetched are reported (`lost_on_pod`), not silently skipped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -251,21 +252,10 @@ class PodSync:
             self.result.elapsed_s = time.monotonic() - started
 
     async def _session(self, device: Any, *, follow: bool, until: Callable[[], bool] | None) -> None:
-        from bleak import BleakClient
-
-        queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
         self._report("connecting", 0, 0)
-        client = BleakClient(
-            device, disconnected_callback=lambda _c: queue.put_nowait(("gone", b"")), pair=True,
-            timeout=self.response_timeout_s,
-        )
-        await client.connect()
-        try:
+        async with _connected(device, self.response_timeout_s) as (client, queue):
             self.result.address = client.address  # the identity address once bonded
-            serial = await self._serial(client)
-            await client.start_notify(
-                profile.CONTROL_POINT, lambda _c, data: queue.put_nowait(("cp", bytes(data)))
-            )
+            serial = await _serial(client)
             await client.start_notify(
                 profile.SUMMARY, lambda _c, data: queue.put_nowait(("rec", bytes(data)))
             )
@@ -277,50 +267,11 @@ class PodSync:
             self.result.pod_id = pod_id
             self.result.sessions += 1
             await self._stream(client, queue, pod_id, follow=follow, until=until)
-        finally:
-            # also after the link dropped: bleak gives each connection its own D-Bus
-            # connection and closes it only in disconnect(); skipped, it stays open until
-            # the bus daemon goes away and its EOFError is never retrieved
-            try:
-                await client.disconnect()
-            except Exception as exc:  # noqa: BLE001 - the link is going anyway
-                log.debug("disconnect failed: %s", exc)
-
-    async def _serial(self, client: Any) -> str:
-        serial = bytes(await client.read_gatt_char(profile.SERIAL_NUMBER)).decode(errors="replace")
-        serial = serial.strip("\x00 ").strip()
-        if not serial:
-            raise BleError("the pod reports no serial number (Device Information 0x2A25)")
-        return serial
-
-    async def _next(self, queue: asyncio.Queue, timeout: float) -> tuple[str, bytes]:
-        async with asyncio.timeout(timeout):
-            kind, data = await queue.get()
-        if kind == "gone":
-            raise LinkLostError("link dropped")
-        return kind, data
 
     async def _command(self, client: Any, queue: asyncio.Queue, op: int,
                        param: int | None) -> wire.Response:
-        """Writes a control-point command and waits for its response. Records that
-        arrive meanwhile are dropped: the backfill that follows asks for them again."""
-        await client.write_gatt_char(profile.CONTROL_POINT, wire.encode_command(op, param),
-                                     response=True)
-        while True:
-            kind, data = await self._next(queue, self.response_timeout_s)
-            if kind == "rec":
-                continue
-            try:
-                answer = wire.decode_indication(data)
-            except wire.WireError as exc:
-                self.result.errors.append(f"bad control-point indication: {exc}")
-                continue
-            if answer.kind == "response" and answer.op == op:
-                if not answer.ok:
-                    raise BleError(
-                        f"the pod refused {wire.OP_NAMES[op]}: {wire.RESULT_NAMES[answer.result]}"
-                    )
-                return answer
+        return await _request(client, queue, op, param, self.response_timeout_s,
+                              self.result.errors.append)
 
     async def _ask_from(self, client: Any, seq: int) -> None:
         await client.write_gatt_char(
@@ -360,7 +311,7 @@ class PodSync:
                 if batch and queue.empty():
                     flush()
                 try:
-                    kind, data = await self._next(
+                    kind, data = await _next(
                         queue, _FOLLOW_TICK_S if follow else self.response_timeout_s)
                     quiet_s = 0.0
                 except TimeoutError:
@@ -444,6 +395,108 @@ class PodSync:
     def _report(self, phase: str, total: int, done: int) -> None:
         if self.progress is not None:
             self.progress(SyncProgress(self.result.pod_id, self.result.stored, total, done, phase))
+
+
+@contextlib.asynccontextmanager
+async def _connected(device: Any, timeout_s: float) -> AsyncIterator[tuple[Any, asyncio.Queue]]:
+    """A bonded connection to the pod with its control point subscribed: (client, queue
+    of ("cp", indication) / ("gone", b"") when the link drops)."""
+    from bleak import BleakClient
+
+    queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+    client = BleakClient(
+        device, disconnected_callback=lambda _c: queue.put_nowait(("gone", b"")), pair=True,
+        timeout=timeout_s,
+    )
+    await client.connect()
+    try:
+        await client.start_notify(
+            profile.CONTROL_POINT, lambda _c, data: queue.put_nowait(("cp", bytes(data)))
+        )
+        yield client, queue
+    finally:
+        # also after the link dropped: bleak gives each connection its own D-Bus
+        # connection and closes it only in disconnect(); skipped, it stays open until
+        # the bus daemon goes away and its EOFError is never retrieved
+        try:
+            await client.disconnect()
+        except Exception as exc:  # noqa: BLE001 - the link is going anyway
+            log.debug("disconnect failed: %s", exc)
+
+
+async def _serial(client: Any) -> str:
+    serial = bytes(await client.read_gatt_char(profile.SERIAL_NUMBER)).decode(errors="replace")
+    serial = serial.strip("\x00 ").strip()
+    if not serial:
+        raise BleError("the pod reports no serial number (Device Information 0x2A25)")
+    return serial
+
+
+async def _next(queue: asyncio.Queue, timeout: float) -> tuple[str, bytes]:
+    async with asyncio.timeout(timeout):
+        kind, data = await queue.get()
+    if kind == "gone":
+        raise LinkLostError("link dropped")
+    return kind, data
+
+
+async def _request(client: Any, queue: asyncio.Queue, op: int, param: int | None,
+                   timeout_s: float, note: Callable[[str], None]) -> wire.Response:
+    """Writes a control-point command and waits for its response; a refusal raises
+    BleError naming the result. Records that arrive meanwhile are dropped (a sync's
+    backfill asks for them again); undecodable indications go to `note`."""
+    await client.write_gatt_char(profile.CONTROL_POINT, wire.encode_command(op, param),
+                                 response=True)
+    while True:
+        kind, data = await _next(queue, timeout_s)
+        if kind == "rec":
+            continue
+        try:
+            answer = wire.decode_indication(data)
+        except wire.WireError as exc:
+            note(f"bad control-point indication: {exc}")
+            continue
+        if answer.kind == "response" and answer.op == op:
+            if not answer.ok:
+                raise BleError(
+                    f"the pod refused {wire.OP_NAMES[op]}: {wire.RESULT_NAMES[answer.result]}"
+                )
+            return answer
+
+
+@dataclass
+class CommandResult:
+    serial: str
+    address: str
+    response: wire.Response
+    notes: list[str] = field(default_factory=list)  # indications that could not be decoded
+
+
+async def run_command(device: Any, op: int, param: int | None = None,
+                      timeout_s: float = 10.0) -> CommandResult:
+    """Connects to `device` (a BLEDevice), bonds, runs one control-point command
+    (podfw.link.wire OP_*) and disconnects. A refused command raises BleError."""
+    try:
+        async with _connected(device, timeout_s) as (client, queue):
+            notes: list[str] = []
+            serial = await _serial(client)
+            response = await _request(client, queue, op, param, timeout_s, notes.append)
+            return CommandResult(serial, client.address, response, notes)
+    except TimeoutError:
+        raise BleError(f"the pod did not answer {wire.OP_NAMES[op]} within {timeout_s:g} s") from None
+    except LinkLostError:
+        raise BleError(f"the link dropped before the pod answered {wire.OP_NAMES[op]}") from None
+    except BleError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - bleak and D-Bus errors
+        raise bluetooth_error(exc) from exc
+
+
+async def command(target: str | None, op: int, param: int | None = None, *,
+                  scan_timeout: float = 10.0, timeout_s: float = 10.0) -> CommandResult:
+    """run_command on a real pod (address or name; the strongest one in range when None)."""
+    device = await find_pod(target, scan_timeout)
+    return await run_command(device, op, param, timeout_s)
 
 
 async def sync(

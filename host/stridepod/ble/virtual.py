@@ -10,7 +10,15 @@ import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from stridepod.ble.client import Backoff, PodSync, SyncProgress, SyncResult, find_pod
+from stridepod.ble.client import (
+    Backoff,
+    CommandResult,
+    PodSync,
+    SyncProgress,
+    SyncResult,
+    find_pod,
+    run_command,
+)
 from stridepod.store import Store
 from stridepod.virtualpod.bluez import EmulatedBlueZ
 from stridepod.virtualpod.bus import PrivateBus
@@ -79,3 +87,14 @@ async def sync_virtual_pod(
         device = await find_pod(None, timeout=10)
         sync = PodSync(store, progress=progress, backoff=Backoff(first_s=0.05, longest_s=1.0))
         return await sync.run(device)
+
+
+async def command_virtual_pod(recording_path: str | os.PathLike, op: int,
+                              param: int | None = None,
+                              settings: PodSettings | None = None) -> CommandResult:
+    """One control-point command (podfw.link.wire OP_*) to a virtual pod, once it has
+    replayed `recording_path`, through the same bleak client as a real pod's."""
+    async with virtual_rig(recording_path, settings) as rig:
+        await rig.pod.wait_done()
+        device = await find_pod(None, timeout=10)
+        return await run_command(device, op, param)

@@ -82,7 +82,8 @@ def main(spec_path):
 
     ble = bluetooth.BLE()
     log = FlashLog(FileStorage(spec["log_dir"]), capacity=spec["log_capacity"])
-    link = PodLink(ble, log, clock, name=spec["name"], info=DeviceInfo(serial=spec["serial"]))
+    link = PodLink(ble, log, clock, name=spec["name"], info=DeviceInfo(serial=spec["serial"]),
+                   config=config)
 
     pace_ms = spec["pace_ms"]
     poll_every = spec["poll_every"]
