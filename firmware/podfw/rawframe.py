@@ -76,6 +76,11 @@ def put_u32(buf, i, v):
 
 
 def put_i16(buf, i, v):
+    # saturates: a gyro sample at full scale minus its zero-rate offset can pass 16 bits
+    if v > 32767:
+        v = 32767
+    elif v < -32768:
+        v = -32768
     buf[i] = v & 0xFF
     buf[i + 1] = (v >> 8) & 0xFF
 

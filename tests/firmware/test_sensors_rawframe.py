@@ -72,6 +72,14 @@ def test_samples_round_trip_through_frames():
     assert_equal(F.get_i16(pressure[1][2], F.PRESSURE_PREFIX + 6 + 2), 1006, "scan 6 zone 2")
 
 
+def test_values_past_16_bits_saturate():
+    # a full-scale gyro sample minus its zero-rate offset (Pod.gyro_bias) passes 16 bits
+    buf = bytearray(4)
+    for v, want in ((-32911, -32768), (32900, 32767), (-5, -5)):
+        F.put_i16(buf, 1, v)
+        assert_equal(F.get_i16(buf, 1), want, "put %d" % v)
+
+
 def test_damaged_frame_costs_only_itself():
     out, s = _streamer()
     for n in range(40):
