@@ -26,7 +26,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 from stridepod.cli import main
-from stridepod.store import Store
+from stridepod.store.database import Store
 
 TODAY = dt.date(2026, 11, 22)
 BUDGET_S = 0.3

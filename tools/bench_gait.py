@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from stridepod import dumps
-from stridepod.reference.engine import run as run_reference
-from stridepod.replay import quantise_recording, replay
+from stridepod.recordings import dumpfile
+from stridepod.recordings.reference.engine import run as run_reference
+from stridepod.recordings.replay import quantise_recording, replay
 
 ROOT = Path(__file__).resolve().parents[1]
 DUMPS = ROOT.parent / "shared" / "datasets" / "dumps"
@@ -34,8 +34,8 @@ DUMPS = ROOT.parent / "shared" / "datasets" / "dumps"
 def two_sensor_data(seconds: int) -> bytes:
     """Real IMU samples (foot pod, walking) as 200 Hz and real insole scans (8 zones) as
     100 Hz, second by second, in the pod's integer units."""
-    imu = quantise_recording(dumps.load(DUMPS / "gaitmap_walk_left")).imu
-    pressure = quantise_recording(dumps.load(DUMPS / "gaitpdb_GaCo01_01_left")).pressure
+    imu = quantise_recording(dumpfile.load(DUMPS / "gaitmap_walk_left")).imu
+    pressure = quantise_recording(dumpfile.load(DUMPS / "gaitpdb_GaCo01_01_left")).pressure
     need_imu, need_p = seconds * 200, seconds * 100
     imu = np.resize(imu, (need_imu, 6))  # repeats the recording if it is too short
     pressure = np.resize(pressure, (need_p, 8))
@@ -64,7 +64,7 @@ def micropython(seconds: int) -> dict[str, float]:
 
 
 def host_throughput(name: str, repeat: int) -> tuple[float, float]:
-    rec = dumps.load(DUMPS / name)
+    rec = dumpfile.load(DUMPS / name)
     best_ref = best_fw = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()

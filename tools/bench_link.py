@@ -25,7 +25,7 @@ from pathlib import Path
 
 from stridepod.ble import PodSync, find_pod
 from stridepod.ble.virtual import virtual_rig
-from stridepod.store import Store
+from stridepod.store.database import Store
 from stridepod.virtualpod.launcher import PodSettings
 
 ROOT = Path(__file__).resolve().parents[1]

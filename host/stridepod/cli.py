@@ -8,10 +8,12 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from pathlib import Path
 
 import click
 
 from stridepod import __version__
+from stridepod.commands.context import AppContext
 from stridepod.errors import StridepodError
 
 # One entry per module in stridepod/commands/ (kept sorted).
@@ -64,8 +66,7 @@ class LazyCommands(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, db: str | None, quiet: bool) -> None:
     """stridepod: your running pod's data, gait metrics and recovery advice, on your machine."""
-    ctx.ensure_object(dict)
-    ctx.obj.update(debug=debug, db=db, quiet=quiet)
+    ctx.obj = AppContext(debug=debug, db=Path(db) if db else None, quiet=quiet)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,5 +1,5 @@
 # Runs the gait engine under MicroPython on a recording already quantised by the host
-# (stridepod.replay.quantise_recording), with the heap locked around every per-sample
+# (stridepod.recordings.replay.quantise_recording), with the heap locked around every per-sample
 # call, and prints what it emits for the host test to compare with CPython's output.
 # Usage: micropython gait_replay.py CASE.json
 #   CASE.json: {"config": {GaitConfig keyword arguments}, "samples": n,

@@ -11,9 +11,9 @@ import numpy as np
 
 import podfw  # noqa: F401  (installs the CPython stand-in for `micropython`)
 from podfw.gait.pressure import EV_OFF, EV_ON, PressureContacts
-from stridepod import dumps
-from stridepod.evaluation import without_chatter
-from stridepod.replay import GaitResult
+from stridepod.recordings import dumpfile
+from stridepod.recordings.evaluation import without_chatter
+from stridepod.recordings.replay import GaitResult
 
 DUMPS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "dumps"
 LSB_PER_NEWTON = 10
@@ -25,11 +25,11 @@ OFF_FIELDS = ("on_index", "on_frac", "off_index", "off_frac", "contact_ms", "swi
 
 
 @functools.cache
-def gaitpdb() -> tuple[dumps.Recording, ...]:
-    return tuple(dumps.load(p) for p in sorted(DUMPS.glob("gaitpdb_*.csv")))
+def gaitpdb() -> tuple[dumpfile.Recording, ...]:
+    return tuple(dumpfile.load(p) for p in sorted(DUMPS.glob("gaitpdb_*.csv")))
 
 
-def zone_xy(rec: dumps.Recording) -> list[tuple[int, int]]:
+def zone_xy(rec: dumpfile.Recording) -> list[tuple[int, int]]:
     return [(int(z["x"]), int(z["y"])) for z in rec.zones]
 
 
@@ -70,15 +70,15 @@ def event_lines(scans: np.ndarray, zones, rate_hz: float) -> list[str]:
     return lines
 
 
-def run_recording(rec: dumps.Recording):
-    return run_firmware(dumps.quantise(rec.pressure, LSB_PER_NEWTON), zone_xy(rec), rec.rate_hz)
+def run_recording(rec: dumpfile.Recording):
+    return run_firmware(dumpfile.quantise(rec.pressure, LSB_PER_NEWTON), zone_xy(rec), rec.rate_hz)
 
 
-def debounced(rec: dumps.Recording) -> dumps.Recording:
+def debounced(rec: dumpfile.Recording) -> dumpfile.Recording:
     """The recording with its reference events cleared of the chatter of the reference's
     own fixed 20 N threshold (evaluation.without_chatter)."""
-    ic, fc, _ = without_chatter(dumps.truth_times(rec, "initial_contacts_s"),
-                                dumps.truth_times(rec, "final_contacts_s"))
+    ic, fc, _ = without_chatter(dumpfile.truth_times(rec, "initial_contacts_s"),
+                                dumpfile.truth_times(rec, "final_contacts_s"))
     truth = dict(rec.truth or {})
     truth["initial_contacts_s"] = ic
     truth["final_contacts_s"] = fc

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from stridepod.store import SCHEMA_VERSION, Store
+from stridepod.store.database import SCHEMA_VERSION, Store
 
 
 def test_demo_produces_the_report_from_a_synced_pod_and_the_bundled_history(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from stridepod.store import Store
+from stridepod.store.database import Store
 
 sys.path.insert(0, str(Path(__file__).parent))  # virtualpod_support: shared helpers
 from virtualpod_support import bluez_in_background  # noqa: E402

@@ -18,8 +18,9 @@ import pytest
 from stridepod.ble.virtual import close_bleak_bluez_connection
 from stridepod.cli import cli
 from stridepod.commands import hrv
+from stridepod.commands.context import AppContext
 from stridepod.recovery.hrv import clean_rr, hrv_metrics, parse_heart_rate_measurement
-from stridepod.store import Store
+from stridepod.store.database import Store
 from stridepod.virtualpod.bluez import EmulatedBlueZ
 from stridepod.virtualpod.bus import PrivateBus
 from stridepod.virtualpod.launcher import StrapSettings, VirtualPod, VirtualStrap
@@ -63,7 +64,7 @@ def _offset_in_loop(received: list[float], series: list[float]) -> list[int]:
 def _measure_this_morning(db: Path, saved: Path) -> None:
     """The `stridepod hrv` command's own function with a 4 s measurement (its option
     keeps users to 60-600 s; the strap is sped up to make up for it)."""
-    with click.Context(cli, obj={"db": str(db), "quiet": False, "debug": False}) as ctx:
+    with click.Context(cli, obj=AppContext(db=db)) as ctx:
         ctx.invoke(hrv.command, seconds=SECONDS, scan_timeout=10.0, save=saved,
                    day=dt.datetime(2026, 11, 21))
 

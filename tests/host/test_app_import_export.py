@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from stridepod.store import Store
+from stridepod.store.database import Store
 
 DATA = Path(__file__).resolve().parents[2] / "host" / "stridepod" / "data"
 

@@ -7,8 +7,8 @@ import pytest
 
 from podfw.gait.summary import FLAG_WALKING
 from podfw.link import wire
-from stridepod.podruns import SESSION_GAP_S, sessions, update_pod_runs
-from stridepod.store import Store
+from stridepod.store.database import Store
+from stridepod.store.podruns import SESSION_GAP_S, sessions, update_pod_runs
 
 T0 = 848_620_800  # 2026-11-22 00:00 UTC in pod seconds (since 2000-01-01)
 

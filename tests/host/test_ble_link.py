@@ -18,7 +18,7 @@ import podfw  # noqa: F401
 from podfw.link import wire
 from stridepod.ble import Backoff, LinkLostError, PodNotFoundError, PodSync, find_pod, profile
 from stridepod.ble.virtual import virtual_rig
-from stridepod.store import Store
+from stridepod.store.database import Store
 from stridepod.virtualpod.launcher import PodSettings
 
 sys.path.insert(0, str(Path(__file__).parent))  # virtualpod_support: shared helpers

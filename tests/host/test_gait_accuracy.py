@@ -12,15 +12,15 @@ import pytest
 from scipy.signal import decimate
 from scipy.spatial.transform import Rotation
 
-from stridepod import dumps
-from stridepod import evaluation as E
-from stridepod.replay import replay
+from stridepod.recordings import dumpfile
+from stridepod.recordings import evaluation as E
+from stridepod.recordings.replay import replay
 
 DUMPS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "dumps"
 
 
-def load_family(prefix: str) -> list[dumps.Recording]:
-    return [dumps.load(p.with_name(p.name.replace(".truth.json", ".csv")))
+def load_family(prefix: str) -> list[dumpfile.Recording]:
+    return [dumpfile.load(p.with_name(p.name.replace(".truth.json", ".csv")))
             for p in sorted(DUMPS.glob(prefix + "*.truth.json"))]
 
 
@@ -58,7 +58,7 @@ def test_insole_contacts_through_the_engine():
 
 
 def test_outdoor_run_cadence_matches_the_spectrum_in_30_s_windows():
-    rec = dumps.load(DUMPS / "adept_outdoor_run_left_ankle")
+    rec = dumpfile.load(DUMPS / "adept_outdoor_run_left_ankle")
     result = replay(rec, window_s=30)
     n = int(30 * rec.rate_hz)
     checked = within = 0
@@ -78,7 +78,7 @@ def test_outdoor_run_cadence_matches_the_spectrum_in_30_s_windows():
 
 @pytest.mark.parametrize("seed", [3, 11])
 def test_foot_imu_events_do_not_depend_on_mounting(seed):
-    base = dumps.load(DUMPS / "gaitmap_walk_right")
+    base = dumpfile.load(DUMPS / "gaitmap_walk_right")
     straight = E.score_recording(base, replay(base))
     rot = Rotation.random(random_state=seed).as_matrix()
     turned = copy.copy(base)
@@ -102,7 +102,7 @@ def test_sacrum_steps_do_not_depend_on_mounting():
         assert abs(s.ic.median_ms - straight.ic.median_ms) <= 2, (rec.name, th)
 
 
-def decimated(rec: dumps.Recording, factor: int) -> dumps.Recording:
+def decimated(rec: dumpfile.Recording, factor: int) -> dumpfile.Recording:
     """The recording as a pod sampling `factor` times slower would see it."""
     out = copy.copy(rec)
     out.meta = dict(rec.meta, rate_hz=rec.rate_hz / factor)
@@ -128,7 +128,7 @@ def test_sacrum_keeps_counting_when_the_runner_walks():
     # a real treadmill run, then 15 s of walking (vertical 1 ± 0.35 g at 1.8 steps/s, as
     # measured at the sacrum in walking), then the run again: a walk break must not stop
     # the count, nor must the run after it
-    run = dumps.load(DUMPS / "alcantara_run_03")
+    run = dumpfile.load(DUMPS / "alcantara_run_03")
     t = np.arange(int(15 * run.rate_hz)) / run.rate_hz
     walk = np.stack([0.2 * np.sin(2 * np.pi * 1.8 * t + 0.5),
                      1 + 0.35 * np.sin(2 * np.pi * 1.8 * t) + 0.1 * np.sin(4 * np.pi * 1.8 * t + 1)],

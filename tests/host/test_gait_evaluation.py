@@ -1,4 +1,4 @@
-"""Event matching and scoring rules of stridepod.evaluation."""
+"""Event matching and scoring rules of stridepod.recordings.evaluation."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from stridepod import dumps
-from stridepod import evaluation as E
-from stridepod.replay import GaitResult, replay
+from stridepod.recordings import dumpfile
+from stridepod.recordings import evaluation as E
+from stridepod.recordings.replay import GaitResult, replay
 
 DUMPS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "dumps"
 
@@ -72,7 +72,7 @@ def test_evaluates_a_recording_with_bounds_and_exclusions(tmp_path):
 
 
 def test_a_detector_that_finds_nothing_scores_zero(tmp_path):
-    rec = dumps.load(DUMPS / "alcantara_run_04")
+    rec = dumpfile.load(DUMPS / "alcantara_run_04")
     s = E.score_recording(rec, GaitResult())
     assert s.ic.tp == 0 and s.ic.fn == len(rec.truth["initial_contacts_s"]) and s.ic.f1 == 0
 

@@ -16,8 +16,8 @@ import pytest
 
 from podfw.gait.engine import EV_FINAL_CONTACT, EV_INITIAL_CONTACT
 from podfw.gait.summary import FIELDS
-from stridepod import dumps
-from stridepod.replay import quantise_recording, run_engine
+from stridepod.recordings import dumpfile
+from stridepod.recordings.replay import quantise_recording, run_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 DUMPS = ROOT.parent / "shared" / "datasets" / "dumps"
@@ -80,7 +80,7 @@ def config_kwargs(cfg) -> dict:
 
 @pytest.mark.parametrize(("name", "limit"), CASES)
 def test_micropython_output_equals_cpython(name, limit, tmp_path):
-    q = quantise_recording(dumps.load(DUMPS / name))
+    q = quantise_recording(dumpfile.load(DUMPS / name))
     if limit:
         q = replace(q, imu=None if q.imu is None else q.imu[:limit],
                     pressure=None if q.pressure is None else q.pressure[:limit])

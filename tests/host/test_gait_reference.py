@@ -1,5 +1,5 @@
 """The fixed-point firmware engine (on quantised samples) against its float reference
-(stridepod.reference, on the recording's float samples): the same events within one
+(stridepod.recordings.reference, on the recording's float samples): the same events within one
 sample, impact peaks within 1 %, on every kind of shared recording."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stridepod import dumps
-from stridepod.reference.engine import run as run_reference
-from stridepod.replay import replay
+from stridepod.recordings import dumpfile
+from stridepod.recordings.reference.engine import run as run_reference
+from stridepod.recordings.replay import replay
 
 DUMPS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "dumps"
 RECORDINGS = ["gaitmap_walk_left", "gaitmap_walk_right", "adept_outdoor_run_left_ankle",
@@ -21,7 +21,7 @@ RECORDINGS = ["gaitmap_walk_left", "gaitmap_walk_right", "adept_outdoor_run_left
 
 @pytest.mark.parametrize("name", RECORDINGS)
 def test_firmware_matches_float_reference(name):
-    rec = dumps.load(DUMPS / name)
+    rec = dumpfile.load(DUMPS / name)
     fw, ref = replay(rec), run_reference(rec)
     # firmware times are whole ms: one sample plus that rounding
     one_sample = 1.0 / rec.rate_hz + 0.001

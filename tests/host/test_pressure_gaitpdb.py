@@ -29,8 +29,8 @@ from pressure_runs import (  # noqa: E402
     run_recording,
     zone_xy,
 )
-from stridepod import dumps, evaluation  # noqa: E402
-from stridepod.reference import pressure as ref  # noqa: E402
+from stridepod.recordings import dumpfile, evaluation  # noqa: E402
+from stridepod.recordings.reference import pressure as ref  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,7 @@ def test_metrics_are_physical(runs):
 def test_float_reference_agrees_with_the_firmware(runs):
     same = near = 0
     for rec, (result, contacts, _) in runs:
-        q = dumps.quantise(rec.pressure, LSB_PER_NEWTON)
+        q = dumpfile.quantise(rec.pressure, LSB_PER_NEWTON)
         r = ref.detect_contacts(q / LSB_PER_NEWTON, zone_xy(rec), rec.rate_hz)
         assert len(r.contacts) == len(contacts), rec.name
         assert len(r.onsets_s) == len(result.initial_contacts_s), rec.name
@@ -134,7 +134,7 @@ def test_float_reference_agrees_with_the_firmware(runs):
 
 def test_faulty_zones_are_flagged_and_steps_still_found():
     rec = next(r for r in gaitpdb() if r.name == "gaitpdb_GaCo02_01_left")
-    q = dumps.quantise(rec.pressure, LSB_PER_NEWTON)
+    q = dumpfile.quantise(rec.pressure, LSB_PER_NEWTON)
     half = len(q) // 2
     q[half:, 1] = 32767  # zone 2 stuck at full scale for the second half
     q[: half // 2, 4] -= 30  # zone 5 reads up to -3 N in the first quarter
@@ -155,7 +155,7 @@ def test_other_scan_rates_give_the_same_contacts(factor):
         rate = rec.rate_hz * factor
         t = np.arange(0, rec.t[-1], 1 / rate)
         forces = np.stack([np.interp(t, rec.t, z) for z in rec.pressure.T], axis=1)
-        result, _, _ = run_firmware(dumps.quantise(forces, LSB_PER_NEWTON), zone_xy(rec), rate)
+        result, _, _ = run_firmware(dumpfile.quantise(forces, LSB_PER_NEWTON), zone_xy(rec), rate)
         scores.append(evaluation.score_recording(debounced(rec), result))
     _, overall = evaluation.group(scores)
     assert overall.ic.f1 >= 0.99 and overall.fc.f1 >= 0.99

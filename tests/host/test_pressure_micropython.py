@@ -20,7 +20,7 @@ from pressure_runs import (  # noqa: E402
     event_lines,
     zone_xy,
 )
-from stridepod import dumps  # noqa: E402
+from stridepod.recordings import dumpfile  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 # PhysioNet gaitpdb healthy control JuCo03 (Hausdorff et al., ODC-By 1.0): it starts with
@@ -46,10 +46,10 @@ def micropython_lines(scans, zones, rate_hz: int, tmp_path: Path) -> list[str]:
 
 
 def test_micropython_contacts_equal_cpython(tmp_path):
-    rec = dumps.load(DUMPS / f"{RECORDING}.csv")
+    rec = dumpfile.load(DUMPS / f"{RECORDING}.csv")
     rate_hz = int(rec.rate_hz)
     assert rate_hz == rec.rate_hz  # the pod scans at a whole number of hertz
-    scans = dumps.quantise(rec.pressure, LSB_PER_NEWTON)
+    scans = dumpfile.quantise(rec.pressure, LSB_PER_NEWTON)
     zones = zone_xy(rec)
     want = event_lines(scans, zones, rate_hz)
     assert sum(line.startswith("off,") for line in want) >= 30  # the comparison is about real steps

@@ -14,7 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # pressure_runs: shared run helpers
 from podfw.gait.pressure import PFLAG_GAP, PressureContacts  # noqa: E402
 from pressure_runs import LSB_PER_NEWTON, run_firmware  # noqa: E402
-from stridepod.reference import pressure as ref  # noqa: E402
+from stridepod.recordings.reference import pressure as ref  # noqa: E402
 
 RATE = 100
 # gaitpdb's 8-zone layout: heel, two rows of two, toes; y points to the toes

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from podfw.rawframe import Decoder
 from podfw.rawstream import RawStreamer
-from stridepod import dumps
-from stridepod.recorder import Recorder, RecorderError
+from stridepod.recordings import dumpfile
+from stridepod.recordings.recorder import Recorder, RecorderError
 
 INFO = {
     "board": "test", "imu": "icm42688p", "imu_rate_hz": 200, "pressure_rate_hz": 100,
@@ -70,7 +70,7 @@ def test_recording_is_a_loadable_dump_with_units_and_zones(tmp_path):
     rec.run(idle_timeout_s=0.2)
     result = rec.write(tmp_path / "walk")
     assert result.ended_by_pod and result.imu_samples == 40 and result.pressure_scans == 20
-    d = dumps.load(tmp_path / "walk.csv")
+    d = dumpfile.load(tmp_path / "walk.csv")
     assert d.rate_hz == 200 and d.placement == "right_insole"
     assert d.acc[5].tolist() == pytest.approx([5 / 2048, 1.0, -1.0], abs=1e-6)
     assert d.gyro[5].tolist() == pytest.approx([10.0, 0.0, -10.0], abs=1e-4)
@@ -84,7 +84,7 @@ def test_gap_reported_by_the_pod_is_a_jump_in_t(tmp_path):
     rec.run(idle_timeout_s=0.2)
     result = rec.write(tmp_path / "gap")
     assert result.lost_imu_samples == 30
-    d = dumps.load(tmp_path / "gap.csv")
+    d = dumpfile.load(tmp_path / "gap.csv")
     jumps = [round(float(x), 4) for x in (d.t[1:] - d.t[:-1]) if x > 0.006]
     assert jumps == [0.155]  # 31 sample periods at 200 Hz
 
@@ -105,7 +105,7 @@ def test_rate_is_measured_on_the_pod_clock(tmp_path):
     rec = Recorder(Port(stream(imu_samples=400, scans=200, clock_ppm=12_000)))
     rec.run(idle_timeout_s=0.2)
     rec.write(tmp_path / "fast")
-    d = dumps.load(tmp_path / "fast.csv")
+    d = dumpfile.load(tmp_path / "fast.csv")
     assert d.rate_hz == pytest.approx(202.4, abs=0.05)  # a chip running 1.2 % fast
     assert d.meta["recorder"]["nominal_rate_hz"] == 200
     assert d.t[-1] == pytest.approx(399 / 202.4, abs=1e-3)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stridepod import dumps
+from stridepod.recordings import dumpfile
 
 ROOT = Path(__file__).resolve().parents[2]
 SIM = ROOT / "tests" / "firmware" / "raw_pod_sim.py"
@@ -59,7 +59,7 @@ def test_recording_round_trips_the_pod_samples_exactly(tmp_path):
     cli, out = record(tmp_path, DEVKIT, 6)
     assert cli.returncode == 0, cli.stderr
     assert "lost 0 IMU samples and 0 scans; skipped 0 corrupt frames" in cli.stdout, cli.stdout
-    rec = dumps.load(out.with_suffix(".csv"))
+    rec = dumpfile.load(out.with_suffix(".csv"))
     assert rec.rate_hz == pytest.approx(208, rel=0.002)  # measured on the pod clock
     assert rec.meta["recorder"]["nominal_rate_hz"] == 208
     assert rec.placement == "left_insole"
@@ -68,7 +68,7 @@ def test_recording_round_trips_the_pod_samples_exactly(tmp_path):
     assert 6 * 208 - 25 <= rec.samples <= 6 * 208
     # the recorded values are the simulated LSM6DSO's integers (±16 g: 0.488 mg/LSB) of
     # the shared recording, sample for sample at the chip's 208 Hz
-    source = dumps.load(SOURCE_IMU)
+    source = dumpfile.load(SOURCE_IMU)
     n = np.arange(rec.samples)
     src_index = (n * 1_000_000 // 208) * 204800 // 1_000_000_000
     want_acc = np.clip(np.rint(source.acc[src_index] / 0.000488), -32768, 32767)
@@ -85,7 +85,7 @@ def test_recording_round_trips_the_pod_samples_exactly(tmp_path):
 def test_corrupt_frames_are_skipped_and_counted_not_fatal(tmp_path):
     cli, out = record(tmp_path, XIAO, 5, 7)  # one frame in seven damaged on the line
     assert cli.returncode == 0, cli.stderr
-    rec = dumps.load(out.with_suffix(".csv"))
+    rec = dumpfile.load(out.with_suffix(".csv"))
     meta = rec.meta["recorder"]
     assert meta["corrupt_frames"] >= 10, meta
     # a damaged IMU frame is 10 missing samples: they show as lost, the rest is intact

@@ -8,7 +8,7 @@ from collections import namedtuple
 
 import pytest
 
-from stridepod.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
+from stridepod.store.database import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
 
 
 def test_new_store_is_owner_only_and_at_latest_schema(tmp_path):

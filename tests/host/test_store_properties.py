@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stridepod.store import Store
+from stridepod.store.database import Store
 
 batches = st.lists(st.lists(st.integers(0, 60), max_size=25), max_size=8)
 

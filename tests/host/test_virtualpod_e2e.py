@@ -11,7 +11,7 @@ from pathlib import Path
 import podfw  # noqa: F401
 from stridepod.ble import PodSync, SyncProgress, find_pod
 from stridepod.ble.virtual import virtual_rig
-from stridepod.store import Store
+from stridepod.store.database import Store
 from stridepod.virtualpod.launcher import PodSettings
 
 sys.path.insert(0, str(Path(__file__).parent))  # virtualpod_support: shared helpers

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from stridepod.ble import Backoff, PodSync, find_pod
 from stridepod.ble.virtual import close_bleak_bluez_connection
-from stridepod.store import Store
+from stridepod.store.database import Store
 from stridepod.virtualpod.bluez import EmulatedBlueZ
 from stridepod.virtualpod.bus import PrivateBus
 from stridepod.virtualpod.launcher import PodSettings, VirtualPod

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from stridepod.ble import Backoff, PodSync, SyncProgress, find_pod, profile
 from stridepod.ble.virtual import virtual_rig
-from stridepod.store import Store
+from stridepod.store.database import Store
 from stridepod.virtualpod.launcher import PodSettings
 
 sys.path.insert(0, str(Path(__file__).parent))  # virtualpod_support: shared helpers

@@ -29,7 +29,7 @@ import podfw  # noqa: F401  (the CPython stand-in for `micropython`, for podfw.l
 from podfw.link import wire
 from stridepod.ble import profile
 from stridepod.errors import StridepodError
-from stridepod.store import Store
+from stridepod.store.database import Store
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from stridepod.ble.client import (
     find_pod,
     run_command,
 )
-from stridepod.store import Store
+from stridepod.store.database import Store
 from stridepod.virtualpod.bluez import EmulatedBlueZ
 from stridepod.virtualpod.bus import PrivateBus
 from stridepod.virtualpod.launcher import PodSettings, VirtualPod

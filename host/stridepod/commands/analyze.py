@@ -7,23 +7,24 @@ from pathlib import Path
 
 import click
 
-from stridepod import dumps, ui
+from stridepod.commands import output
 from stridepod.errors import StridepodError
-from stridepod.replay import GaitResult, SensorUnits, combine_feet, replay
+from stridepod.recordings import dumpfile
+from stridepod.recordings.replay import GaitResult, SensorUnits, combine_feet, replay
 
 ENGINES = ("firmware", "reference")
 
 
-def run_engine(rec: dumps.Recording, engine: str, units: SensorUnits, window_s: int) -> GaitResult:
+def run_engine(rec: dumpfile.Recording, engine: str, units: SensorUnits, window_s: int) -> GaitResult:
     """The firmware engine on the quantised samples, or its float reference."""
     if engine == "reference":
-        from stridepod.reference.engine import run  # scipy is only needed here
+        from stridepod.recordings.reference.engine import run  # scipy is only needed here
 
         return run(rec, window_s=window_s)
     return replay(rec, units, window_s)
 
 
-def as_json(rec: dumps.Recording, engine: str, result: GaitResult) -> dict:
+def as_json(rec: dumpfile.Recording, engine: str, result: GaitResult) -> dict:
     return {
         "recording": rec.name,
         "engine": engine,
@@ -67,21 +68,21 @@ def command(recording: str, engine: str, window_s: int, acc_lsb_per_g: float,
     if not (64 <= acc_lsb_per_g <= 65536) or not (0.5 <= gyro_lsb_per_dps <= 1000):
         raise StridepodError("sensor sensitivity out of range (--acc-lsb-per-g 64..65536, "
                              "--gyro-lsb-per-dps 0.5..1000)")
-    rec = dumps.load(recording)
+    rec = dumpfile.load(recording)
     units = SensorUnits(acc_lsb_per_g=acc_lsb_per_g, gyro_lsb_per_dps=gyro_lsb_per_dps)
     result = run_engine(rec, engine, units, window_s)
     if other_foot:
-        other = dumps.load(other_foot)
+        other = dumpfile.load(other_foot)
         if {rec.placement, other.placement} not in ({"left_foot", "right_foot"},
                                                    {"left_insole", "right_insole"}):
             raise StridepodError(f"--other-foot: {rec.name} is {rec.placement} and "
                                  f"{other.name} is {other.placement}, not a left/right pair")
         result = combine_feet(result, run_engine(other, engine, units, window_s))
     if json_out:
-        ui.emit_json(as_json(rec, engine, result))
+        output.emit_json(as_json(rec, engine, result))
         return
     m = result.metrics()
-    out = ui.console()
+    out = output.console()
     one_foot = result.steps_per_contact == 2
     both = f" + {Path(other_foot).stem} (both feet)" if other_foot else ""
     out.print(f"[bold]{rec.name}[/bold]{both}  {rec.placement}, {rec.duration_s:.1f} s at "

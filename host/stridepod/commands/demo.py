@@ -11,11 +11,12 @@ from pathlib import Path
 
 import click
 
-from stridepod import ui
+from stridepod.commands import output
+from stridepod.commands.context import current
 from stridepod.errors import StridepodError
-from stridepod.paths import data_dir
-from stridepod.podruns import POD_EPOCH, update_pod_runs
-from stridepod.store import Store
+from stridepod.store.database import Store
+from stridepod.store.paths import data_dir
+from stridepod.store.podruns import POD_EPOCH, update_pod_runs
 
 # The recovery model, importers and plotting are imported when the command runs, so
 # `stridepod --help` and the other commands start quickly.
@@ -62,13 +63,13 @@ def sync_virtual_pod(store: Store, recording: Path, what: str) -> tuple[str, str
     the store, and the session becomes a run. Returns (step, what happened)."""
     from stridepod.ble.client import SyncProgress
     from stridepod.ble.virtual import sync_virtual_pod as sync
-    from stridepod.dumps import load as load_recording
+    from stridepod.recordings.dumpfile import load as load_recording
     from stridepod.virtualpod.launcher import PodSettings
 
     duration = load_recording(recording).duration_s
     now_s = (dt.datetime.now(dt.UTC) - POD_EPOCH).total_seconds()
     settings = PodSettings(epoch_s=int(now_s - duration))
-    with ui.progress("virtual pod: recording, then syncing", total=None) as update:
+    with output.progress("virtual pod: recording, then syncing", total=None) as update:
         def show(p: SyncProgress) -> None:
             update(completed=p.backfill_done, total=p.backfill_total or None,
                    description=f"virtual pod: {p.phase}")
@@ -83,7 +84,7 @@ def sync_virtual_pod(store: Store, recording: Path, what: str) -> tuple[str, str
 
 def run_demo(out_dir: Path, db: Path, fresh: bool) -> list[tuple[str, str]]:
     """Every step of the demo; returns (step, what happened) for each."""
-    from stridepod.importing import import_file
+    from stridepod.importers.intake import import_file
     from stridepod.report.build import write_report
     from stridepod.report.summary import verdict
 
@@ -121,14 +122,14 @@ def command(ctx: click.Context, out_dir: Path | None) -> None:
     plans the week, and a report is written. Your own data is not touched (the demo uses
     its own database unless you pass --db)."""
     out_dir = out_dir or data_dir() / "demo"
-    chosen_db = ui.settings(ctx).get("db")
+    chosen_db = current(ctx).db
     db = Path(chosen_db) if chosen_db else out_dir / "demo.db"
     started = time.perf_counter()
     try:
         steps = run_demo(out_dir, db, fresh=not chosen_db)
     except OSError as exc:
         raise StridepodError(f"demo could not write to {out_dir}: {exc.strerror}") from None
-    out = ui.console()
+    out = output.console()
     for what, detail in steps:
         out.print(f"[green]done[/green]  {what}: {detail}")
     out.print(f"database: {db}")

@@ -6,10 +6,11 @@ import math
 
 import click
 
-from stridepod import dumps, ui
-from stridepod import evaluation as E
+from stridepod.commands import output
 from stridepod.commands.analyze import ENGINES, run_engine
-from stridepod.replay import DEFAULT_UNITS
+from stridepod.recordings import dumpfile
+from stridepod.recordings import evaluation as E
+from stridepod.recordings.replay import DEFAULT_UNITS
 
 
 def _num(value: float, digits: int = 3) -> float | None:
@@ -42,9 +43,9 @@ def command(directory: str, engine: str, json_out: bool) -> None:
     error, contact-time error and cadence error per family and overall."""
     paths = E.recordings_with_truth(directory)
     scores = []
-    with ui.progress("evaluating", total=len(paths)) as advance:
+    with output.progress("evaluating", total=len(paths)) as advance:
         for path in paths:
-            rec = dumps.load(path)
+            rec = dumpfile.load(path)
             scores.append(E.score_recording(rec, run_engine(rec, engine, DEFAULT_UNITS, 5)))
             advance()
     families, overall = E.group(scores)
@@ -54,7 +55,7 @@ def command(directory: str, engine: str, json_out: bool) -> None:
                 return {k: clean(v) for k, v in d.items()}
             return _num(d) if isinstance(d, float) else d
 
-        ui.emit_json(clean({
+        output.emit_json(clean({
             "engine": engine,
             "recordings": {s.name: {"family": s.family, "initial_contacts": s.ic.as_dict(),
                                     "final_contacts": s.fc.as_dict(),
@@ -64,7 +65,7 @@ def command(directory: str, engine: str, json_out: bool) -> None:
             "overall": overall.as_dict(),
         }))
         return
-    out = ui.console()
+    out = output.console()
     out.print(f"{engine} engine, {len(scores)} recordings with reference events in {directory}")
     for name, g in sorted(families.items()):
         out.print(_line(name, g))

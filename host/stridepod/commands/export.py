@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
-from stridepod import ui
+from stridepod.commands import output
+from stridepod.commands.context import current
 from stridepod.errors import StridepodError
-from stridepod.store import TABLES, Store
+from stridepod.store.database import TABLES, Store
 
 
 def export_csv(store: Store, table: str, path: Path) -> int:
@@ -54,13 +55,13 @@ def command(directory: Path, fmt: str, as_json: bool) -> None:
     except OSError as exc:
         raise StridepodError(f"cannot create {directory}: {exc.strerror}") from None
     written = {}
-    with ui.open_store() as store:
+    with current().open_store() as store:
         for table in TABLES:
             path = directory / f"{table}.{fmt}"
             written[table] = {"path": str(path), "rows": WRITERS[fmt](store, table, path)}
     if as_json:
-        ui.emit_json(written)
+        output.emit_json(written)
         return
-    out = ui.console()
+    out = output.console()
     for info in written.values():
         out.print(f"{info['rows']:7d} rows  {info['path']}")

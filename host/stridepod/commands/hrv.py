@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from stridepod import ui
+from stridepod.commands import output
+from stridepod.commands.context import current
 from stridepod.errors import StridepodError
 
 # The recovery model, importers and plotting are imported when the command runs, so
@@ -48,7 +49,7 @@ def record_packets(seconds: float, scan_timeout: float, address: str | None) -> 
 
     from stridepod.ble.client import bluetooth_error
 
-    with ui.progress("breathe calmly, measuring", total=seconds) as advance:
+    with output.progress("breathe calmly, measuring", total=seconds) as advance:
         done = 0.0
 
         def tick(elapsed: float) -> None:
@@ -102,13 +103,13 @@ def command(seconds: float, address: str | None, scan_timeout: float, save: Path
         save.write_text("".join(p.hex() + "\n" for p in packets))
     result = morning_hrv_from_notifications(packets)
     morning = (day.date() if day else dt.date.today()).isoformat()
-    with ui.open_store() as store:
+    with current().open_store() as store:
         store.add_wellness_days([{"date": morning, "rmssd_ms": round(result.rmssd_ms, 2),
                                   "source": "strap"}])
     if as_json:
-        ui.emit_json({"date": morning, **to_jsonable(result)})
+        output.emit_json({"date": morning, **to_jsonable(result)})
         return
-    ui.console().print(
+    output.console().print(
         f"{morning}: rMSSD {result.rmssd_ms:.1f} ms (ln {math.log(result.rmssd_ms):.2f}), "
         f"mean HR {result.mean_hr_bpm:.0f} bpm, {result.beats_used} beats used, "
         f"{result.beats_removed} removed ({result.artifacts} artifacts, {result.ectopic} ectopic)"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from stridepod import ui
+from stridepod.commands import output
+from stridepod.commands.context import current
 
 # The recovery model, importers and plotting are imported when the command runs, so
 # `stridepod --help` and the other commands start quickly.
@@ -28,10 +29,10 @@ def command(files: tuple[Path, ...]) -> None:
                 distance_km, intensity, back_to_back (yes/no), goal (yes on the goal race)
     All columns: docs/recovery.md.
     """
-    from stridepod.importing import import_file
+    from stridepod.importers.intake import import_file
 
-    out = ui.console()
-    with ui.open_store() as store, ui.progress("importing", total=len(files)) as advance:
+    out = output.console()
+    with current().open_store() as store, output.progress("importing", total=len(files)) as advance:
         for path in files:
             result = import_file(store, path)
             if result.already_imported:

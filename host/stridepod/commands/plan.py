@@ -9,7 +9,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from stridepod import ui
+from stridepod.commands import output
 from stridepod.commands.today import as_of_option, assessed, reason_lines
 
 if TYPE_CHECKING:
@@ -37,9 +37,9 @@ def command(as_of: dt.datetime | None, as_json: bool) -> None:
 
     day, a = assessed(as_of)
     if as_json:
-        ui.emit_json(plan_json(a))
+        output.emit_json(plan_json(a))
         return
-    out = ui.console()
+    out = output.console()
     origin, unchanged = plan_origin(a), unchanged_label(a)
     table = Table(title=f"Next 7 days from {day:%d %B %Y} ({origin})", title_justify="left")
     for column in ("day", "session", "changed from", "why"):

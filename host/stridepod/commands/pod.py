@@ -10,9 +10,9 @@ import click
 
 import podfw  # noqa: F401  (the CPython stand-in for `micropython`, for podfw.link.wire)
 from podfw.link import wire
-from stridepod import ui
 from stridepod.ble.client import CommandResult
 from stridepod.ble.client import command as pod_command
+from stridepod.commands import output
 
 # what to do before each calibration, and the control point's target for it
 CALIBRATIONS = {
@@ -48,12 +48,12 @@ def _run(target: str | None, op: int, param: int | None, scan_timeout: float,
 
 def _emit(result: CommandResult, text: str, as_json: bool) -> None:
     if as_json:
-        ui.emit_json({"serial": result.serial, "address": result.address,
+        output.emit_json({"serial": result.serial, "address": result.address,
                       "op": wire.OP_NAMES[result.response.op],
                       "result": wire.RESULT_NAMES[result.response.result],
                       "fields": result.response.fields, "notes": result.notes})
         return
-    ui.console().print(f"pod {result.serial} ({result.address}): {text}")
+    output.console().print(f"pod {result.serial} ({result.address}): {text}")
 
 
 @click.group("pod", short_help="Ask a pod its setup, start or stop a session, calibrate it.")
@@ -107,7 +107,7 @@ def calibrate(what: str, target: str | None, scan_timeout: float, recording: Pat
     pod lying still) or pressure-zero (each zone's zero, insole unloaded)."""
     code, before = CALIBRATIONS[what]
     if not as_json:
-        ui.console().print(f"calibrating {what}: {before}")
+        output.console().print(f"calibrating {what}: {before}")
     result = _run(target, wire.OP_CALIBRATE, code, scan_timeout, recording)
     _emit(result, f"{what} calibrated and saved", as_json)
 

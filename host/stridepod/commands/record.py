@@ -26,7 +26,7 @@ def command(out: Path, port: str | None, baud: int, seconds: float | None, start
     import serial
 
     from stridepod.devtools.deploy import choose_port
-    from stridepod.recorder import Recorder
+    from stridepod.recordings.recorder import Recorder
 
     device = choose_port(port)
     try:

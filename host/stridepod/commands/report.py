@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
-from stridepod import ui
+from stridepod.commands import output
+from stridepod.commands.context import current
 from stridepod.commands.today import as_of_date, as_of_option
-from stridepod.paths import default_report_dir
+from stridepod.store.paths import default_report_dir
 
 # The recovery model, importers and plotting are imported when the command runs, so
 # `stridepod --help` and the other commands start quickly.
@@ -28,13 +29,13 @@ def command(out_dir: Path | None, as_of: dt.datetime | None, as_json: bool) -> N
     from stridepod.report.build import write_report
     from stridepod.report.summary import verdict
 
-    target = out_dir or default_report_dir(ui.db_path())
-    with ui.open_store() as store, ui.progress("drawing the report", total=1) as advance:
+    target = out_dir or default_report_dir(current().db_path)
+    with current().open_store() as store, output.progress("drawing the report", total=1) as advance:
         report = write_report(store, target, as_of_date(as_of))
         advance()
     if as_json:
         level, headline = verdict(report.assessment)
-        ui.emit_json({"html": str(report.html), "verdict": level, "headline": headline,
+        output.emit_json({"html": str(report.html), "verdict": level, "headline": headline,
                       "figures": {name: str(path) for name, path in report.figures.items()}})
         return
-    ui.console().print(f"report: {report.html}")
+    output.console().print(f"report: {report.html}")

@@ -7,8 +7,8 @@ import dataclasses
 
 import click
 
-from stridepod import ui
 from stridepod.ble import PodNotFoundError, scan
+from stridepod.commands import output
 
 
 @click.command("scan", short_help="List the pods in Bluetooth range.")
@@ -20,11 +20,11 @@ def command(timeout: float, as_json: bool) -> None:
     the address or name with `stridepod sync`."""
     pods = asyncio.run(scan(timeout))
     if as_json:
-        ui.emit_json([{k: v for k, v in dataclasses.asdict(p).items() if k != "device"}
+        output.emit_json([{k: v for k, v in dataclasses.asdict(p).items() if k != "device"}
                       for p in pods])
         return
     if not pods:
         raise PodNotFoundError("no stridepod pod in range (is it awake and charged?)")
-    out = ui.console()
+    out = output.console()
     for pod in pods:
         out.print(f"{pod.address}  {pod.name or '(no name)'}  {pod.rssi} dBm")

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import click
 
-from stridepod import ui
 from stridepod.ble import SyncProgress, SyncResult, sync
 from stridepod.ble.virtual import sync_virtual_pod
-from stridepod.podruns import update_pod_runs
+from stridepod.commands import output
+from stridepod.commands.context import current
+from stridepod.store.podruns import update_pod_runs
 
 
 def _summary(result: SyncResult) -> str:
@@ -44,7 +45,7 @@ def command(target: str | None, follow: bool, scan_timeout: float, recording: Pa
     each exactly once. A dropped link is retried with growing pauses."""
     if recording is not None and (target or follow):
         raise click.UsageError("--virtual syncs its own pod: leave out TARGET and --follow")
-    with ui.open_store() as store, ui.progress("syncing", total=None) as advance:
+    with current().open_store() as store, output.progress("syncing", total=None) as advance:
         seen = 0
 
         def progress(p: SyncProgress) -> None:
@@ -59,6 +60,6 @@ def command(target: str | None, follow: bool, scan_timeout: float, recording: Pa
                                       scan_timeout=scan_timeout, follow=follow))
         update_pod_runs(store, result.pod_id)  # the synced sessions as runs for the app
     if as_json:
-        ui.emit_json(dataclasses.asdict(result))
+        output.emit_json(dataclasses.asdict(result))
         return
-    ui.console().print(_summary(result))
+    output.console().print(_summary(result))

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import click
 from rich.markup import escape
 
-from stridepod import ui
+from stridepod.commands import output
+from stridepod.commands.context import current
 
 if TYPE_CHECKING:
     from stridepod.recovery import Assessment, Reason
@@ -30,10 +31,10 @@ def as_of_date(value: dt.datetime | None) -> dt.date:
 
 def assessed(as_of: dt.datetime | None) -> tuple[dt.date, Assessment]:
     """The day asked for (today by default) and the store's assessment of it."""
-    from stridepod.history import assess_store
+    from stridepod.store.history import assess_store
 
     day = as_of_date(as_of)
-    with ui.open_store() as store:
+    with current().open_store() as store:
         return day, assess_store(store, day)
 
 
@@ -71,9 +72,9 @@ def command(as_of: dt.datetime | None, as_json: bool) -> None:
 
     day, a = assessed(as_of)
     if as_json:
-        ui.emit_json(today_json(a))
+        output.emit_json(today_json(a))
         return
-    out = ui.console()
+    out = output.console()
     level, headline = verdict(a)
     style = VERDICT_STYLE[level]
     out.print(f"[bold]{day:%A %d %B %Y}[/bold]: [{style}]{headline}[/{style}]")

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 
 from stridepod.errors import StridepodError
-from stridepod.history import LOOKBACK_DAYS, load_history
 from stridepod.recovery import Assessment, Config, Reason, assess
 from stridepod.recovery.assess import Prepared, prepare
 from stridepod.recovery.load import PMC_CONVENTION, daily_arrays, ewma
@@ -26,7 +25,8 @@ from stridepod.report.summary import (
     unchanged_label,
     verdict,
 )
-from stridepod.store import Store
+from stridepod.store.database import Store
+from stridepod.store.history import LOOKBACK_DAYS, load_history
 
 SLEEP_UPPER_H = 10.0  # top of the shaded sleep band: the 8-10 h range advised at high volume
 

@@ -22,9 +22,9 @@ from typing import Self
 import numpy as np
 
 import podfw
-from stridepod import dumps
 from stridepod.errors import StridepodError
-from stridepod.replay import quantise_recording
+from stridepod.recordings import dumpfile
+from stridepod.recordings.replay import quantise_recording
 from stridepod.virtualpod.bluez import EmulatedBlueZ, PodRadio
 
 MP_DIR = Path(__file__).resolve().parent / "mp"
@@ -182,7 +182,7 @@ class VirtualPod(VirtualPeripheral):
         await self._stop_process()
 
     def _write_inputs(self, workdir: Path) -> Path:
-        rec = dumps.load(self.recording_path)
+        rec = dumpfile.load(self.recording_path)
         q = quantise_recording(rec)
         parts = [a for a in (q.imu, q.pressure) if a is not None]
         rows = np.hstack(parts).astype("<i2")  # quantise saturates at int16 already

@@ -1,16 +1,16 @@
 """Float reference of the firmware's GaitEngine: the same detectors (reference.imu,
 reference.pressure), the same fusion and window summaries, in physical units on the
 recording's float samples (no quantisation). Returns the same GaitResult as
-`stridepod.replay.replay`, so the two can be compared event by event."""
+`stridepod.recordings.replay.replay`, so the two can be compared event by event."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from stridepod.dumps import Recording
-from stridepod.reference import imu
-from stridepod.reference import pressure as pressure_ref
-from stridepod.replay import PRESSURE_UNITS, GaitResult, ReplayError, engine_config
+from stridepod.recordings.dumpfile import Recording
+from stridepod.recordings.reference import imu
+from stridepod.recordings.reference import pressure as pressure_ref
+from stridepod.recordings.replay import PRESSURE_UNITS, GaitResult, ReplayError, engine_config
 
 FLAG_IMU_DEGRADED = 1
 FLAG_WALKING = 16

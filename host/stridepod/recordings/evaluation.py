@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from stridepod import dumps
 from stridepod.errors import StridepodError
-from stridepod.replay import GaitResult
+from stridepod.recordings import dumpfile
+from stridepod.recordings.replay import GaitResult
 
 IC_TOLERANCE_S = 0.050
 FC_TOLERANCE_S = 0.100
@@ -197,10 +197,10 @@ def family_of(name: str) -> str:
     return name.split("_", 1)[0]
 
 
-def score_recording(rec: dumps.Recording, result: GaitResult) -> RecordingScore:
+def score_recording(rec: dumpfile.Recording, result: GaitResult) -> RecordingScore:
     truth = rec.truth or {}
-    ic_list = dumps.truth_times(rec, "initial_contacts_s")
-    fc_list = dumps.truth_times(rec, "final_contacts_s")
+    ic_list = dumpfile.truth_times(rec, "initial_contacts_s")
+    fc_list = dumpfile.truth_times(rec, "final_contacts_s")
     chatter = 0
     if truth.get("foot") != "both":
         ic_list, fc_list, chatter = without_chatter(ic_list, fc_list)
@@ -293,11 +293,11 @@ def recordings_with_truth(folder: str | Path) -> list[Path]:
     return found
 
 
-def evaluate_folder(folder: str | Path, run: Callable[[dumps.Recording], GaitResult],
+def evaluate_folder(folder: str | Path, run: Callable[[dumpfile.Recording], GaitResult],
                     progress: Callable[[str], None] | None = None) -> list[RecordingScore]:
     scores = []
     for path in recordings_with_truth(folder):
-        rec = dumps.load(path)
+        rec = dumpfile.load(path)
         if progress:
             progress(rec.name)
         scores.append(score_recording(rec, run(rec)))

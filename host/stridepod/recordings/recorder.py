@@ -19,8 +19,8 @@ import numpy as np
 
 import podfw  # noqa: F401  (installs the micropython stand-in)
 from podfw import rawframe as F
-from stridepod.dumps import FORMAT, PLACEMENTS
 from stridepod.errors import StridepodError
+from stridepod.recordings.dumpfile import FORMAT, PLACEMENTS
 
 # Sent to the pod's REPL to leave the normal firmware and start raw mode (firmware/main.py).
 START_COMMAND = b"\r\x03\x03import main; main.record()\r"

@@ -1,5 +1,6 @@
-"""What the app commands share: the store chosen on the command line, quiet mode, JSON
-output for scripts, and progress bars for anything that takes longer than a second."""
+"""How the commands talk to the runner: human-readable output on stdout (silent with
+--quiet), one JSON document for scripts, and progress bars on stderr for anything that
+takes longer than a second."""
 
 from __future__ import annotations
 
@@ -8,40 +9,17 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-import click
 from rich.console import Console
 
-from stridepod.paths import default_db_path
-from stridepod.store import Store
-
-
-def settings(ctx: click.Context | None = None) -> dict:
-    ctx = ctx or click.get_current_context()
-    root = ctx.find_root()
-    root.ensure_object(dict)
-    return root.obj
-
-
-def db_path() -> Path:
-    chosen = settings().get("db")
-    return Path(chosen).expanduser() if chosen else default_db_path()
-
-
-def open_store() -> Store:
-    return Store.open(db_path())
-
-
-def quiet() -> bool:
-    return bool(settings().get("quiet"))
+from stridepod.commands.context import current
 
 
 def console() -> Console:
     """Human-readable output on stdout; silent with --quiet (errors still go to stderr).
     No emoji codes: a note's ":word:" is printed as written."""
-    return Console(quiet=quiet(), highlight=False, soft_wrap=True, emoji=False)
+    return Console(quiet=current().quiet, highlight=False, soft_wrap=True, emoji=False)
 
 
 def emit_json(value: Any) -> None:
@@ -64,7 +42,7 @@ def progress(description: str, total: float | None) -> Iterator[Callable[..., No
         TimeRemainingColumn,
     )
 
-    err = Console(stderr=True, quiet=quiet())
+    err = Console(stderr=True, quiet=current().quiet)
     bar = Progress(
         TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
         TimeRemainingColumn(), console=err, transient=True,

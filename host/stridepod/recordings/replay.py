@@ -14,8 +14,8 @@ import numpy as np
 import podfw  # noqa: F401  (installs the CPython stand-in for `micropython`)
 from podfw.gait.config import GaitConfig
 from podfw.gait.engine import EV_FINAL_CONTACT, EV_INITIAL_CONTACT, GaitEngine
-from stridepod.dumps import Recording, SensorUnits, quantise
 from stridepod.errors import StridepodError
+from stridepod.recordings.dumpfile import Recording, SensorUnits, quantise
 
 DEFAULT_UNITS = SensorUnits()
 

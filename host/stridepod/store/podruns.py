@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from podfw.gait.summary import FLAG_WALKING
-from stridepod.store import Store
+from stridepod.store.database import Store
 
 POD_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # the wire format's time base
 SESSION_GAP_S = 10 * 60  # windows further apart than this belong to different sessions

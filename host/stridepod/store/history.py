@@ -7,7 +7,7 @@ import datetime as dt
 
 from stridepod.recovery import Assessment, Config, assess
 from stridepod.recovery.model import Goal, History, PainEntry, PlannedSession, Run, WellnessDay
-from stridepod.store import Store
+from stridepod.store.database import Store
 
 
 def _build(cls, row: dict, **renamed):

@@ -31,7 +31,7 @@ from stridepod.importers.csvfiles import (
 )
 from stridepod.importers.fit import read_fit
 from stridepod.recovery.model import Run
-from stridepod.store import GOALS, PAIN, PLAN, RUNS, WELLNESS, Store, Table
+from stridepod.store.database import GOALS, PAIN, PLAN, RUNS, WELLNESS, Store, Table
 
 
 class ImportFormatError(StridepodError):
