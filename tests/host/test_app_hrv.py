@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import json
 import struct
-import sys
 from pathlib import Path
 
 import pytest
 
 from stridepod.store.database import Store
-
-sys.path.insert(0, str(Path(__file__).parent))  # virtualpod_support: shared helpers
-from virtualpod_support import bluez_in_background  # noqa: E402
+from virtualpod_support import bluez_in_background
 
 HRV = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets" / "hrv"
 

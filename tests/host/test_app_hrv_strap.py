@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-import sys
 from pathlib import Path
 
 import click
@@ -24,9 +23,7 @@ from stridepod.store.database import Store
 from stridepod.virtualpod.bluez import EmulatedBlueZ
 from stridepod.virtualpod.bus import PrivateBus
 from stridepod.virtualpod.launcher import StrapSettings, VirtualPod, VirtualStrap
-
-sys.path.insert(0, str(Path(__file__).parent))  # virtualpod_support: shared helpers
-from virtualpod_support import (  # noqa: E402
+from virtualpod_support import (
     ROOT,
     SHORT_RUN,
     bluez_in_background,

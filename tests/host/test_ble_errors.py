@@ -4,15 +4,10 @@ CLI), never a traceback. Each case runs against its own private bus."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
 from stridepod.ble import BluetoothOffError, NoAdapterError, PodNotFoundError, find_pod, scan
-
-sys.path.insert(0, str(Path(__file__).parent))  # virtualpod_support: shared helpers
-from virtualpod_support import bluez_in_background, child_pids, run_isolated  # noqa: E402
+from virtualpod_support import bluez_in_background, child_pids, run_isolated
 
 CASES = [
     ({"adapter": False}, NoAdapterError, "no Bluetooth adapter found"),

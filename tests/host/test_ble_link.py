@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-import sys
-from pathlib import Path
 
 import pytest
 from bleak import BleakClient
@@ -20,9 +18,7 @@ from stridepod.ble import Backoff, LinkLostError, PodNotFoundError, PodSync, fin
 from stridepod.ble.virtual import virtual_rig
 from stridepod.store.database import Store
 from stridepod.virtualpod.launcher import PodSettings
-
-sys.path.insert(0, str(Path(__file__).parent))  # virtualpod_support: shared helpers
-from virtualpod_support import (  # noqa: E402
+from virtualpod_support import (
     ROOT,
     RUN,
     SHORT_RUN,

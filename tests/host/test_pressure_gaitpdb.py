@@ -14,14 +14,11 @@ asserted too, at the level the chatter allows.
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # pressure_runs: shared run helpers
-from pressure_runs import (  # noqa: E402
+from pressure_runs import (
     LSB_PER_NEWTON,
     debounced,
     gaitpdb,
@@ -29,8 +26,8 @@ from pressure_runs import (  # noqa: E402
     run_recording,
     zone_xy,
 )
-from stridepod.recordings import dumpfile, evaluation  # noqa: E402
-from stridepod.recordings.reference import pressure as ref  # noqa: E402
+from stridepod.recordings import dumpfile, evaluation
+from stridepod.recordings.reference import pressure as ref
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))  # pressure_runs: shared run helpers
-from pressure_runs import (  # noqa: E402
+from pressure_runs import (
     DUMPS,
     LSB_PER_NEWTON,
     OFF_FIELDS,
@@ -20,7 +19,7 @@ from pressure_runs import (  # noqa: E402
     event_lines,
     zone_xy,
 )
-from stridepod.recordings import dumpfile  # noqa: E402
+from stridepod.recordings import dumpfile
 
 ROOT = Path(__file__).resolve().parents[2]
 # PhysioNet gaitpdb healthy control JuCo03 (Hausdorff et al., ODC-By 1.0): it starts with

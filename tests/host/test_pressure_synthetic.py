@@ -5,16 +5,12 @@ standing still. The recorded datasets only have walking insoles; these cover the
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # pressure_runs: shared run helpers
-from podfw.gait.pressure import PFLAG_GAP, PressureContacts  # noqa: E402
-from pressure_runs import LSB_PER_NEWTON, run_firmware  # noqa: E402
-from stridepod.recordings.reference import pressure as ref  # noqa: E402
+from podfw.gait.pressure import PFLAG_GAP, PressureContacts
+from pressure_runs import LSB_PER_NEWTON, run_firmware
+from stridepod.recordings.reference import pressure as ref
 
 RATE = 100
 # gaitpdb's 8-zone layout: heel, two rows of two, toes; y points to the toes

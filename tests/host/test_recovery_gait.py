@@ -2,14 +2,10 @@
 
 import dataclasses
 import datetime as dt
-import sys
-from pathlib import Path
 
+from recovery_scenarios import TODAY, day, training
 from stridepod.recovery import Config, History, PainEntry, PlannedSession, Run, assess
 from stridepod.recovery.advice import KNEE_STAGES, knee_stage
-
-sys.path.insert(0, str(Path(__file__).parent))  # the shared scenario builders
-from recovery_scenarios import TODAY, day, training  # noqa: E402
 
 
 def _pod_runs(**recent):

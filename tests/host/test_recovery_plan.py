@@ -3,13 +3,9 @@ run spike and weekly growth, each checked by its verdict and its explanation."""
 
 import dataclasses
 import datetime as dt
-import sys
-from pathlib import Path
 
+from recovery_scenarios import TODAY, day, training, wellness
 from stridepod.recovery import Config, History, PainEntry, PlannedSession, assess
-
-sys.path.insert(0, str(Path(__file__).parent))  # the shared scenario builders
-from recovery_scenarios import TODAY, day, training, wellness  # noqa: E402
 
 NEXT = [TODAY + dt.timedelta(days=i) for i in range(1, 8)]
 MID_BLOCK = Config(deload_every_weeks=6)  # 4 steady weeks are then not yet due a deload

@@ -1,15 +1,11 @@
 """Readiness scenarios: each signal, calibration, glitches and the two-of-three cut."""
 
 import dataclasses
-import sys
-from pathlib import Path
 
 import pytest
 
+from recovery_scenarios import TODAY, training, wellness
 from stridepod.recovery import History, assess
-
-sys.path.insert(0, str(Path(__file__).parent))  # the shared scenario builders
-from recovery_scenarios import TODAY, training, wellness  # noqa: E402
 
 
 def test_hrv_7_day_mean_below_normal_range_drifts_with_numbers():

@@ -5,17 +5,12 @@ every record once."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import podfw  # noqa: F401
 from stridepod.ble import PodSync, SyncProgress, find_pod
 from stridepod.ble.virtual import virtual_rig
 from stridepod.store.database import Store
 from stridepod.virtualpod.launcher import PodSettings
-
-sys.path.insert(0, str(Path(__file__).parent))  # virtualpod_support: shared helpers
-from virtualpod_support import (  # noqa: E402
+from virtualpod_support import (
     RUN,
     expected_record,
     run_isolated,

@@ -6,7 +6,6 @@ reached the flash log is stored once; at most the one being written is lost."""
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 from stridepod.ble import Backoff, PodSync, find_pod
@@ -15,9 +14,7 @@ from stridepod.store.database import Store
 from stridepod.virtualpod.bluez import EmulatedBlueZ
 from stridepod.virtualpod.bus import PrivateBus
 from stridepod.virtualpod.launcher import PodSettings, VirtualPod
-
-sys.path.insert(0, str(Path(__file__).parent))  # virtualpod_support: shared helpers
-from virtualpod_support import (  # noqa: E402
+from virtualpod_support import (
     RUN,
     expected_record,
     run_isolated,

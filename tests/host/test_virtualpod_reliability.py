@@ -9,16 +9,12 @@ from __future__ import annotations
 import asyncio
 import random
 import struct
-import sys
-from pathlib import Path
 
 from stridepod.ble import Backoff, PodSync, SyncProgress, find_pod, profile
 from stridepod.ble.virtual import virtual_rig
 from stridepod.store.database import Store
 from stridepod.virtualpod.launcher import PodSettings
-
-sys.path.insert(0, str(Path(__file__).parent))  # virtualpod_support: shared helpers
-from virtualpod_support import (  # noqa: E402
+from virtualpod_support import (
     RUN,
     expected_record,
     run_isolated,
