@@ -18,11 +18,14 @@ import struct
 
 import vlink
 
-FLAG_READ = 0x0002
-FLAG_WRITE_NO_RESPONSE = 0x0004
-FLAG_WRITE = 0x0008
-FLAG_NOTIFY = 0x0010
-FLAG_INDICATE = 0x0020
+# the module's FLAG_* (MicroPython's bits), defined once in vlink: the emulator reads them too
+from vlink import (  # noqa: F401
+    FLAG_INDICATE,
+    FLAG_NOTIFY,
+    FLAG_READ,
+    FLAG_WRITE,
+    FLAG_WRITE_NO_RESPONSE,
+)
 
 _IRQ_CENTRAL_CONNECT = 1
 _IRQ_CENTRAL_DISCONNECT = 2

@@ -27,6 +27,19 @@ EV_ENCRYPTION = 0x84  # u16 conn, u8 encrypted, u8 authenticated, u8 bonded, u8 
 EV_INDICATE_DONE = 0x85  # u16 conn, u16 value handle, u8 status
 EV_STOP = 0x86  # end the replay now
 
+# flags of a characteristic or descriptor in POD_REGISTER: MicroPython's `bluetooth` bits
+FLAG_BROADCAST = 0x0001
+FLAG_READ = 0x0002
+FLAG_WRITE_NO_RESPONSE = 0x0004
+FLAG_WRITE = 0x0008
+FLAG_NOTIFY = 0x0010
+FLAG_INDICATE = 0x0020
+FLAG_AUTHENTICATED_SIGNED_WRITE = 0x0040
+FLAG_READ_ENCRYPTED = 0x0200
+FLAG_READ_AUTHENTICATED = 0x0400
+FLAG_WRITE_ENCRYPTED = 0x1000
+FLAG_WRITE_AUTHENTICATED = 0x2000
+
 
 def frame(op, payload=b""):
     return struct.pack("<HB", len(payload) + 1, op) + payload
