@@ -1,0 +1,314 @@
+"""The radio of one virtual pod, as the adapter hears it: the unix-socket link on which
+the MicroPython `bluetooth` stand-in (mp/bluetooth.py) forwards advertising, its
+configuration, service registration, notifications and indications (pod -> adapter
+frames, `vlink` framing), and receives connection, encryption, write and stop events.
+
+`PodRadio` keeps what the pod told the air (advertising payloads, GAP name, address
+mode, the attribute values it set), its `Link` (one BLE connection: handle, encryption),
+the GATT objects the adapter exported for it (`services`, `chars` by value handle) and
+`AirCounters` (ATT PDUs and bytes, both directions, at the default MTU). What happens on
+air is here: a notification reaches a subscribed client only on a live link, an
+indication is confirmed (or fails once the link is gone), the faults a test planned
+(`drop_plan`, `corrupt_plan`, set through EmulatedBlueZ) hit the values as they pass.
+What the pod's frames mean to BlueZ (discovery, GATT export, disconnection) the radio
+leaves to its `RadioEvents` (the emulator); it never reaches into the emulator.
+"""
+
+import asyncio
+import json
+import logging
+import struct
+from collections.abc import Callable
+from typing import Protocol
+
+from stridepod.virtualpod.bluez.adapter import Device
+from stridepod.virtualpod.bluez.gatt import (
+    ATT_MTU_BYTES,
+    GattCharacteristic,
+    GattLayout,
+    GattService,
+)
+from stridepod.virtualpod.mp import vlink
+
+log = logging.getLogger(__name__)
+
+INDICATE_FAILED = 0x0E  # indication status when the link went away first
+_ATT_HEADER_BYTES = 3  # opcode + handle
+
+
+def format_address(raw: bytes) -> str:
+    return ":".join(f"{b:02X}" for b in raw)
+
+
+class Link:
+    """One BLE connection between the adapter and a pod."""
+
+    def __init__(self, device: "Device[PodRadio]", conn_handle: int) -> None:
+        self.device = device
+        self.conn_handle = conn_handle
+        self.encrypted = False
+        self.authenticated = False
+
+    @property
+    def bonded(self) -> bool:
+        return self.device.bonded
+
+
+class AirCounters:
+    """ATT PDUs and their bytes that crossed a link (both directions)."""
+
+    def __init__(self) -> None:
+        self.pdus = 0
+        self.bytes = 0
+
+    def add(self, att_bytes: int) -> None:
+        self.pdus += 1
+        self.bytes += att_bytes
+
+
+class RadioEvents(Protocol):
+    """What a pod's radio tells the emulator (EmulatedBlueZ)."""
+
+    def heard_advertising(self, radio: "PodRadio") -> None: ...
+
+    def services_registered(self, radio: "PodRadio") -> None: ...
+
+    async def disconnect(self, device: "Device[PodRadio]", *, notify_pod: bool) -> None: ...
+
+    def drop_link(self, pod: "PodRadio | None" = None, away_s: float = 0.0) -> bool: ...
+
+
+class PodRadio:
+    """The radio of one virtual pod, as the adapter hears it."""
+
+    def __init__(self, events: RadioEvents, writer: asyncio.StreamWriter, index: int) -> None:
+        self._events = events
+        self._writer = writer
+        self.index = index
+        self.identity = f"C0:FF:EE:00:00:{index:02X}"
+        self.addr_mode = 0
+        self.gap_name = ""
+        self.bond = False
+        self.advertising = False
+        self.connectable = True
+        self.away_until = 0.0  # out of the adapter's range until then (time.monotonic)
+        self.drop_plan: tuple[str, int, float] | None = None  # (char UUID, deliveries, away)
+        self.corrupt_plan: tuple[str, int] | None = None  # (char UUID, values left to damage)
+        self.adv_data = b""
+        self.resp_data = b""
+        self.values: dict[int, bytes] = {}
+        self.layout: GattLayout = []
+        self.services: list[GattService] = []
+        self.chars: dict[int, GattCharacteristic] = {}
+        self.device: Device[PodRadio] | None = None
+        self.link: Link | None = None
+        self.traces: list[dict] = []
+        self.trace_event = asyncio.Event()
+        self.closed = asyncio.Event()
+        self.air = AirCounters()
+        self._handlers: dict[int, Callable[[int, bytes], None]] = {
+            vlink.POD_NOTIFY: self._on_notify,
+            vlink.POD_INDICATE: self._on_notify,
+            vlink.POD_LOCAL_VALUE: self._on_local_value,
+            vlink.POD_TRACE: self._on_trace,
+            vlink.POD_ADVERTISE: self._on_advertise,
+            vlink.POD_REGISTER: self._on_register,
+            vlink.POD_CONFIG: self._on_config,
+            vlink.POD_DISCONNECT: self._on_disconnect,
+        }
+
+    # -- pod -> adapter -----------------------------------------------------------------
+
+    def handle_frame(self, op: int, payload: bytes) -> None:
+        handler = self._handlers.get(op)
+        if handler is None:
+            log.warning("virtual pod %d sent unknown frame 0x%02x", self.index, op)
+            return
+        handler(op, payload)
+
+    def _on_notify(self, op: int, payload: bytes) -> None:
+        """A notification or (op POD_INDICATE) an indication the pod sent."""
+        conn, handle = struct.unpack_from("<HH", payload)
+        value = payload[4:]
+        link = self.link
+        on_link = link is not None and link.conn_handle == conn
+        if on_link:
+            self.air.add(_ATT_HEADER_BYTES + len(value))
+            if op == vlink.POD_INDICATE:
+                self.air.add(1)  # the client's confirmation
+            self._reach_client(handle, value)
+        if op == vlink.POD_INDICATE:
+            # BlueZ confirms every indication on a live link; on a lost one the
+            # stack reports a failure (non-zero status) instead
+            status = 0 if on_link else INDICATE_FAILED
+            self.send(vlink.frame(vlink.EV_INDICATE_DONE, struct.pack("<HHB", conn, handle, status)))
+
+    def _reach_client(self, handle: int, value: bytes) -> None:
+        """A value that crossed the link: the planned faults apply, then the client's
+        characteristic gets it if subscribed."""
+        char = self.chars.get(handle)
+        if char is None:
+            return
+        if self.corrupt_plan is not None:
+            value = self._maybe_corrupt(char, value)
+        if char.deliver(value) and self.drop_plan is not None and char.uuid == self.drop_plan[0]:
+            self._count_towards_drop()
+
+    def _on_local_value(self, op: int, payload: bytes) -> None:
+        """gatts_write: the pod set an attribute value (and maybe sends it)."""
+        handle, send_update = struct.unpack_from("<HB", payload)
+        value = payload[3:]
+        self.values[handle] = value
+        char = self.chars.get(handle)
+        if send_update and char is not None and self.link is not None:
+            # the stack notifies (or indicates) the subscribed central itself
+            if char.deliver(value):
+                self.air.add(_ATT_HEADER_BYTES + len(value))
+
+    def _on_trace(self, op: int, payload: bytes) -> None:
+        self.traces.append(json.loads(payload))
+        self.trace_event.set()
+
+    def _on_advertise(self, op: int, payload: bytes) -> None:
+        msg = json.loads(payload)
+        if "adv" in msg:
+            self.adv_data = bytes.fromhex(msg["adv"])
+        if "resp" in msg:
+            self.resp_data = bytes.fromhex(msg["resp"])
+        self.connectable = msg.get("connectable", True)
+        self.advertising = msg["interval_us"] is not None
+        if self.advertising:
+            self._events.heard_advertising(self)
+
+    def _on_register(self, op: int, payload: bytes) -> None:
+        self.layout = json.loads(payload)["services"]
+        self.values = {}
+        self._events.services_registered(self)
+
+    def _on_config(self, op: int, payload: bytes) -> None:
+        msg = json.loads(payload)
+        self.gap_name = msg["gap_name"]
+        self.addr_mode = msg["addr_mode"]
+        self.bond = msg["bond"]
+        self.identity = format_address(bytes.fromhex(msg["addr"]))
+
+    def _on_disconnect(self, op: int, payload: bytes) -> None:
+        """gap_disconnect: the pod ended the link itself (it was told already)."""
+        if self.link is not None and self.link.device.pod is self:
+            asyncio.ensure_future(self._events.disconnect(self.link.device, notify_pod=False))
+
+    # -- faults a test planned ----------------------------------------------------------
+
+    def _maybe_corrupt(self, char: GattCharacteristic, value: bytes) -> bytes:
+        assert self.corrupt_plan is not None
+        uuid, left = self.corrupt_plan
+        if char.uuid != uuid or not char.notifying or not value:
+            return value
+        self.corrupt_plan = (uuid, left - 1) if left > 1 else None
+        damaged = bytearray(value)
+        damaged[len(damaged) // 2] ^= 0x40  # one flipped bit, as interference does
+        return bytes(damaged)
+
+    def _count_towards_drop(self) -> None:
+        assert self.drop_plan is not None and self.link is not None
+        uuid, left, away_s = self.drop_plan
+        if left > 1:
+            self.drop_plan = (uuid, left - 1, away_s)
+            return
+        self.drop_plan = None
+        self._events.drop_link(self, away_s)
+
+    # -- ATT requests of the client (gatt.AttributePeer) --------------------------------
+
+    def att_read(self, handle: int, offset: int) -> bytes:
+        """A read request and its response (one PDU, at most MTU - 1 bytes from
+        `offset`); returns the whole value."""
+        value = self.values.get(handle, b"")
+        self.air.add(_ATT_HEADER_BYTES)
+        self.air.add(1 + len(value[offset:][: ATT_MTU_BYTES - 1]))
+        return value
+
+    def att_write(self, handle: int, value: bytes, *, with_response: bool) -> None:
+        """A write request (with its response) or a write command."""
+        self.remote_write(handle, value)
+        self.air.add(_ATT_HEADER_BYTES + len(value))
+        if with_response:
+            self.air.add(1)
+
+    def att_subscribe(self) -> None:
+        """The CCCD write request and its response."""
+        self.air.add(_ATT_HEADER_BYTES + 2)
+        self.air.add(1)
+
+    def local_value(self, handle: int) -> bytes:
+        return self.values.get(handle, b"")
+
+    def remote_write(self, handle: int, value: bytes) -> None:
+        assert self.link is not None
+        self.values[handle] = value
+        self.send(vlink.frame_u16s(vlink.EV_WRITE, (self.link.conn_handle, handle), value))
+
+    # -- adapter -> pod -----------------------------------------------------------------
+
+    def send(self, data: bytes) -> None:
+        if not self._writer.is_closing():
+            self._writer.write(data)
+
+    def connected(self, device: "Device[PodRadio]", conn_handle: int, central: bytes) -> Link:
+        """A central (6-byte address) connected: a new link; the pod hears of it and a
+        connectable advertising set ends."""
+        link = self.link = Link(device, conn_handle)
+        self.advertising = False
+        self.send(vlink.frame(vlink.EV_CONNECT, struct.pack("<HB", conn_handle, 0) + central))
+        return link
+
+    def encrypt(self, link: Link) -> None:
+        """The link is encrypted (Just Works: the pod has no display or keys)."""
+        link.encrypted = True
+        link.authenticated = False
+        self.send(vlink.frame(
+            vlink.EV_ENCRYPTION,
+            struct.pack("<HBBBB", link.conn_handle, 1, 0, 1 if link.bonded else 0, 16),
+        ))
+
+    def link_lost(self, *, tell_pod: bool, central: bytes) -> None:
+        """The link is gone; the pod hears of it if `tell_pod` (and it is still there),
+        and the client's subscriptions end."""
+        link = self.link
+        self.link = None
+        if link is not None and tell_pod and not self.closed.is_set():
+            self.send(vlink.frame(
+                vlink.EV_DISCONNECT, struct.pack("<HB", link.conn_handle, 0) + central
+            ))
+        for char in self.chars.values():
+            char.link_lost()
+
+    def stop(self) -> None:
+        self.send(vlink.frame(vlink.EV_STOP))
+
+    def ended(self) -> None:
+        """The pod's process closed its end: whoever waits on its traces wakes up."""
+        self.closed.set()
+        self.trace_event.set()
+        self._writer.close()
+
+    async def wait_trace(self, predicate: Callable[[dict], bool], timeout: float) -> dict:
+        """Waits until the pod reports a trace entry that satisfies predicate."""
+        seen = 0
+        async with asyncio.timeout(timeout):
+            while True:
+                while seen < len(self.traces):
+                    entry = self.traces[seen]
+                    seen += 1
+                    if predicate(entry):
+                        return entry
+                if self.closed.is_set():
+                    raise ConnectionError("the virtual pod ended before reporting that")
+                self.trace_event.clear()
+                closed = asyncio.ensure_future(self.closed.wait())
+                traced = asyncio.ensure_future(self.trace_event.wait())
+                try:
+                    await asyncio.wait({closed, traced}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    closed.cancel()
+                    traced.cancel()
