@@ -30,6 +30,8 @@ from podfw.gait.engine import GaitEngine
 from podfw.link.flashlog import FileStorage, FlashLog
 from podfw.link.podlink import DeviceInfo, PodLink
 
+_CHUNK_ROWS = 256  # samples read from the file at a time
+
 
 class SampleClock:
     """The pod clock (podfw.link.clock.PodClock's interface) driven by the samples
@@ -69,42 +71,57 @@ def serve(link, ms):
             return True
 
 
-def main(spec_path):
-    with open(spec_path) as f:
-        spec = json.load(f)
-    cfg = spec["config"]
-    config = GaitConfig(events=0, **cfg)  # as on the pod: windows only, no event ring
-    imu_cols = spec["imu_cols"]
-    p_cols = spec["pressure_cols"]
-    row = imu_cols + p_cols
-    rate = config.imu_rate_hz if imu_cols else config.pressure_rate_hz
-    clock = SampleClock(spec["epoch_s"], rate)
+class ReplayPod:
+    """The pod's firmware path fed from the recording in `spec`: engine config, sample
+    clock, radio, flash log and PodLink, as the pod's main.py sets them up."""
 
-    ble = bluetooth.BLE()
-    log = FlashLog(FileStorage(spec["log_dir"]), capacity=spec["log_capacity"])
-    link = PodLink(ble, log, clock, name=spec["name"], info=DeviceInfo(serial=spec["serial"]),
-                   config=config)
+    def __init__(self, spec):
+        self.config = GaitConfig(events=0, **spec["config"])  # as on the pod: no event ring
+        self.imu_cols = spec["imu_cols"]
+        self.pressure_cols = spec["pressure_cols"]
+        rate = self.config.imu_rate_hz if self.imu_cols else self.config.pressure_rate_hz
+        self.clock = SampleClock(spec["epoch_s"], rate)
+        self.ble = bluetooth.BLE()
+        self.log = FlashLog(FileStorage(spec["log_dir"]), capacity=spec["log_capacity"])
+        self.link = PodLink(self.ble, self.log, self.clock, name=spec["name"],
+                            info=DeviceInfo(serial=spec["serial"]), config=self.config)
+        self.pace_ms = spec["pace_ms"]
+        self.poll_every = spec["poll_every"]
+        row = self.imu_cols + self.pressure_cols
+        self._buf = array("h", bytes(2 * row * _CHUNK_ROWS))
+        self._zones = array("i", bytes(4 * self.pressure_cols))
+        self.windows = 0
+        self.running = True  # until the host stops the pod
 
-    pace_ms = spec["pace_ms"]
-    poll_every = spec["poll_every"]
-    chunk_rows = 256
-    buf = array("h", bytes(2 * row * chunk_rows))
-    zones = array("i", bytes(4 * p_cols))
-    windows = 0
-    running = True
+    def _publish(self, summary):
+        """One window: traced for the host's tests, logged and sent by PodLink, then
+        `pace_ms` of radio time. Returns False once the host has stopped the pod."""
+        self.windows += 1
+        self.ble.trace({"kind": "window", "seq": self.log.next_seq, "summary": summary.as_dict()})
+        self.link.publish(summary)
+        return serve(self.link, self.pace_ms)
 
-    def publish(summary):
-        ble.trace({"kind": "window", "seq": log.next_seq, "summary": summary.as_dict()})
-        link.publish(summary)
-        return serve(link, pace_ms)
+    def _publish_ready(self, engine):
+        while True:
+            summary = engine.poll_window()
+            if summary is None:
+                return
+            self.running = self._publish(summary) and self.running
 
-    for _ in range(spec["loops"]):
-        if not running:
-            break
-        engine = GaitEngine(config)
+    def replay(self, samples_path):
+        """One pass through the recording with a new engine (a new session): every
+        window it computes is published, the radio is served every poll_every samples."""
+        engine = GaitEngine(self.config)
+        imu_cols = self.imu_cols
+        p_cols = self.pressure_cols
+        row = imu_cols + p_cols
+        buf = self._buf
+        zones = self._zones
+        clock = self.clock
+        poll_every = self.poll_every
         since_poll = 0
-        with open(spec["samples"], "rb") as samples:
-            while running:
+        with open(samples_path, "rb") as samples:
+            while self.running:
                 got = samples.readinto(buf) // (2 * row)
                 if got == 0:
                     break
@@ -119,25 +136,34 @@ def main(spec_path):
                         engine.push_pressure(zones)
                     clock.samples += 1
                     if engine.ready_count:
-                        while True:
-                            summary = engine.poll_window()
-                            if summary is None:
-                                break
-                            windows += 1
-                            running = publish(summary) and running
+                        self._publish_ready(engine)
                     since_poll += 1
                     if since_poll >= poll_every:
                         since_poll = 0
-                        running = serve(link, 0) and running
+                        self.running = serve(self.link, 0) and self.running
         last = engine.finish()
-        if last is not None and running:
-            windows += 1
-            running = publish(last)
+        if last is not None and self.running:
+            self.running = self._publish(last)
 
-    ble.trace({"kind": "done", "windows": windows, "next_seq": log.next_seq,
-               "oldest_seq": log.oldest_seq})
-    while running:
-        running = serve(link, 200)
+    def report_done(self):
+        self.ble.trace({"kind": "done", "windows": self.windows, "next_seq": self.log.next_seq,
+                        "oldest_seq": self.log.oldest_seq})
+
+    def serve_until_stopped(self):
+        while self.running:
+            self.running = serve(self.link, 200)
+
+
+def main(spec_path):
+    with open(spec_path) as f:
+        spec = json.load(f)
+    pod = ReplayPod(spec)
+    for _ in range(spec["loops"]):
+        if not pod.running:
+            break
+        pod.replay(spec["samples"])
+    pod.report_done()
+    pod.serve_until_stopped()
 
 
 if __name__ == "__main__":
