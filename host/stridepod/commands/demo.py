@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import importlib.resources
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -82,13 +83,13 @@ def sync_virtual_pod(store: Store, recording: Path, what: str) -> tuple[str, str
         f"{runs} run{'s' * (runs != 1)} stored ({what})"))
 
 
-def run_demo(out_dir: Path, db: Path, fresh: bool) -> list[tuple[str, str]]:
-    """Every step of the demo; returns (step, what happened) for each."""
+def run_demo(out_dir: Path, db: Path, fresh: bool, done: Callable[[str, str], None]) -> None:
+    """Every step of the demo; `done(step, what happened)` is called as each one ends, so
+    the runner sees the demo's progress (and what was stored before an interruption)."""
     from stridepod.importers.intake import import_file
     from stridepod.report.build import write_report
     from stridepod.report.summary import verdict
 
-    steps = []
     inputs = out_dir / "inputs"
     inputs.mkdir(parents=True, exist_ok=True)
     if fresh and db.exists():
@@ -98,16 +99,15 @@ def run_demo(out_dir: Path, db: Path, fresh: bool) -> list[tuple[str, str]]:
         copies, shift = shift_history([bundled(n) for n in HISTORY_FILES], inputs, yesterday)
         for copy in copies:
             result = import_file(store, copy)
-            steps.append((f"imported {copy.name}",
-                               f"{result.rows} rows ({result.kind}), dates moved {shift:+d} days"
-                               f" so the history ends yesterday (copy: {copy})"))
+            done(f"imported {copy.name}",
+                 f"{result.rows} rows ({result.kind}), dates moved {shift:+d} days"
+                 f" so the history ends yesterday (copy: {copy})")
         for recording, what in RECORDINGS.items():
-            steps.append(sync_virtual_pod(store, bundled(recording), what))
+            done(*sync_virtual_pod(store, bundled(recording), what))
         report = write_report(store, out_dir / "report", dt.date.today())
     _, headline = verdict(report.assessment)
-    steps.append(("recovery model, today's verdict", headline))
-    steps.append(("report", f"{report.html} (open it in a browser)"))
-    return steps
+    done("recovery model, today's verdict", headline)
+    done("report", f"{report.html} (open it in a browser)")
 
 
 @click.command("demo", short_help="Try it all with no hardware: virtual pod, history, report.")
@@ -125,13 +125,15 @@ def command(ctx: click.Context, out_dir: Path | None) -> None:
     chosen_db = current(ctx).db
     db = Path(chosen_db) if chosen_db else out_dir / "demo.db"
     started = time.perf_counter()
+    out = output.console()
+
+    def done(what: str, detail: str) -> None:
+        out.print(f"[green]done[/green]  {what}: {detail}")
+
     try:
-        steps = run_demo(out_dir, db, fresh=not chosen_db)
+        run_demo(out_dir, db, fresh=not chosen_db, done=done)
     except OSError as exc:
         raise StridepodError(f"demo could not write to {out_dir}: {exc.strerror}") from None
-    out = output.console()
-    for what, detail in steps:
-        out.print(f"[green]done[/green]  {what}: {detail}")
     out.print(f"database: {db}")
     out.print(f"try: stridepod --db {db} today   (or plan, report, export)")
     out.print("your own data: stridepod import FILE... (watch or CSV files), stridepod sync (a pod)")
