@@ -78,9 +78,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=args, prog_name="stridepod", standalone_mode=False)
     except StridepodError as exc:
-        if debug:
+        if debug and str(exc):
             raise
-        click.echo(f"error: {exc}", err=True)
+        if str(exc):
+            click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("interrupted", err=True)

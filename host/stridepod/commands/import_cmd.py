@@ -1,45 +1,81 @@
-"""`stridepod import FILE…`: bring wellness, runs, pain and plan files into the store."""
+"""`stridepod import PATH…`: bring the runner's files into the store: stridepod's CSVs,
+watch files (FIT, TCX, GPX), service exports, folders and zip archives of them. One line
+per file, a closing summary; exit code 2 when any file failed (after importing the rest)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from stridepod.commands import output
 from stridepod.commands.context import current
 
-# The recovery model, importers and plotting are imported when the command runs, so
-# `stridepod --help` and the other commands start quickly.
+if TYPE_CHECKING:
+    from rich.console import Console
 
-@click.command("import", short_help="Import watch (FIT) and CSV files: mornings, runs, pain, plan.")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def command(files: tuple[Path, ...]) -> None:
-    """Import FILES: CSV files of morning measurements, runs, session RPE, pain or your
-    training plan, or FIT files from a watch (runs, HRV status, resting HR, sleep).
-    Importing a file twice changes nothing.
+    from stridepod.importers.bulk import Outcome
+
+# The importers are imported when the command runs, so `stridepod --help` starts quickly.
+
+
+@click.command("import", short_help="Import files, folders and zips: watch files, app exports, CSVs.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def command(paths: tuple[Path, ...]) -> None:
+    """Import PATHS: files, folders (with everything inside) and zip archives (a Garmin or
+    Strava bulk export, Apple Health's export.zip). Each file gets one line: what it held,
+    or why it was skipped or failed; a summary closes. Importing the same files again
+    changes nothing. Exit code 2 when any file failed (the others are imported).
 
     \b
-    CSV columns (header row, any order, empty cell = not measured, dates YYYY-MM-DD):
+    Watch files: FIT (runs, walks, multisport legs, resting HR, HRV status, sleep,
+      beat-to-beat morning HRV), TCX (runs), GPX (tracks of type running/walking/hiking).
+    Service exports: intervals.icu wellness and activities CSV, HRV4Training CSV,
+      Garmin Connect activities and sleep CSV, Oura CSV, Apple Health export.xml/.zip.
+    stridepod CSVs (header row, any order, empty cell = not measured, dates YYYY-MM-DD):
       morning:  date, resting_hr, rmssd_ms, sleep_h
       runs:     date, duration_min; distance_km, rpe (1-10), avg_hr, max_hr, kind, ...
       RPE:      date, rpe (1-10); duration_min picks the run on a two-run day
       pain:     date, site (knee, shin, achilles...), during, next_morning (0-10)
       plan:     date, kind (rest/easy/long/quality/strength/race/walk_run), duration_min,
                 distance_km, intensity, back_to_back (yes/no), goal (yes on the goal race)
-    All columns: docs/recovery.md.
+    All formats and columns: docs/recovery.md.
     """
-    from stridepod.importers.intake import import_file
+    from stridepod.errors import AlreadyReported
+    from stridepod.importers.bulk import import_all, plan
 
+    ctx = current()
     out = output.console()
-    with current().open_store() as store, output.progress("importing", total=len(files)) as advance:
-        for path in files:
-            result = import_file(store, path)
-            if result.already_imported:
-                out.print(f"{path}: already imported ({result.kind}), nothing changed")
-            else:
-                out.print(f"{path}: {result.kind}, {result.rows} rows read, "
-                          f"{result.changed} added or changed")
-            for note in result.notes:
-                out.print(f"  {note}")
-            advance()
+    total = sum(entry.size for entry in plan(list(paths)) if entry.path is None or entry.path.exists())
+    with ctx.open_store() as store, output.progress("importing", total=total or None) as advance:
+        summary = import_all(store, list(paths), lambda o: _report(o, out),
+                             progress=lambda size: advance(size), debug=ctx.debug)
+    c = summary.counts
+    out.print(f"{c['imported']} files imported ({summary.runs} runs, {summary.walks} walks, "
+              f"{summary.mornings} mornings), {c['already']} already imported, {c['skipped']} skipped, "
+              f"{c['failed']} failed" + (f"; {summary.flagged} impossible values refused" if summary.flagged else ""))
+    if c["failed"]:
+        raise AlreadyReported()  # each failed file has its "error:" line on stderr
+
+
+def _report(outcome: Outcome, out: Console) -> None:
+    r = outcome.result
+    if outcome.status == "failed":
+        click.echo(f"error: {outcome.error}", err=True)  # also with --quiet
+        return
+    if outcome.status == "skipped":
+        out.print(f"{outcome.shown}: skipped: {outcome.skipped or (r.skipped if r else '')}")
+        return
+    assert r is not None
+    if outcome.status == "already":
+        out.print(f"{outcome.shown}: already imported ({r.kind}), nothing changed")
+        return
+    held = ", ".join(f"{n} {what}" for n, what in ((r.runs - r.walks, "runs"), (r.walks, "walks"),
+                                                    (r.mornings, "mornings")) if n)
+    out.print(f"{outcome.shown}: {r.kind}, {r.rows} rows read" + (f" ({held})" if held else "")
+              + f", {r.changed} added or changed")
+    for note in r.notes:
+        out.print(f"  {note}")
+    for flag in r.flags:
+        click.echo(f"warning: {outcome.shown}: {flag}", err=True)

@@ -1,7 +1,12 @@
 """The documented CSV formats (docs/recovery.md): wellness, runs, pain log, RPE, plan.
 
 Common rules: UTF-8, a header row, comma separated, column order free, unknown columns
-ignored, empty cells = not measured, dates as YYYY-MM-DD, decimal point."""
+ignored (and listed by the import), empty cells = not measured, dates as YYYY-MM-DD,
+decimal point. Values are checked against the ranges every importer uses
+(`validation.RANGES`); these files are written by hand, so a value outside its range
+refuses the file with file:line, to be fixed and imported again. The same date twice in a
+morning or pain file is reported and merged (the later row's values win); twice in a plan
+it is an error (one session per day)."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from stridepod.errors import StridepodError
+from stridepod.importers.validation import RANGES
 from stridepod.recovery.model import (
     SESSION_KINDS,
     Goal,
@@ -37,6 +43,7 @@ class _Rows:
         self.path = Path(path)
         self.required = required
         self.line: int | str = 0  # CSV line number, or what names an entry in other formats
+        self._seen: dict[object, int | str] = {}  # key (a date, ...) -> the line that gave it
 
     def __iter__(self) -> Iterator[dict[str, str]]:
         try:
@@ -67,6 +74,7 @@ class _Rows:
             raise self.error(f"{col} {row.get(col)!r} is not a YYYY-MM-DD date") from None
 
     def number(self, row: dict[str, str], col: str, lo: float | None = None, hi: float | None = None) -> float | None:
+        """The cell as a number, within lo..hi (default: the column's `validation.RANGES`)."""
         text = row.get(col, "")
         if text == "":
             return None
@@ -74,9 +82,19 @@ class _Rows:
             value = float(text)
         except ValueError:
             raise self.error(f"{col} {text!r} is not a number") from None
+        if lo is None and hi is None and col in RANGES:
+            lo, hi = RANGES[col].lo, RANGES[col].hi
         if math.isnan(value) or math.isinf(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise self.error(f"{col} {text} is outside {lo}..{hi}")
+            raise self.error(f"{col} {text} is outside {_g(lo)}..{_g(hi)}"
+                             + (f" {RANGES[col].unit}" if col in RANGES and RANGES[col].unit else ""))
         return value
+
+    def first_line(self, key: object) -> int | str | None:
+        """The line that gave `key` before this one, or None (and remembers this line)."""
+        earlier = self._seen.get(key)
+        if earlier is None:
+            self._seen[key] = self.line
+        return earlier
 
     def required_number(self, row, col, lo=None, hi=None) -> float:
         value = self.number(row, col, lo, hi)
@@ -85,22 +103,52 @@ class _Rows:
         return value
 
 
-def read_wellness_csv(path: str | Path) -> list[WellnessDay]:
+def _g(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+# the columns each format reads; any other column is ignored (and listed by the import)
+COLUMNS = {
+    "wellness": ("date", "resting_hr", "rmssd_ms", "sleep_h", "source"),
+    "runs": ("date", "duration_min", "distance_km", "rpe", "avg_hr", "max_hr", "steps", "cadence_spm",
+             "impact_g_mean", "impact_g_peak", "contact_ms", "strike_heel", "strike_mid", "strike_fore",
+             "asymmetry_pct", "pace_s_per_km", "kind", "source"),
+    "rpe": ("date", "rpe", "duration_min"),
+    "pain": ("date", "site", "during", "next_morning"),
+    "plan": ("date", "kind", "duration_min", "distance_km", "intensity", "back_to_back", "goal"),
+}
+
+
+def read_wellness_csv(path: str | Path, notes: list[str] | None = None) -> list[WellnessDay]:
     """Columns: date, resting_hr (bpm), rmssd_ms, sleep_h; optional source naming the device
     or app (a change of device restarts the readiness baselines; without the column the
-    source is `csv:<file name>`, all counted as one device). Values are range-checked
-    loosely here; plausibility filtering is the model's job."""
+    source is `csv:<file name>`, all counted as one device). Values outside the ranges of
+    `validation.RANGES` refuse the file; plausibility filtering is the model's job. A date
+    given twice is merged (the later row's values win) and reported in `notes`."""
     rows = _Rows(path, ("date",))
-    out = []
+    out: dict[dt.date, WellnessDay] = {}
     for row in rows:
-        out.append(WellnessDay(
+        day = WellnessDay(
             date=rows.date(row),
-            resting_hr=rows.number(row, "resting_hr", 0, 300),
-            rmssd_ms=rows.number(row, "rmssd_ms", 0, 3000),
-            sleep_h=rows.number(row, "sleep_h", 0, 24),
+            resting_hr=rows.number(row, "resting_hr"),
+            rmssd_ms=rows.number(row, "rmssd_ms"),
+            sleep_h=rows.number(row, "sleep_h"),
             source=row.get("source") or f"csv:{rows.path.name}",
-        ))
-    return out
+        )
+        earlier = rows.first_line(day.date)
+        if earlier is not None:
+            old = out[day.date]
+            day = replace(day, **{k: getattr(old, k) for k in ("resting_hr", "rmssd_ms", "sleep_h")
+                                  if getattr(day, k) is None})
+            _note(notes, f"{rows.path}:{rows.line}: {day.date} is also on line {earlier}; "
+                         "the values of both lines are merged, this line's win")
+        out[day.date] = day
+    return list(out.values())
+
+
+def _note(notes: list[str] | None, message: str) -> None:
+    if notes is not None:
+        notes.append(message)
 
 
 def read_runs_csv(path: str | Path) -> list[Run]:
@@ -110,36 +158,49 @@ def read_runs_csv(path: str | Path) -> list[Run]:
     rows = _Rows(path, ("date", "duration_min"))
     out = []
     for row in rows:
-        steps = rows.number(row, "steps", 0)
+        steps = rows.number(row, "steps")
         kind = _kind(rows, row.get("kind", ""), allow_empty=True)
         out.append(Run(
-            date=rows.date(row), duration_min=rows.required_number(row, "duration_min", 0.1, 24 * 60),
-            distance_km=rows.number(row, "distance_km", 0, 1000), rpe=rows.number(row, "rpe", 0, 10),
-            avg_hr=rows.number(row, "avg_hr", 20, 250), max_hr=rows.number(row, "max_hr", 20, 250),
-            steps=None if steps is None else int(steps), cadence_spm=rows.number(row, "cadence_spm", 0, 300),
-            impact_g_mean=rows.number(row, "impact_g_mean", 0, 50), impact_g_peak=rows.number(row, "impact_g_peak", 0, 50),
-            contact_ms=rows.number(row, "contact_ms", 0, 2000),
-            strike_heel=rows.number(row, "strike_heel", 0, 1), strike_mid=rows.number(row, "strike_mid", 0, 1),
-            strike_fore=rows.number(row, "strike_fore", 0, 1), asymmetry_pct=rows.number(row, "asymmetry_pct", 0, 100),
-            pace_s_per_km=rows.number(row, "pace_s_per_km", 60, 3600),
+            date=rows.date(row), duration_min=rows.required_number(row, "duration_min"),
+            distance_km=rows.number(row, "distance_km"), rpe=rows.number(row, "rpe"),
+            avg_hr=rows.number(row, "avg_hr"), max_hr=rows.number(row, "max_hr"),
+            steps=None if steps is None else int(steps), cadence_spm=rows.number(row, "cadence_spm"),
+            impact_g_mean=rows.number(row, "impact_g_mean"), impact_g_peak=rows.number(row, "impact_g_peak"),
+            contact_ms=rows.number(row, "contact_ms"),
+            strike_heel=rows.number(row, "strike_heel"), strike_mid=rows.number(row, "strike_mid"),
+            strike_fore=rows.number(row, "strike_fore"), asymmetry_pct=rows.number(row, "asymmetry_pct"),
+            pace_s_per_km=rows.number(row, "pace_s_per_km"),
             source=row.get("source") or f"csv:{rows.path.name}", kind=kind,
         ))
     return out
 
 
-def read_pain_csv(path: str | Path) -> list[PainEntry]:
-    """Columns: date, site (knee, shin, achilles, ...), during, next_morning (0-10)."""
+def read_pain_csv(path: str | Path, notes: list[str] | None = None) -> list[PainEntry]:
+    """Columns: date, site (knee, shin, achilles, ...), during, next_morning (0-10). The same
+    date and site twice is merged (the later row's values win) and reported in `notes`."""
     rows = _Rows(path, ("date", "site"))
-    out = []
+    out: dict[tuple[dt.date, str], PainEntry] = {}
     for row in rows:
         if not row.get("site"):
             raise rows.error("site is empty")
-        entry = PainEntry(rows.date(row), row["site"].lower(), rows.number(row, "during", 0, 10),
-                          rows.number(row, "next_morning", 0, 10))
+        entry = PainEntry(rows.date(row), row["site"].lower(), rows.number(row, "during"),
+                          rows.number(row, "next_morning"))
         if entry.during is None and entry.next_morning is None:
             raise rows.error("neither during nor next_morning is given")
-        out.append(entry)
-    return out
+        key = (entry.date, entry.site)
+        earlier = rows.first_line(key)
+        if earlier is not None:
+            old = out[key]
+            entry = PainEntry(entry.date, entry.site, _either(entry.during, old.during),
+                              _either(entry.next_morning, old.next_morning))
+            _note(notes, f"{rows.path}:{rows.line}: {entry.site} on {entry.date} is also on line "
+                         f"{earlier}; the values of both lines are merged, this line's win")
+        out[key] = entry
+    return list(out.values())
+
+
+def _either(new: float | None, old: float | None) -> float | None:
+    return old if new is None else new
 
 
 @dataclass(frozen=True)
@@ -152,7 +213,7 @@ class RpeEntry:
 def read_rpe_csv(path: str | Path) -> list[RpeEntry]:
     """Columns: date, rpe (1-10); optional duration_min to pick the run on a two-run day."""
     rows = _Rows(path, ("date", "rpe"))
-    return [RpeEntry(rows.date(row), rows.required_number(row, "rpe", 1, 10), rows.number(row, "duration_min", 0))
+    return [RpeEntry(rows.date(row), rows.required_number(row, "rpe", 1, 10), rows.number(row, "duration_min"))
             for row in rows]
 
 
@@ -172,6 +233,10 @@ def attach_rpe(runs: list[Run], entries: list[RpeEntry]) -> list[Run]:
 class PlanFile:
     sessions: list[PlannedSession]
     goal: Goal | None
+
+
+def _line(where: int | str) -> str:
+    return f"line {where}" if isinstance(where, int) else str(where)
 
 
 def _kind(rows: _Rows, text: str, allow_empty: bool = False) -> str:
@@ -197,8 +262,11 @@ def plan_from_rows(rows: _Rows) -> PlanFile:
     for row in rows:
         kind = _kind(rows, row.get("kind", ""))
         session = PlannedSession(
-            rows.date(row), kind, rows.number(row, "duration_min", 0, 24 * 60), rows.number(row, "distance_km", 0, 1000),
+            rows.date(row), kind, rows.number(row, "duration_min"), rows.number(row, "distance_km"),
             row.get("intensity", ""), row.get("back_to_back", "").lower() in TRUE_WORDS)
+        earlier = rows.first_line(session.date)
+        if earlier is not None:
+            raise rows.error(f"{session.date} is already planned on {_line(earlier)} (one session per day)")
         if kind not in ("rest", "race") and session.duration_min is None and session.distance_km is None:
             raise rows.error(f"{kind} session needs duration_min or distance_km")
         if row.get("goal", "").lower() in TRUE_WORDS:

@@ -46,6 +46,7 @@ class Run:
     pace_s_per_km: float | None = None
     source: str = ""
     kind: str = ""  # "quality", "long", "race", ... when known (plan, import); "" = unknown
+    start: dt.datetime | None = None  # local start time (no time zone) when the source gives it
 
     @property
     def pace(self) -> float | None:

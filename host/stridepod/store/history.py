@@ -16,6 +16,8 @@ def _build(cls, row: dict, **renamed):
     values = {k: v for k, v in row.items() if k in names and v is not None}
     values.update(renamed)
     values["date"] = dt.date.fromisoformat(row["date"])
+    if "start" in values:  # runs: the local start time, stored as ISO text
+        values["start"] = dt.datetime.fromisoformat(values["start"])
     return cls(**values)
 
 
