@@ -69,7 +69,7 @@ def test_runs_pain_and_plan_files(stridepod_cli, tmp_path):
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    ('{"format": "stridepod-dump-csv/1"}\n', "not a file stridepod knows"),
+    ('{"format": "stridepod-dump-csv/1"}\n', "not a CSV stridepod knows"),
     ("date,resting_hr\n2026-11-01,fast\n", "bad.csv:2: resting_hr 'fast' is not a number"),
     ("date,resting_hr\n2026-11-01,52\n2026-13-01,52\n",
      "bad.csv:3: date '2026-13-01' is not a YYYY-MM-DD date"),
@@ -141,7 +141,7 @@ def test_fit_activity_and_morning_data(stridepod_cli, tmp_path):
     fit.write_bytes(encoder.close())
     result = stridepod_cli("import", fit)
     assert result.exit_code == 0, result.stderr
-    assert "fit, 2 rows read, 2 added or changed" in result.stdout
+    assert "FIT activity, 2 rows read, 2 added or changed (1 runs, 1 mornings)" in result.stdout
     assert "already imported" in stridepod_cli("import", fit).stdout
     with _store(tmp_path) as store:
         (run,) = store.runs()

@@ -35,7 +35,8 @@ def test_running_session_becomes_a_run(tmp_path):
     assert run.source == "fit:a.fit"
     assert run.cadence_spm == 173.0  # 86.5 strides/min = 173 steps/min
     assert run.pace_s_per_km == pytest.approx(333.33, abs=0.01)
-    assert out.notes == ["skipped a cycling session"]
+    assert out.notes == ["session 2: a cycling session, not a run"]
+    assert run.start == T0.replace(tzinfo=None)  # the start time is kept (local time; tz=UTC here)
 
 
 def test_wellness_fields_hrv_status_resting_hr_and_sleep(tmp_path):
@@ -43,7 +44,9 @@ def test_wellness_fields_hrv_status_resting_hr_and_sleep(tmp_path):
     levels = ["light", "deep", "awake", "rem", "light", "awake"]
     p = _fit(tmp_path,
              {"mesg_num": MESG["HRV_STATUS_SUMMARY"], "timestamp": T0, "last_night_average": 55.0},
-             {"mesg_num": MESG["MONITORING_HR_DATA"], "timestamp": T0, "resting_heart_rate": 51},
+             # resting_heart_rate is Garmin's 7-day average; the day's own is current_day_...
+             {"mesg_num": MESG["MONITORING_HR_DATA"], "timestamp": T0, "resting_heart_rate": 55,
+              "current_day_resting_heart_rate": 51},
              *({"mesg_num": MESG["SLEEP_LEVEL"], "timestamp": bed + dt.timedelta(minutes=90 * i), "sleep_level": lv}
                for i, lv in enumerate(levels)), file_type="monitoring_b")
     [day] = read_fit(p).wellness

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -23,19 +24,39 @@ def export_csv(store: Store, table: str, path: Path) -> int:
 
 
 def export_parquet(store: Store, table: str, path: Path) -> int:
+    """Columns typed from the store's schema (`Store.column_types`): dates as dates, times as
+    timestamps, numbers as numbers also when a column is empty, so the files of any two
+    stores of one schema version have the same schema and concatenate."""
     import pyarrow as pa  # imported here: only Parquet export needs it
     import pyarrow.parquet as pq
 
     columns, rows = store.table(table)
-    arrays = {name: [row[i] for row in rows] for i, name in enumerate(columns)}
-    pq.write_table(pa.table(arrays) if rows else _empty_table(columns), path)
+    types = dict(store.column_types(table))
+    arrays = [pa.array([_typed(row[i], types[name]) for row in rows], type=_arrow_type(types[name]))
+              for i, name in enumerate(columns)]
+    pq.write_table(pa.Table.from_arrays(arrays, names=columns), path)
     return len(rows)
 
 
-def _empty_table(columns: list[str]):
+def _arrow_type(meaning: str):
     import pyarrow as pa
 
-    return pa.table({name: pa.array([], type=pa.string()) for name in columns})
+    return {"date": pa.date32(), "local_time": pa.timestamp("s"), "utc_time": pa.timestamp("s", tz="UTC"),
+            "bool": pa.bool_(), "real": pa.float64(), "integer": pa.int64()}.get(meaning, pa.string())
+
+
+def _typed(value, meaning: str):
+    if value is None:
+        return None
+    if meaning == "date":
+        return dt.date.fromisoformat(value)
+    if meaning in ("local_time", "utc_time"):
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if meaning == "bool":
+        return bool(value)
+    if meaning == "real":
+        return float(value)
+    return value
 
 
 WRITERS = {"csv": export_csv, "parquet": export_parquet}

@@ -73,8 +73,8 @@ def _report(outcome: Outcome, out: Console) -> None:
         return
     held = ", ".join(f"{n} {what}" for n, what in ((r.runs - r.walks, "runs"), (r.walks, "walks"),
                                                     (r.mornings, "mornings")) if n)
-    out.print(f"{outcome.shown}: {r.kind}, {r.rows} rows read" + (f" ({held})" if held else "")
-              + f", {r.changed} added or changed")
+    out.print(f"{outcome.shown}: {r.kind}, {r.rows} rows read, {r.changed} added or changed"
+              + (f" ({held})" if held else ""))
     for note in r.notes:
         out.print(f"  {note}")
     for flag in r.flags:

@@ -105,6 +105,21 @@ MIGRATIONS: tuple[str, ...] = (
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
+# What the TEXT and INTEGER columns hold, for typed exports (SQLite keeps dates as ISO text
+# and booleans as 0/1): "date", "local_time" (ISO date-time, no zone), "utc_time" (ISO
+# date-time ending in Z), "bool". Other columns follow their declared SQLite type.
+COLUMN_MEANING: dict[tuple[str, str], str] = {
+    ("pod_records", "received_at"): "utc_time",
+    ("imports", "imported_at"): "utc_time",
+    ("wellness_days", "date"): "date",
+    ("runs", "start"): "local_time",
+    ("runs", "date"): "date",
+    ("pain_log", "date"): "date",
+    ("planned_sessions", "date"): "date",
+    ("planned_sessions", "back_to_back"): "bool",
+    ("goals", "date"): "date",
+}
+
 
 
 class Table:
@@ -378,6 +393,16 @@ class Store:
 
     def goals(self, since: str | None = None) -> list[dict]:
         return self.rows(GOALS, since)
+
+    def column_types(self, name: str) -> list[tuple[str, str]]:
+        """Each column of a table with what it holds: "date", "local_time", "utc_time",
+        "bool", "real", "integer" or "text", from the schema alone (the same for every
+        store of this schema version, whatever rows it holds)."""
+        if name not in TABLES:
+            raise StoreError(f"no table {name!r}; tables: {', '.join(TABLES)}")
+        declared = {"REAL": "real", "INTEGER": "integer", "TEXT": "text"}
+        return [(col, COLUMN_MEANING.get((name, col), declared.get(decl.upper(), "text")))
+                for _, col, decl, *_ in self._conn.execute(f"PRAGMA table_info({name})")]
 
     def table(self, name: str) -> tuple[list[str], list[tuple]]:
         """Column names and rows of one table, for export."""
