@@ -160,3 +160,27 @@ def test_export_and_report_into_a_file_are_one_line_errors(stridepod_cli, tmp_pa
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: cannot write the report to {taken / 'report'}")
     assert "Traceback" not in result.stderr
+
+
+def test_parquet_columns_are_typed_from_the_schema_and_concatenate(stridepod_cli, tmp_path, monkeypatch):
+    import pyarrow as pa
+
+    runs = tmp_path / "runs.csv"
+    runs.write_text("date,duration_min,distance_km\n2026-11-18,42,8.1\n")
+    stridepod_cli("import", DATA / "demo_wellness.csv", runs)
+    assert stridepod_cli("export", tmp_path / "full", "--format", "parquet").exit_code == 0
+    monkeypatch.setenv("STRIDEPOD_DB", str(tmp_path / "empty.db"))  # a store with no rows at all
+    assert stridepod_cli("export", tmp_path / "empty", "--format", "parquet").exit_code == 0
+    for table in ("runs", "wellness_days", "planned_sessions", "imports", "pod_records"):
+        full = pq.read_table(tmp_path / "full" / f"{table}.parquet")
+        empty = pq.read_table(tmp_path / "empty" / f"{table}.parquet")
+        assert full.schema == empty.schema, table
+        assert pa.concat_tables([full, empty]).num_rows == full.num_rows
+    schema = pq.read_schema(tmp_path / "empty" / "runs.parquet")
+    assert (schema.field("date").type, schema.field("start").type) == (pa.date32(), pa.timestamp("ms"))
+    assert (schema.field("rpe").type, schema.field("steps").type) == (pa.float64(), pa.int64())
+    assert pq.read_schema(tmp_path / "empty" / "planned_sessions.parquet").field("back_to_back").type == pa.bool_()
+    assert pq.read_schema(tmp_path / "empty" / "imports.parquet").field("imported_at").type == \
+        pa.timestamp("ms", tz="UTC")
+    day = pq.read_table(tmp_path / "full" / "wellness_days.parquet").column("date")[-1].as_py()
+    assert day == dt.date(2022, 1, 22)

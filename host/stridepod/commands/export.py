@@ -41,7 +41,7 @@ def export_parquet(store: Store, table: str, path: Path) -> int:
 def _arrow_type(meaning: str):
     import pyarrow as pa
 
-    return {"date": pa.date32(), "local_time": pa.timestamp("s"), "utc_time": pa.timestamp("s", tz="UTC"),
+    return {"date": pa.date32(), "local_time": pa.timestamp("ms"), "utc_time": pa.timestamp("ms", tz="UTC"),
             "bool": pa.bool_(), "real": pa.float64(), "integer": pa.int64()}.get(meaning, pa.string())
 
 
