@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import struct
-from typing import Any
+from typing import Any, cast
 
 from stridepod.errors import StridepodError
 
@@ -107,10 +107,11 @@ def _decode_sdk(data: bytes) -> tuple[Messages, str | None]:
     if errors:
         return {}, str(errors[0]).replace("FIT Runtime Error ", "")
     messages: Messages = {}
-    for name, items in raw.items():
+    for name, items in dict(raw).items():
         if not isinstance(name, str) or not name.endswith("_mesgs"):
             continue  # messages the SDK's profile does not know are keyed by number
-        messages[name] = [{k: _sdk_value(v) for k, v in m.items() if isinstance(k, str)} for m in items]
+        messages[name] = [{k: _sdk_value(v) for k, v in m.items() if isinstance(k, str)}
+                          for m in cast(list[dict[Any, Any]], items)]
     return messages, None
 
 

@@ -115,7 +115,7 @@ def csv_kind(path: Path, header: list[str]) -> str:
 
 def unknown_csv_message(path: Path, header: list[str]) -> str:
     """The header as written, the closest format and what to rename to reach it."""
-    best_kind, best_renames = "", {}
+    best_kind, best_renames = "", dict[str, str]()
     for kind, columns in COLUMNS.items():
         renames = _renames(header, columns)
         if len(renames) > len(best_renames):
@@ -127,9 +127,9 @@ def unknown_csv_message(path: Path, header: list[str]) -> str:
                           "runs: date,duration_min,...; see `stridepod import --help`) and the exports "
                           "listed in docs/recovery.md")
     wanted = ",".join(c for c in COLUMNS[best_kind] if c != "source")
-    renames = "; ".join(f"\"{old}\" -> {new}" for old, new in best_renames.items() if old != new)
+    to_rename = "; ".join(f"\"{old}\" -> {new}" for old, new in best_renames.items() if old != new)
     return (message + f"; closest: the {best_kind} CSV ({wanted})"
-            + (f": rename {renames}" if renames else ""))
+            + (f": rename {to_rename}" if to_rename else ""))
 
 
 def _renames(header: list[str], columns: tuple[str, ...]) -> dict[str, str]:

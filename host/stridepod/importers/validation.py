@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from stridepod.recovery.model import Run, WellnessDay
 
@@ -80,7 +81,7 @@ def check_run(run: Run) -> tuple[Run | None, list[str]]:
     """The run with every impossible optional value dropped, or None when its duration is
     impossible; and one message per problem."""
     messages: list[str] = []
-    dropped: dict[str, None] = {}
+    dropped: dict[str, Any] = {}
     for f in dataclasses.fields(Run):
         why = problem(f.name, getattr(run, f.name))
         if why is None:
@@ -99,8 +100,8 @@ def check_run(run: Run) -> tuple[Run | None, list[str]]:
 def check_wellness(day: WellnessDay) -> tuple[WellnessDay | None, list[str]]:
     """The morning with every impossible value dropped, or None when nothing measured is
     left; and one message per problem."""
-    messages = []
-    dropped = {}
+    messages: list[str] = []
+    dropped: dict[str, Any] = {}
     for name in WELLNESS_SIGNALS:
         why = problem(name, getattr(day, name))
         if why is not None:
