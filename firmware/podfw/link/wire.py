@@ -20,6 +20,9 @@ from array import array
 
 from micropython import const
 
+# read-config sends a placement as its position in PLACEMENTS + 1 (0 = unknown)
+from podfw.gait.config import PLACEMENTS
+
 VERSION = const(1)
 RECORD_SIZE = const(20)
 
@@ -63,8 +66,6 @@ STATUS_SESSION_ACTIVE = const(0x02)
 STATUS_HAS_GYRO = const(0x04)
 STATUS_HAS_PRESSURE = const(0x08)
 
-# read-config placement codes (podfw.gait.config.PLACEMENTS, 0 = unknown)
-PLACEMENTS = ("unknown", "left_foot", "right_foot", "left_insole", "right_insole", "sacrum")
 
 # request op -> exact parameter length
 _PARAM_LEN = {
@@ -324,7 +325,7 @@ def backfill_payload(first_seq, next_seq, lost, log_id):
 
 def config_payload(window_s, imu_rate_hz, pressure_rate_hz, placement, status,
                    log_capacity, next_seq):
-    code = PLACEMENTS.index(placement) if placement in PLACEMENTS else 0
+    code = PLACEMENTS.index(placement) + 1 if placement in PLACEMENTS else 0
     # rates to the nearest Hz: a recording replayed by the virtual pod may have 204.8 Hz
     return struct.pack("<BHHHBBII", VERSION, window_s, round(imu_rate_hz),
                        round(pressure_rate_hz), code, status, log_capacity, next_seq)
@@ -391,7 +392,8 @@ def decode_indication(data):
             fields = _unpack_fields(OP_NAMES[op] + " response", _RESPONSE_PAYLOADS[op], data, 3)
             if op == OP_READ_CONFIG:
                 code = fields["placement"]
-                fields["placement"] = PLACEMENTS[code] if code < len(PLACEMENTS) else "unknown"
+                fields["placement"] = (PLACEMENTS[code - 1] if 0 < code <= len(PLACEMENTS)
+                                       else "unknown")
         elif len(data) != 3:
             raise WireError("control-point response to op 0x%02x carries %d unexpected bytes"
                             % (op, len(data) - 3))

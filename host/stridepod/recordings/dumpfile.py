@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
+from podfw.gait.config import PLACEMENTS
 from stridepod.errors import StridepodError
 
 FORMAT = "stridepod-dump-csv/1"
 ACC_COLUMNS = ("ax", "ay", "az")
 GYRO_COLUMNS = ("gx", "gy", "gz")
 _ZONE = re.compile(r"^p([1-9][0-9]?)$")
-PLACEMENTS = ("left_foot", "right_foot", "left_insole", "right_insole", "sacrum")
 
 
 class DumpError(StridepodError):
