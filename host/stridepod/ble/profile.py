@@ -1,11 +1,17 @@
 """The pod's GATT profile as the host sees it: full 128-bit UUID strings, as bleak reports
 them. The pod side defines the same UUIDs in firmware/podfw/link/gatt.py (a MicroPython
 module the host cannot import, it needs `bluetooth`); tests/host/test_ble_profile.py
-checks the two agree."""
+checks the two agree. Also the time base of the pod's records, as a datetime."""
+
+import datetime as dt
 
 STRIDEPOD_SERVICE = "5370d001-7e1a-4b5c-9d2e-53747269646f"
 SUMMARY = "5370d002-7e1a-4b5c-9d2e-53747269646f"
 CONTROL_POINT = "5370d003-7e1a-4b5c-9d2e-53747269646f"
+
+# A record's time_s counts seconds from here (wire format v1; MicroPython's epoch on the
+# ESP32), once a central has set the pod's clock.
+POD_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 def sig_uuid(short: int) -> str:
