@@ -146,8 +146,6 @@ DIFFERENT_CONCEPTS = {
                       "longest push-off-to-strike time that is a ground contact (2500)",
     "MAX_CONTACT_S": "evaluation: how far a reference toe-off may be from its strike "
                      "(2.0 s); reference.imu: the detector's contact limit (2.5 s)",
-    "CRC_TABLE": "one CRC-16/CCITT-FALSE, tabled by the link (array 'H') and the raw "
-                 "stream (list); each pod mode loads only one of the two modules",
 }
 
 

@@ -16,9 +16,10 @@
 #   16-17  u16 strikes by pattern: bits 0-4 heel, 5-9 midfoot, 10-14 forefoot; bit 15 reserved (0)
 #   18-19  u16 CRC-16/CCITT-FALSE over bytes 0-17
 import struct
-from array import array
 
 from micropython import const
+
+from podfw.crc import crc16 as _crc16
 
 # read-config sends a placement as its position in PLACEMENTS + 1 (0 = unknown)
 from podfw.gait.config import PLACEMENTS
@@ -99,28 +100,9 @@ class WireError(ValueError):
     """A record, command or response that is not valid v1 wire data (message says why)."""
 
 
-def _crc_table():
-    table = array("H", bytes(512))  # 512 bytes of RAM on the pod
-    for byte in range(256):
-        crc = byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else (crc << 1)
-        table[byte] = crc & 0xFFFF
-    return table
-
-
-_CRC_TABLE = _crc_table()
-
-
 def crc16(data, end=None):
-    """CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) of data[:end]."""
-    crc = 0xFFFF
-    table = _CRC_TABLE
-    if end is None:
-        end = len(data)
-    for i in range(end):
-        crc = ((crc << 8) & 0xFF00) ^ table[(crc >> 8) ^ data[i]]
-    return crc
+    """CRC-16/CCITT-FALSE (podfw.crc) of data[:end]."""
+    return _crc16(data, 0, len(data) if end is None else end)
 
 
 class Record:
