@@ -135,6 +135,9 @@ SHARED = [
     Shared(ACC + ":_FOOT_HIGH_MAX_MS", derived=(REF_IMU + ":FOOT_HIGH_MAX_S",)),
     Shared(GAIT + "engine.py:_MAX_STEP_INTERVAL_MS",
            derived=(REF_ENGINE + ":MAX_STEP_INTERVAL_S",)),
+    # a 16-bit sensor reading's largest value: the engine's clip level, the host's
+    # quantisation of recordings
+    Shared(GAIT + "engine.py:_FULL_SCALE", derived=(HOST + "dumps.py:FULL_SCALE",)),
 ]
 
 # The same name (or a long value) in two modules for two different things.
