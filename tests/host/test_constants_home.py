@@ -63,9 +63,9 @@ SUMMARY = GAIT + "summary.py"
 WIRE = FW + "link/wire.py"
 UUIDS = FW + "link/uuids.py"
 PROFILE = HOST + "ble/profile.py"
-REF_IMU = HOST + "reference/imu.py"
-REF_PRESSURE = HOST + "reference/pressure.py"
-REF_ENGINE = HOST + "reference/engine.py"
+REF_IMU = HOST + "recordings/reference/imu.py"
+REF_PRESSURE = HOST + "recordings/reference/pressure.py"
+REF_ENGINE = HOST + "recordings/reference/engine.py"
 
 INLINED = ("a private const() inlined into per-sample or viper code: an import would be a "
            "global lookup per sample (or impossible in viper)")
@@ -137,7 +137,7 @@ SHARED = [
            derived=(REF_ENGINE + ":MAX_STEP_INTERVAL_S",)),
     # a 16-bit sensor reading's largest value: the engine's clip level, the host's
     # quantisation of recordings
-    Shared(GAIT + "engine.py:_FULL_SCALE", derived=(HOST + "dumps.py:FULL_SCALE",)),
+    Shared(GAIT + "engine.py:_FULL_SCALE", derived=(HOST + "recordings/dumpfile.py:FULL_SCALE",)),
 ]
 
 # The same name (or a long value) in two modules for two different things.

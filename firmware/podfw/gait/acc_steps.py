@@ -18,9 +18,10 @@ from micropython import const
 from podfw.gait.fixedpoint import isqrt
 from podfw.gait.step_detector import AVERAGE_RATE_HZ, AVG_SHIFT, MIN_STRIDE_MS, AverageShift
 
-# Named as the float reference (stridepod.reference.imu) names them, which imports them
-# from here. step_detector's _Q14, mirrored: a private const() is inlined into this
-# module's per-sample code (tests/host/test_constants_home.py checks the two agree).
+# Named as the float reference (stridepod.recordings.reference.imu) names them, which
+# imports them from here. step_detector's _Q14, mirrored: a private const() is inlined
+# into this module's per-sample code (tests/host/test_constants_home.py checks the two
+# agree).
 _Q14 = const(14)
 _ONE_Q14 = const(1 << _Q14)
 _LARGEST = const(0x3FFFFFFF)  # largest ESP32 small int

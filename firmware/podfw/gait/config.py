@@ -2,9 +2,9 @@
 # here (evaluated once at start-up); the engine derives integer thresholds from them.
 
 # Where a pod can be worn: the one definition. A board (podfw._boardcheck) is one of the
-# foot placements; recordings (stridepod.dumps) may also come from the sacrum. The wire
-# format's read-config sends a placement as its position here + 1 (0 = unknown), so new
-# placements go at the end.
+# foot placements; recordings (stridepod.recordings.dumpfile) may also come from the
+# sacrum. The wire format's read-config sends a placement as its position here + 1
+# (0 = unknown), so new placements go at the end.
 FOOT_PLACEMENTS = ("left_foot", "right_foot", "left_insole", "right_insole")
 PLACEMENTS = FOOT_PLACEMENTS + ("sacrum",)
 

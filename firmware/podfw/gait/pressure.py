@@ -74,8 +74,8 @@ PFLAG_GAP = const(4)  # samples were lost; a contact in progress was dropped
 
 MAX_ZONES = const(16)
 _SPAN = const(1000)  # zone coordinates are rescaled to 0..1000 per mille of the zone span
-# The thresholds, named as the float reference (stridepod.reference.pressure) names them,
-# which imports them from here (private const()s cost the pod no heap).
+# The thresholds, named as the float reference (stridepod.recordings.reference.pressure)
+# names them, which imports them from here (private const()s cost the pod no heap).
 _TOUCH_DIV = const(50)  # touch margin = peak_track / 50 ...
 _MIN_TOUCH_N = const(2)  # ... and at least 2 N
 _CONFIRM_DIV = const(8)  # confirm margin = peak_track / 8 ...

@@ -17,9 +17,9 @@ from micropython import const
 
 from podfw.gait.fixedpoint import isqrt
 
-# The detectors' constants, named as the float reference (stridepod.reference.imu) names
-# them, which imports them from here. Private const()s cost the pod no heap; the public
-# ones are shared with podfw.gait.acc_steps as well.
+# The detectors' constants, named as the float reference
+# (stridepod.recordings.reference.imu) names them, which imports them from here. Private
+# const()s cost the pod no heap; the public ones are shared with podfw.gait.acc_steps too.
 _Q14 = const(14)  # unit vectors in Q14: 1 << _Q14 is 1.0
 _ONE_Q14 = const(1 << _Q14)
 

@@ -200,7 +200,8 @@ class SensorUnits:
     full_scale: int = FULL_SCALE
 
 
-def quantise(values: np.ndarray | None, lsb_per_unit: float, full_scale: int = FULL_SCALE):
+def quantise(values: np.ndarray | None, lsb_per_unit: float,
+             full_scale: int = FULL_SCALE):
     """Rounds to integer sensor units and saturates like a 16-bit sensor register."""
     if values is None:
         return None
