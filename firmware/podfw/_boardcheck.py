@@ -5,10 +5,10 @@ import json
 from micropython import const
 
 from podfw.board import Board, BoardError, Zone
+from podfw.gait.config import FOOT_PLACEMENTS
 
 IMU_MODELS = ("lsm6dso", "lsm6ds3trc", "icm42688p")
 MUX_MODELS = ("cd74hc4067",)
-PLACEMENTS = ("left_foot", "right_foot", "left_insole", "right_insole")
 LED_KINDS = ("active_high", "active_low", "ws2812")
 MUX_CHANNELS = const(16)
 # q16 gain of 0.1 N per ADC count; the bound keeps (raw * gain) inside a 31-bit small int
@@ -30,7 +30,7 @@ def parse(path):
     b.path = path
     b.name = _get(path, raw, "name", str)
     b.chip = _get(path, raw, "chip", str)
-    b.placement = _choice(path, raw, "placement", PLACEMENTS)
+    b.placement = _choice(path, raw, "placement", FOOT_PLACEMENTS)
 
     i2c = _get(path, raw, "i2c", dict)
     b.i2c_id = _int(path, i2c, "i2c.id", "id", 0, 1)

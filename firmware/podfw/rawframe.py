@@ -16,6 +16,8 @@
 # the recorder can measure the IMU's real data rate and line the zones up with it.
 from micropython import const
 
+from podfw.crc import crc16
+
 SYNC0 = const(0xA5)
 SYNC1 = const(0x5A)
 TYPE_INFO = const(1)
@@ -30,26 +32,6 @@ PRESSURE_PREFIX = const(9)  # index, time, zones
 MAX_PAYLOAD = const(2048)
 IMU_BATCH = const(10)  # samples per IMU frame
 PRESSURE_BATCH = const(5)  # scans per pressure frame
-
-
-def _table():
-    t = []
-    for byte in range(256):
-        c = byte << 8
-        for _ in range(8):
-            c = ((c << 1) ^ 0x1021) if c & 0x8000 else (c << 1)
-        t.append(c & 0xFFFF)
-    return t
-
-
-_CRC_TABLE = _table()
-
-
-def crc16(buf, start, end, crc=0xFFFF):
-    table = _CRC_TABLE
-    for i in range(start, end):
-        crc = ((crc << 8) & 0xFFFF) ^ table[((crc >> 8) ^ buf[i]) & 0xFF]
-    return crc
 
 
 def seal(buf, ftype, seq, length):

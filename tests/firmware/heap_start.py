@@ -9,6 +9,7 @@ def heap_after_start(board_path):
     gc.collect()
     before_import = gc.mem_alloc()
     import podfw.board
+    import podfw.gait.config  # noqa: F401  (board files are checked against its placements)
     import podfw.gait.engine  # noqa: F401
     import podfw.pod
     import podfw.sampling.scheduler  # noqa: F401

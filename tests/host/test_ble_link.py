@@ -19,7 +19,6 @@ from stridepod.ble.virtual import virtual_rig
 from stridepod.store.database import Store
 from stridepod.virtualpod.launcher import PodSettings
 from virtualpod_support import (
-    ROOT,
     RUN,
     SHORT_RUN,
     expected_record,
@@ -80,16 +79,6 @@ def test_damaged_records_are_rejected_and_fetched_again(tmp_path):
     assert [stored_fields(r) for r in stored] == [expected_record(w) for w in windows]
     assert first.stored == 300 and stored_twice == 0
     assert again.pod_id == first.pod_id and again.stored == 0 and again.duplicates == 0
-
-
-def test_host_uuids_are_the_pods():
-    gatt = (ROOT / "firmware/podfw/link/gatt.py").read_text()
-    defined = dict(re.findall(r'^(\w+_UUID) = "([0-9a-f-]{36})"', gatt, re.M))
-    assert defined == {
-        "STRIDEPOD_SERVICE_UUID": profile.STRIDEPOD_SERVICE,
-        "SUMMARY_UUID": profile.SUMMARY,
-        "CONTROL_POINT_UUID": profile.CONTROL_POINT,
-    }
 
 
 async def _random_commands(store, seed, count):

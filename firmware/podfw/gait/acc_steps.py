@@ -10,24 +10,39 @@
 #   through _ONSET_G_X10 after the flight minimum.
 # FootAccStrides: a foot/ankle pod without gyro. Each stride has one impact, the largest
 #   acceleration magnitude of the stride; excursions above a threshold relative to the
-#   recent impact peaks, at least _MIN_STRIDE_MS apart, are strides; the threshold relaxes
+#   recent impact peaks, at least MIN_STRIDE_MS apart, are strides; the threshold relaxes
 #   when no stride came for two stride times (walk breaks, softer steps).
 import micropython
 from micropython import const
 
 from podfw.gait.fixedpoint import isqrt
-from podfw.gait.step_detector import AverageShift
+from podfw.gait.step_detector import AVERAGE_RATE_HZ, AVG_SHIFT, MIN_STRIDE_MS, AverageShift
 
-# the first four are step_detector's own (private constants are inlined per module)
+# Named as the float reference (stridepod.recordings.reference.imu) names them, which
+# imports them from here. step_detector's _Q14, mirrored: a private const() is inlined
+# into this module's per-sample code (tests/host/test_constants_home.py checks the two
+# agree).
 _Q14 = const(14)
-_ONE_Q14 = const(16384)
-_AVG_SHIFT = const(7)  # AverageShift's largest shift
-_MIN_STRIDE_MS = const(450)  # 267 steps/min from one foot
+_ONE_Q14 = const(1 << _Q14)
 _LARGEST = const(0x3FFFFFFF)  # largest ESP32 small int
 _MIN_STEP_MS = const(200)  # 300 steps/min
-_MAX_INTERVAL_MS = const(2500)
-
-_ONSET_G_X10 = const(6)  # sacrum: contact onset when the magnitude rises through 0.6 g
+_MAX_INTERVAL_MS = const(2500)  # longer intervals do not update the typical interval
+_TYPICAL_STEP_MS = const(350)  # SacrumSteps' typical interval before the first steps
+_TYPICAL_STRIDE_MS = const(800)  # FootAccStrides' one
+_SACRUM_HIGH_MAX_MS = const(300)  # a step's excursion ends after this at the latest
+_FOOT_HIGH_MAX_MS = const(150)  # a stride's impact ends after this at the latest
+_GRAVITY_NORM_EVERY = const(8)  # averages per new gravity direction, once warmed up
+# SacrumSteps, in tenths of g: the onset level, the floors of the step thresholds and
+# the starting peak and valley averages
+_ONSET_G_X10 = const(6)  # contact onset when the magnitude rises through 0.6 g
+_STEP_MIN_G_X10 = const(12)  # never call anything below 1.2 g a step
+_STEP_END_MIN_G_X10 = const(11)  # nor end one above 1.1 g
+_STEP_PEAK_START_G_X10 = const(25)
+_STEP_VALLEY_START_G_X10 = const(5)
+# FootAccStrides, in tenths of g
+_IMPACT_MIN_G_X10 = const(20)  # impacts are above 2 g
+_IMPACT_PEAK_START_G_X10 = const(60)  # the recent impact peaks start at 6 g ...
+_IMPACT_PEAK_MIN_G_X10 = const(36)  # ... and never drop below 3.6 g (threshold 2 g)
 
 
 class _Intervals:
@@ -55,18 +70,18 @@ class SacrumSteps:
         self.sink = sink
         self.clock = clock
         self.g = g
-        self.intervals = _Intervals(clock, 350, _MIN_STEP_MS)
-        self.high_max_n = clock.span(300)
-        self.floor_hi = (g * 12) // 10  # never call anything below 1.2 g a step
-        self.floor_lo = (g * 11) // 10
+        self.intervals = _Intervals(clock, _TYPICAL_STEP_MS, _MIN_STEP_MS)
+        self.high_max_n = clock.span(_SACRUM_HIGH_MAX_MS)
+        self.floor_hi = (g * _STEP_MIN_G_X10) // 10
+        self.floor_lo = (g * _STEP_END_MIN_G_X10) // 10
         onset = (g * _ONSET_G_X10) // 10
         self.onset2 = onset * onset
-        self.peak_avg = (g * 25) // 10
-        self.valley_avg = g // 2
+        self.peak_avg = (g * _STEP_PEAK_START_G_X10) // 10
+        self.valley_avg = (g * _STEP_VALLEY_START_G_X10) // 10
         # gravity direction: average of the acceleration (~2.5 s), as a unit vector in _Q14
-        self.avg_every = max(1, int(rate_hz / 50 + 0.5))
+        self.avg_every = max(1, int(rate_hz / AVERAGE_RATE_HZ + 0.5))
         self.avg_left = 1
-        self.norm_every = 8
+        self.norm_every = _GRAVITY_NORM_EVERY
         self.norm_left = 1
         self.grav0 = 0
         self.grav1 = 0
@@ -114,7 +129,7 @@ class SacrumSteps:
         self.grav1 += ((y << 4) - self.grav1) >> k
         self.grav2 += ((z << 4) - self.grav2) >> k
         self.avg.tick()
-        if k == _AVG_SHIFT:  # (while warming up: a new direction at every update)
+        if k == AVG_SHIFT:  # (while warming up: a new direction at every update)
             self.norm_left -= 1
             if self.norm_left > 0:
                 return
@@ -205,11 +220,13 @@ class FootAccStrides:
         self.sink = sink
         self.clock = clock
         self.g = g
-        self.intervals = _Intervals(clock, 800, _MIN_STRIDE_MS)
-        self.high_max_n = clock.span(150)
-        self.floor2 = (2 * g) * (2 * g)  # impacts are above 2 g
-        self.peak_max = 6 * g  # slowly decaying maximum of recent impact peaks (linear g)
-        self.peak_min = (g * 36) // 10  # its floor: the threshold never drops below 2 g
+        self.intervals = _Intervals(clock, _TYPICAL_STRIDE_MS, MIN_STRIDE_MS)
+        self.high_max_n = clock.span(_FOOT_HIGH_MAX_MS)
+        impact_min = (g * _IMPACT_MIN_G_X10) // 10
+        self.floor2 = impact_min * impact_min
+        # slowly decaying maximum of recent impact peaks (linear g) and its floor
+        self.peak_max = (g * _IMPACT_PEAK_START_G_X10) // 10
+        self.peak_min = (g * _IMPACT_PEAK_MIN_G_X10) // 10
         self.reset()
         self._thresholds()
 

@@ -1,7 +1,12 @@
 # Configuration of the gait engine: sensor rates, units and placement. Floats are allowed
 # here (evaluated once at start-up); the engine derives integer thresholds from them.
 
-PLACEMENTS = ("left_foot", "right_foot", "left_insole", "right_insole", "sacrum")
+# Where a pod can be worn: the one definition. A board (podfw._boardcheck) is one of the
+# foot placements; recordings (stridepod.recordings.dumpfile) may also come from the
+# sacrum. The wire format's read-config sends a placement as its position here + 1
+# (0 = unknown), so new placements go at the end.
+FOOT_PLACEMENTS = ("left_foot", "right_foot", "left_insole", "right_insole")
+PLACEMENTS = FOOT_PLACEMENTS + ("sacrum",)
 
 # Fixed-point scale of gyro_lsb_per_dps (16.4 LSB/dps is stored as 16400 / 1000).
 GYRO_SCALE = 1000

@@ -74,10 +74,18 @@ PFLAG_GAP = const(4)  # samples were lost; a contact in progress was dropped
 
 MAX_ZONES = const(16)
 _SPAN = const(1000)  # zone coordinates are rescaled to 0..1000 per mille of the zone span
-_TOUCH_DIV = const(50)
-_CONFIRM_DIV = const(8)
+# The thresholds, named as the float reference (stridepod.recordings.reference.pressure)
+# names them, which imports them from here (private const()s cost the pod no heap).
+_TOUCH_DIV = const(50)  # touch margin = peak_track / 50 ...
+_MIN_TOUCH_N = const(2)  # ... and at least 2 N
+_CONFIRM_DIV = const(8)  # confirm margin = peak_track / 8 ...
+_MIN_CONFIRM_N = const(10)  # ... and at least 10 N
+_MIN_PEAK_N = const(50)  # peak_track never drops below this
+_INITIAL_PEAK_N = const(700)  # peak_track before the first contact
+_PEAK_FOLLOW_SHIFT = const(2)  # peak_track moves 1/4 of the way to each contact's peak
+_PEAK_RELAX_SHIFT = const(3)  # and relaxes by 1/8 every idle period without a contact
 _HALF_LIMIT = const(1 << 29)  # zone impulse accumulators are halved above this
-_MAX_GAP_SAMPLES = const(100000)  # longer sample differences are not durations any more
+_MAX_DURATION_SAMPLES = const(100000)  # longer sample differences are not durations any more
 
 # `state`: STATE_ON while a confirmed contact is on the ground
 STATE_ON = const(2)
@@ -148,7 +156,7 @@ def _per_mille(values):
 
 class PressureContacts:
     def __init__(self, zone_xy, rate_hz, lsb_per_newton=10, full_scale=32767,
-                 initial_peak_newton=700):
+                 initial_peak_newton=_INITIAL_PEAK_N):
         nz = len(zone_xy)
         if nz < 1 or nz > MAX_ZONES:
             raise ValueError("pressure zones: need 1 to %d, got %d" % (MAX_ZONES, nz))
@@ -241,15 +249,14 @@ class PressureContacts:
         return f
 
     def _track_peak(self, peak_track):
-        # floors: peak 50 N, touch margin 2 N, confirm margin 10 N
         lsb = self.lsb_per_newton
-        if peak_track < 50 * lsb:
-            peak_track = 50 * lsb
+        if peak_track < _MIN_PEAK_N * lsb:
+            peak_track = _MIN_PEAK_N * lsb
         self.peak_track = peak_track
         m = peak_track // _TOUCH_DIV
-        self.touch_margin = m if m > 2 * lsb else 2 * lsb
+        self.touch_margin = m if m > _MIN_TOUCH_N * lsb else _MIN_TOUCH_N * lsb
         m = peak_track // _CONFIRM_DIV
-        self.confirm_margin = m if m > 10 * lsb else 10 * lsb
+        self.confirm_margin = m if m > _MIN_CONFIRM_N * lsb else _MIN_CONFIRM_N * lsb
 
     def _stand(self):
         self.state = _STANDING
@@ -325,7 +332,7 @@ class PressureContacts:
                     # nothing confirmed for a while: a lighter wearer or a weaker
                     # insole must still be found
                     self.idle = 0
-                    self._track_peak(self.peak_track - (self.peak_track >> 3))
+                    self._track_peak(self.peak_track - (self.peak_track >> _PEAK_RELAX_SHIFT))
                 return 0
             self.rise_start = n
             self._begin(n, prev, total, touch)
@@ -359,7 +366,7 @@ class PressureContacts:
         cs = 0
         if self.have_off:
             d = self.on_index - self.last_off_index
-            if d < _MAX_GAP_SAMPLES:
+            if d < _MAX_DURATION_SAMPLES:
                 cs = d * 100 + frac - self.last_off_frac
         self.swing_ms = self._ms(cs)
         self.peak = 0
@@ -415,8 +422,8 @@ class PressureContacts:
         frac = (prev - touch) * 100 // (prev - total)
         self.off_frac = frac
         d = self.off_index - self.on_index
-        if d > _MAX_GAP_SAMPLES:
-            d = _MAX_GAP_SAMPLES
+        if d > _MAX_DURATION_SAMPLES:
+            d = _MAX_DURATION_SAMPLES
         self.contact_ms = self._ms(d * 100 + frac - self.on_frac)
         flight = 0
         if self.swing_ms > self.contact_ms:
@@ -460,7 +467,7 @@ class PressureContacts:
         for i in range(self.nz):
             self.share[i] = ((imp[i] >> shift) * 1000 + (whole >> 1)) // whole
         # follow the wearer: a quarter of the way to this contact's peak
-        self._track_peak(self.peak_track + ((self.peak - self.peak_track) >> 2))
+        self._track_peak(self.peak_track + ((self.peak - self.peak_track) >> _PEAK_FOLLOW_SHIFT))
         return EV_OFF
 
     def crossing_ms(self, index, frac):

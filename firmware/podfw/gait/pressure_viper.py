@@ -4,6 +4,12 @@
 # proves both give identical output. `zones` may be any int sequence (array 'h' or 'i');
 # the other arrays are array('i').
 import micropython
+from micropython import const
+
+# podfw.gait.pressure's PFLAG_NEGATIVE and PFLAG_STUCK: viper code needs them inlined
+# (tests/host/test_constants_home.py checks the copies agree)
+_PFLAG_NEGATIVE = const(1)
+_PFLAG_STUCK = const(2)
 
 
 @micropython.viper
@@ -20,14 +26,14 @@ def scan_zones(zones, force, stuck_run, zx, zy, sums, nz: int, fs: int, stuck_sa
     for i in range(nz):
         f = int(zones[i])
         if f < 0:
-            flags |= 1  # PFLAG_NEGATIVE
+            flags |= _PFLAG_NEGATIVE
             f = 0
         if f >= fs:
             run = pr[i]
             if run < stuck_samples:
                 pr[i] = run + 1
             else:
-                flags |= 2  # PFLAG_STUCK
+                flags |= _PFLAG_STUCK
                 f = 0
         else:
             pr[i] = 0

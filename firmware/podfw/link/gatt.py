@@ -2,7 +2,7 @@
 # advertising payload and the bond store. The same code runs on the ESP32 and on the
 # virtual pod (whose `bluetooth` stand-in forwards to an emulated BlueZ).
 #
-# Services (docs/protocol.md has the full table):
+# Services (UUIDs from podfw.link.uuids; docs/protocol.md has the full table):
 #   stridepod  5370d001-...  summary 5370d002 (read*, notify), control point 5370d003
 #                            (write*, indicate)        * needs an encrypted link
 #   Running Speed and Cadence 0x1814: RSC Measurement 0x2A53 (notify),
@@ -15,6 +15,9 @@ import json
 import bluetooth
 from micropython import const
 
+from podfw.link import uuids as U
+from podfw.link.uuids import CONTROL_POINT_UUID, STRIDEPOD_SERVICE_UUID, SUMMARY_UUID
+
 _FLAG_READ = const(0x0002)
 _FLAG_WRITE = const(0x0008)
 _FLAG_NOTIFY = const(0x0010)
@@ -25,10 +28,6 @@ _FLAG_WRITE_ENCRYPTED = const(0x1000)
 _IO_CAPABILITY_NO_INPUT_OUTPUT = const(3)
 _ADDR_MODE_RPA = const(2)
 
-STRIDEPOD_SERVICE_UUID = "5370d001-7e1a-4b5c-9d2e-53747269646f"
-SUMMARY_UUID = "5370d002-7e1a-4b5c-9d2e-53747269646f"
-CONTROL_POINT_UUID = "5370d003-7e1a-4b5c-9d2e-53747269646f"
-RSC_SERVICE_UUID = const(0x1814)
 APPEARANCE_IN_SHOE_SENSOR = const(0x0441)  # Running Walking Sensor: In-Shoe
 
 ADV_INTERVAL_US = const(250000)
@@ -41,26 +40,26 @@ _STRIDEPOD = (
     ),
 )
 _RSC = (
-    bluetooth.UUID(RSC_SERVICE_UUID),
+    bluetooth.UUID(U.RSC_SERVICE_UUID),
     (
-        (bluetooth.UUID(0x2A53), _FLAG_NOTIFY),
-        (bluetooth.UUID(0x2A54), _FLAG_READ),
-        (bluetooth.UUID(0x2A5D), _FLAG_READ),
+        (bluetooth.UUID(U.RSC_MEASUREMENT_UUID), _FLAG_NOTIFY),
+        (bluetooth.UUID(U.RSC_FEATURE_UUID), _FLAG_READ),
+        (bluetooth.UUID(U.SENSOR_LOCATION_UUID), _FLAG_READ),
     ),
 )
 _DEVICE_INFO = (
-    bluetooth.UUID(0x180A),
+    bluetooth.UUID(U.DEVICE_INFORMATION_UUID),
     (
-        (bluetooth.UUID(0x2A29), _FLAG_READ),
-        (bluetooth.UUID(0x2A24), _FLAG_READ),
-        (bluetooth.UUID(0x2A25), _FLAG_READ),
-        (bluetooth.UUID(0x2A27), _FLAG_READ),
-        (bluetooth.UUID(0x2A26), _FLAG_READ),
+        (bluetooth.UUID(U.MANUFACTURER_NAME_UUID), _FLAG_READ),
+        (bluetooth.UUID(U.MODEL_NUMBER_UUID), _FLAG_READ),
+        (bluetooth.UUID(U.SERIAL_NUMBER_UUID), _FLAG_READ),
+        (bluetooth.UUID(U.HARDWARE_REVISION_UUID), _FLAG_READ),
+        (bluetooth.UUID(U.FIRMWARE_REVISION_UUID), _FLAG_READ),
     ),
 )
 _BATTERY = (
-    bluetooth.UUID(0x180F),
-    ((bluetooth.UUID(0x2A19), _FLAG_READ | _FLAG_NOTIFY),),
+    bluetooth.UUID(U.BATTERY_SERVICE_UUID),
+    ((bluetooth.UUID(U.BATTERY_LEVEL_UUID), _FLAG_READ | _FLAG_NOTIFY),),
 )
 SERVICES = (_STRIDEPOD, _RSC, _DEVICE_INFO, _BATTERY)
 
@@ -109,7 +108,7 @@ def advertising_data(name):
     """(adv_data, resp_data): flags, the stridepod service UUID, RSC and the appearance
     in the advertisement (29 of 31 bytes); the name in the scan response."""
     adv = (_field(0x01, b"\x06")
-           + _field(0x03, bytes((RSC_SERVICE_UUID & 0xFF, RSC_SERVICE_UUID >> 8)))
+           + _field(0x03, bytes((U.RSC_SERVICE_UUID & 0xFF, U.RSC_SERVICE_UUID >> 8)))
            + _field(0x07, _uuid128_le(STRIDEPOD_SERVICE_UUID))
            + _field(0x19, bytes((APPEARANCE_IN_SHOE_SENSOR & 0xFF,
                                  APPEARANCE_IN_SHOE_SENSOR >> 8))))

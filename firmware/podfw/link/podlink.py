@@ -13,6 +13,7 @@
 # supported".
 from micropython import const
 
+from podfw.gait.summary import FLAG_WALKING
 from podfw.link import gatt, rsc, wire
 
 _IRQ_CENTRAL_CONNECT = const(1)
@@ -27,7 +28,6 @@ MAX_CONNECTIONS = const(2)  # a phone and a watch
 NOTIFY_BURST = const(8)  # notifications per central per poll(); the stack queues them
 MAX_PENDING_WRITES = const(8)
 MAX_PENDING_INDICATIONS = const(4)
-_FLAG_WALKING = const(16)  # podfw.gait.summary.FLAG_WALKING
 
 
 class DeviceInfo:
@@ -117,7 +117,7 @@ class PodLink:
             return None
         h = self.handles
         ble = self.ble
-        running = summary.steps > 0 and not (summary.flags & _FLAG_WALKING)
+        running = summary.steps > 0 and not (summary.flags & FLAG_WALKING)
         rsc.measurement(summary.cadence_spm, running, self._rsc)
         try:
             ble.gatts_write(h.summary, self._record)

@@ -16,9 +16,13 @@
 #   16-17  u16 strikes by pattern: bits 0-4 heel, 5-9 midfoot, 10-14 forefoot; bit 15 reserved (0)
 #   18-19  u16 CRC-16/CCITT-FALSE over bytes 0-17
 import struct
-from array import array
 
 from micropython import const
+
+from podfw.crc import crc16 as _crc16
+
+# read-config sends a placement as its position in PLACEMENTS + 1 (0 = unknown)
+from podfw.gait.config import PLACEMENTS
 
 VERSION = const(1)
 RECORD_SIZE = const(20)
@@ -63,8 +67,6 @@ STATUS_SESSION_ACTIVE = const(0x02)
 STATUS_HAS_GYRO = const(0x04)
 STATUS_HAS_PRESSURE = const(0x08)
 
-# read-config placement codes (podfw.gait.config.PLACEMENTS, 0 = unknown)
-PLACEMENTS = ("unknown", "left_foot", "right_foot", "left_insole", "right_insole", "sacrum")
 
 # request op -> exact parameter length
 _PARAM_LEN = {
@@ -98,28 +100,9 @@ class WireError(ValueError):
     """A record, command or response that is not valid v1 wire data (message says why)."""
 
 
-def _crc_table():
-    table = array("H", bytes(512))  # 512 bytes of RAM on the pod
-    for byte in range(256):
-        crc = byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else (crc << 1)
-        table[byte] = crc & 0xFFFF
-    return table
-
-
-_CRC_TABLE = _crc_table()
-
-
 def crc16(data, end=None):
-    """CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) of data[:end]."""
-    crc = 0xFFFF
-    table = _CRC_TABLE
-    if end is None:
-        end = len(data)
-    for i in range(end):
-        crc = ((crc << 8) & 0xFF00) ^ table[(crc >> 8) ^ data[i]]
-    return crc
+    """CRC-16/CCITT-FALSE (podfw.crc) of data[:end]."""
+    return _crc16(data, 0, len(data) if end is None else end)
 
 
 class Record:
@@ -324,7 +307,7 @@ def backfill_payload(first_seq, next_seq, lost, log_id):
 
 def config_payload(window_s, imu_rate_hz, pressure_rate_hz, placement, status,
                    log_capacity, next_seq):
-    code = PLACEMENTS.index(placement) if placement in PLACEMENTS else 0
+    code = PLACEMENTS.index(placement) + 1 if placement in PLACEMENTS else 0
     # rates to the nearest Hz: a recording replayed by the virtual pod may have 204.8 Hz
     return struct.pack("<BHHHBBII", VERSION, window_s, round(imu_rate_hz),
                        round(pressure_rate_hz), code, status, log_capacity, next_seq)
@@ -391,7 +374,8 @@ def decode_indication(data):
             fields = _unpack_fields(OP_NAMES[op] + " response", _RESPONSE_PAYLOADS[op], data, 3)
             if op == OP_READ_CONFIG:
                 code = fields["placement"]
-                fields["placement"] = PLACEMENTS[code] if code < len(PLACEMENTS) else "unknown"
+                fields["placement"] = (PLACEMENTS[code - 1] if 0 < code <= len(PLACEMENTS)
+                                       else "unknown")
         elif len(data) != 3:
             raise WireError("control-point response to op 0x%02x carries %d unexpected bytes"
                             % (op, len(data) - 3))

@@ -33,7 +33,6 @@ from stridepod.store.database import Store
 
 log = logging.getLogger(__name__)
 
-POD_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 _BATCH = 128  # records per store transaction during a backfill
 _FOLLOW_TICK_S = 0.1  # how often a following sync checks whether it should stop
 
@@ -124,7 +123,7 @@ def bluetooth_error(exc: BaseException) -> BleError:
 
 
 def pod_clock_now() -> int:
-    return int((dt.datetime.now(dt.UTC) - POD_EPOCH).total_seconds())
+    return int((dt.datetime.now(dt.UTC) - profile.POD_EPOCH).total_seconds())
 
 
 @dataclass

@@ -10,7 +10,7 @@ import click
 from stridepod.commands import output
 from stridepod.errors import StridepodError
 from stridepod.recordings import dumpfile
-from stridepod.recordings.replay import GaitResult, SensorUnits, combine_feet, replay
+from stridepod.recordings.replay import DEFAULT_UNITS, GaitResult, SensorUnits, combine_feet, replay
 
 ENGINES = ("firmware", "reference")
 
@@ -52,9 +52,11 @@ def _fmt(value: float, unit: str, digits: int = 0) -> str:
                    "reference: its float reference on the raw samples.")
 @click.option("--window", "window_s", type=click.IntRange(1, 600), default=5, show_default=True,
               help="Summary window length in seconds.")
-@click.option("--acc-lsb-per-g", type=float, default=2048.0, show_default=True,
+@click.option("--acc-lsb-per-g", type=float, default=DEFAULT_UNITS.acc_lsb_per_g,
+              show_default=True,
               help="Accelerometer sensitivity the recording is quantised to (±16 g: 2048).")
-@click.option("--gyro-lsb-per-dps", type=float, default=16.4, show_default=True,
+@click.option("--gyro-lsb-per-dps", type=float, default=DEFAULT_UNITS.gyro_lsb_per_dps,
+              show_default=True,
               help="Gyroscope sensitivity (±2000 dps: 16.4).")
 @click.option("--other-foot", type=click.Path(dir_okay=False, path_type=str), default=None,
               help="The same session recorded by a pod on the other foot: steps and cadence "

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import click
 
+from stridepod.ble.profile import POD_EPOCH
 from stridepod.commands import output
 from stridepod.commands.context import current
 from stridepod.errors import StridepodError
 from stridepod.store.database import Store
 from stridepod.store.paths import data_dir
-from stridepod.store.podruns import POD_EPOCH, update_pod_runs
+from stridepod.store.podruns import update_pod_runs
 
 # The recovery model, importers and plotting are imported when the command runs, so
 # `stridepod --help` and the other commands start quickly.

@@ -17,13 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
+from podfw.gait.config import PLACEMENTS
+from podfw.gait.engine import _FULL_SCALE
 from stridepod.errors import StridepodError
 
 FORMAT = "stridepod-dump-csv/1"
 ACC_COLUMNS = ("ax", "ay", "az")
 GYRO_COLUMNS = ("gx", "gy", "gz")
 _ZONE = re.compile(r"^p([1-9][0-9]?)$")
-PLACEMENTS = ("left_foot", "right_foot", "left_insole", "right_insole", "sacrum")
+FULL_SCALE = _FULL_SCALE  # a 16-bit sensor reading's largest value (the engine's clip level)
 
 
 class DumpError(StridepodError):
@@ -195,10 +197,11 @@ class SensorUnits:
     acc_lsb_per_g: float = 2048.0  # ±16 g on a 16-bit accelerometer
     gyro_lsb_per_dps: float = 16.4  # ±2000 dps (ICM-42688-P; LSM6DSO is 14.286)
     pressure_lsb_per_unit: float = 10.0  # zone force in 0.1 N
-    full_scale: int = 32767
+    full_scale: int = FULL_SCALE
 
 
-def quantise(values: np.ndarray | None, lsb_per_unit: float, full_scale: int = 32767):
+def quantise(values: np.ndarray | None, lsb_per_unit: float,
+             full_scale: int = FULL_SCALE):
     """Rounds to integer sensor units and saturates like a 16-bit sensor register."""
     if values is None:
         return None

@@ -7,12 +7,12 @@ import datetime as dt
 from collections.abc import Iterable
 
 from podfw.gait.summary import FLAG_WALKING
+from stridepod.ble.profile import POD_EPOCH
 from stridepod.store.database import Store
 
-POD_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # the wire format's time base
 SESSION_GAP_S = 10 * 60  # windows further apart than this belong to different sessions
-MIN_RUN_STEPS = 20
-STRIKES = ("strike_heel", "strike_mid", "strike_fore")  # a session with fewer steps was the pod being moved, not a run
+MIN_RUN_STEPS = 20  # a session with fewer steps was the pod being moved, not a run
+STRIKES = ("strike_heel", "strike_mid", "strike_fore")
 
 
 def sessions(records: Iterable[dict]) -> list[list[dict]]:

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from podfw.gait import engine as firmware
+from podfw.gait.summary import FLAG_IMU_DEGRADED, FLAG_NO_IMU, FLAG_NO_PRESSURE, FLAG_WALKING
 from stridepod.recordings.dumpfile import Recording
 from stridepod.recordings.reference import imu
 from stridepod.recordings.reference import pressure as pressure_ref
 from stridepod.recordings.replay import PRESSURE_UNITS, GaitResult, ReplayError, engine_config
 
-FLAG_IMU_DEGRADED = 1
-FLAG_WALKING = 16
-FLAG_NO_IMU = 64
-FLAG_NO_PRESSURE = 128
-MAX_STEP_INTERVAL_S = 2.5
+MAX_STEP_INTERVAL_S = firmware._MAX_STEP_INTERVAL_MS / 1000
 
 
 def axes3(values: np.ndarray | None, axes: tuple[str, ...], n: int) -> np.ndarray:

@@ -5,7 +5,9 @@ The same algorithms in physical units (g, deg/s, seconds) and float arithmetic. 
 level quantities (magnitudes, projections, averages) are numpy arrays; the detectors'
 state machines advance from one candidate sample to the next (a few per stride) instead
 of sample by sample. Every rule below names the firmware rule it mirrors; the constants
-are the firmware's. Times are sample indices; `Strike`s carry the impact in g.
+are the firmware's, imported from its modules (where they are private const()s, which
+cost the pod no heap) and converted to seconds and g. Times are sample indices;
+`Strike`s carry the impact in g.
 """
 
 from __future__ import annotations
@@ -15,25 +17,25 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import lfilter
 
-AVG_SHIFT = 7
-AVERAGE_RATE_HZ = 50  # covariance / gravity averages are updated at about 50 Hz
+from podfw.gait import acc_steps, step_detector
+from podfw.gait.step_detector import AVERAGE_RATE_HZ, AVG_SHIFT
 
 # FootGyroStrides
-HYSTERESIS_DPS = 20.0
-REST_DPS = 25.0
-REST_S = 0.060
-SWING_MIN_DEG = 25.0
-IMPACT_S = 0.100
-AXIS_EVERY = 4  # power-iteration step every 4th covariance update
-MAX_CONTACT_S = 2.5
+HYSTERESIS_DPS = float(step_detector._HYSTERESIS_DPS)
+REST_DPS = float(step_detector._REST_DPS)
+REST_S = step_detector._REST_MS / 1000
+SWING_MIN_DEG = float(step_detector._SWING_MIN_DEG)
+IMPACT_S = step_detector._IMPACT_MS / 1000
+AXIS_EVERY = step_detector._AXIS_EVERY  # power-iteration step every 4th covariance update
+MAX_CONTACT_S = step_detector._MAX_CONTACT_MS / 1000
 
 # SacrumSteps / FootAccStrides
-ONSET_G = 0.6
-MIN_STEP_S = 0.200
-MIN_STRIDE_S = 0.450
-MAX_INTERVAL_S = 2.5
-SACRUM_HIGH_MAX_S = 0.300
-FOOT_HIGH_MAX_S = 0.150
+ONSET_G = acc_steps._ONSET_G_X10 / 10
+MIN_STEP_S = acc_steps._MIN_STEP_MS / 1000
+MIN_STRIDE_S = step_detector.MIN_STRIDE_MS / 1000
+MAX_INTERVAL_S = acc_steps._MAX_INTERVAL_MS / 1000
+SACRUM_HIGH_MAX_S = acc_steps._SACRUM_HIGH_MAX_MS / 1000
+FOOT_HIGH_MAX_S = acc_steps._FOOT_HIGH_MAX_MS / 1000
 
 
 @dataclass

@@ -3,7 +3,8 @@
 The same algorithm in float arithmetic on numpy arrays, used to cross-check the
 fixed-point firmware class: the same contacts within one sample, the same values within
 1 % (or one unit of the firmware's integer representation). See the firmware module for
-the method; the constants below are the firmware's, expressed as fractions.
+the method; the constants below are the firmware's, imported from it and expressed as
+fractions.
 
 Input is zone force in newtons, shape (samples, zones); zone positions (x, y) with y
 pointing to the toes, in any unit.
@@ -16,22 +17,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-STRIKE_HEEL = 1
-STRIKE_MID = 2
-STRIKE_FORE = 3
+from podfw.gait import pressure as firmware
+from podfw.gait.pressure import (
+    PFLAG_NEGATIVE,
+    PFLAG_STUCK,
+    STRIKE_FORE,
+    STRIKE_HEEL,
+    STRIKE_MID,
+)
 
-PFLAG_NEGATIVE = 1
-PFLAG_STUCK = 2
-
-TOUCH_FRACTION = 1 / 50  # of the tracked peak: the foot is on the ground above this
-CONFIRM_FRACTION = 1 / 8  # of the tracked peak: a contact must reach this
-MIN_TOUCH_N = 2.0
-MIN_CONFIRM_N = 10.0
-MIN_PEAK_N = 50.0
-INITIAL_PEAK_N = 700.0
-PEAK_FOLLOW = 1 / 4  # per contact
-PEAK_RELAX = 1 / 8  # per idle period
-MAX_DURATION_SAMPLES = 100000
+# of the tracked peak: the foot is on the ground above this
+TOUCH_FRACTION = 1 / firmware._TOUCH_DIV
+CONFIRM_FRACTION = 1 / firmware._CONFIRM_DIV  # of the tracked peak: a contact must reach this
+MIN_TOUCH_N = float(firmware._MIN_TOUCH_N)
+MIN_CONFIRM_N = float(firmware._MIN_CONFIRM_N)
+MIN_PEAK_N = float(firmware._MIN_PEAK_N)
+INITIAL_PEAK_N = float(firmware._INITIAL_PEAK_N)
+PEAK_FOLLOW = 1 / (1 << firmware._PEAK_FOLLOW_SHIFT)  # per contact
+PEAK_RELAX = 1 / (1 << firmware._PEAK_RELAX_SHIFT)  # per idle period
+MAX_DURATION_SAMPLES = firmware._MAX_DURATION_SAMPLES
 
 
 @dataclass
