@@ -19,6 +19,7 @@ from stridepod.importers.csvfiles import COLUMNS
 from stridepod.importers.fitfile import looks_like_fit
 from stridepod.importers.services import CSV_FORMATS
 from stridepod.importers.services.formats import ActivityFormat, WellnessFormat
+from stridepod.recovery.model import WELLNESS_SIGNALS
 
 
 class ImportFormatError(StridepodError):
@@ -28,7 +29,6 @@ class ImportFormatError(StridepodError):
 XML_ROOTS = {"TrainingCenterDatabase": "tcx", "gpx": "gpx", "HealthData": "apple_health"}
 RUN_MEASUREMENTS = set(COLUMNS["runs"]) - {"date", "duration_min", "distance_km", "kind", "source"}
 PLAN_ONLY = {"intensity", "back_to_back", "goal"}
-WELLNESS_SIGNALS = {"resting_hr", "rmssd_ms", "sleep_h"}
 # what people call the columns of stridepod's formats
 SYNONYMS = {
     "resting_hr": ("rhr", "resting heart rate", "restinghr", "resting hr", "hr", "pulse"),
@@ -108,7 +108,7 @@ def csv_kind(path: Path, header: list[str]) -> str:
         return "csv:plan"
     if "duration_min" in columns:
         return "csv:runs"
-    if columns & WELLNESS_SIGNALS:
+    if columns.intersection(WELLNESS_SIGNALS):
         return "csv:wellness"
     raise ImportFormatError(unknown_csv_message(path, header))
 

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from stridepod.recovery.model import Run, WellnessDay
+from stridepod.recovery.model import WELLNESS_SIGNALS, Run, WellnessDay
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,6 @@ RANGES: dict[str, Range] = {
     "next_morning": Range(0, 10, ""),
 }
 REQUIRED_RUN_FIELDS = ("duration_min",)
-WELLNESS_SIGNALS = ("resting_hr", "rmssd_ms", "sleep_h")
 
 
 def _num(value: float) -> str:

@@ -24,6 +24,9 @@ class WellnessDay:
     source: str = ""
 
 
+WELLNESS_SIGNALS = ("resting_hr", "rmssd_ms", "sleep_h")  # WellnessDay's measured fields
+
+
 @dataclass(frozen=True)
 class Run:
     """One run, from the pod or an imported file. Gait fields are None when unknown."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from stridepod.recovery.model import PainEntry, PlannedSession, Run, WellnessDay
+from stridepod.recovery.model import WELLNESS_SIGNALS, PainEntry, PlannedSession, Run, WellnessDay
 
 FILE_SOURCES = ("csv:", "fit:")  # importer provenance "csv:<file>": the file is not the device
 
@@ -43,17 +43,16 @@ def field_by_day(days: Iterable[WellnessDay], attr: str) -> dict[dt.date, tuple[
     return out
 
 
-WELLNESS_FIELDS = ("resting_hr", "rmssd_ms", "sleep_h")
 
 
 def merge_wellness(days: Iterable[WellnessDay]) -> list[WellnessDay]:
     """One record per date, each field chosen as in `field_by_day`."""
     days = list(days)
-    fields = {attr: field_by_day(days, attr) for attr in WELLNESS_FIELDS}
+    fields = {attr: field_by_day(days, attr) for attr in WELLNESS_SIGNALS}
     dates = sorted(set().union(*fields.values()))
     merged = []
     for date in dates:
-        chosen = {attr: fields[attr].get(date) for attr in WELLNESS_FIELDS}
+        chosen = {attr: fields[attr].get(date) for attr in WELLNESS_SIGNALS}
         sources = sorted({c[1] for c in chosen.values() if c is not None and c[1]})
         merged.append(WellnessDay(date, **{a: (c[0] if c else None) for a, c in chosen.items()},
                                   source="+".join(sources)))

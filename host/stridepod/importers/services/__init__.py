@@ -7,6 +7,6 @@ from stridepod.importers.services import garmin_connect, hrv4training, intervals
 from stridepod.importers.services.formats import ActivityFormat, WellnessFormat
 
 CSV_FORMATS: tuple[WellnessFormat | ActivityFormat, ...] = (
-    intervals_icu.WELLNESS, intervals_icu.ACTIVITIES, hrv4training.WELLNESS,
-    garmin_connect.ACTIVITIES, garmin_connect.SLEEP, oura.WELLNESS,
+    intervals_icu.INTERVALS_WELLNESS_CSV, intervals_icu.INTERVALS_ACTIVITIES_CSV, hrv4training.HRV4TRAINING_CSV,
+    garmin_connect.GARMIN_ACTIVITIES_CSV, garmin_connect.GARMIN_SLEEP_CSV, oura.OURA_CSV,
 )

@@ -30,7 +30,7 @@ from stridepod.recovery.model import Run
 NAME = "Apple Health export.xml"
 RESTING_HR = "HKQuantityTypeIdentifierRestingHeartRate"
 HRV_SDNN = "HKQuantityTypeIdentifierHeartRateVariabilitySDNN"
-SLEEP = "HKCategoryTypeIdentifierSleepAnalysis"
+SLEEP_ANALYSIS_TYPE = "HKCategoryTypeIdentifierSleepAnalysis"
 ASLEEP = {f"HKCategoryValueSleepAnalysis{v}" for v in
           ("Asleep", "AsleepUnspecified", "AsleepCore", "AsleepDeep", "AsleepREM")}
 WORKOUT_KINDS = {"HKWorkoutActivityTypeRunning": "", "HKWorkoutActivityTypeWalking": "walk_run",
@@ -123,7 +123,7 @@ def _record(elem: ET.Element, resting: dict, nights: _Nights) -> int:
             return 0
         if start is not None:
             resting[start.date()].append(value)
-    elif kind == SLEEP and elem.get("value") in ASLEEP:
+    elif kind == SLEEP_ANALYSIS_TYPE and elem.get("value") in ASLEEP:
         start, end = local_time(elem.get("startDate")), local_time(elem.get("endDate"))
         if start is not None and end is not None:
             nights.add(start, end)

@@ -11,7 +11,7 @@ Headers as found in real exports quoted by public projects that read them."""
 
 from stridepod.importers.services.formats import ActivityFormat, WellnessFormat, duration_to_hours
 
-ACTIVITIES = ActivityFormat(
+GARMIN_ACTIVITIES_CSV = ActivityFormat(
     name="Garmin Connect activities CSV",
     based_on="Garmin Connect activities export header (Activity Type,Date,Favorite,Title,Distance,...)",
     signature=("Activity Type", "Date", "Distance"),
@@ -20,7 +20,7 @@ ACTIVITIES = ActivityFormat(
     avg_hr=("Avg HR",), max_hr=("Max HR",), cadence=("Avg Run Cadence",),
 )
 
-SLEEP = WellnessFormat(
+GARMIN_SLEEP_CSV = WellnessFormat(
     name="Garmin Connect sleep CSV",
     based_on="Garmin Connect sleep export header (Sleep Score 4 Weeks,Score,Resting Heart Rate,...)",
     signature=("Sleep Score 4 Weeks",),

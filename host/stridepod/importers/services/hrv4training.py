@@ -7,7 +7,7 @@ HRV4T_Recovery_Points; also the `_lying` variants of older exports)."""
 
 from stridepod.importers.services.formats import WellnessFormat
 
-WELLNESS = WellnessFormat(
+HRV4TRAINING_CSV = WellnessFormat(
     name="HRV4Training CSV",
     based_on="HRV4Training export columns as read by GoldenCheetah (date, HR, rMSSD, ...)",
     signature=("date", "HR", "rMSSD"),

@@ -9,7 +9,7 @@ VirtualRun, TrailRun, Walk, Hike, Ride, ...), `moving_time` and `elapsed_time` (
 
 from stridepod.importers.services.formats import ActivityFormat, WellnessFormat, seconds_to_hours
 
-WELLNESS = WellnessFormat(
+INTERVALS_WELLNESS_CSV = WellnessFormat(
     name="intervals.icu wellness CSV",
     based_on="intervals.icu API wellness model (restingHR, hrv, sleepSecs)",
     signature=("restingHR", "sleepSecs"),
@@ -17,7 +17,7 @@ WELLNESS = WellnessFormat(
     sleep_h=seconds_to_hours,
 )
 
-ACTIVITIES = ActivityFormat(
+INTERVALS_ACTIVITIES_CSV = ActivityFormat(
     name="intervals.icu activities CSV",
     based_on="intervals.icu API activity model (start_date_local, type, moving_time, distance)",
     signature=("start_date_local", "type", "moving_time"),

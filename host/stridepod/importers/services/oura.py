@@ -5,7 +5,7 @@ in newer exports). Header as in real exports quoted by public projects that read
 
 from stridepod.importers.services.formats import WellnessFormat, seconds_to_hours
 
-WELLNESS = WellnessFormat(
+OURA_CSV = WellnessFormat(
     name="Oura CSV",
     based_on="Oura trends export header (date,...,Lowest Resting Heart Rate,Average HRV,...)",
     signature=("date", "Average HRV"),
