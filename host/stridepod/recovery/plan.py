@@ -306,107 +306,136 @@ def adjust_week(
     sessions: list[PlannedSession], state: TrainingState, runs: list[Run], today: dt.date,
     readiness_cut: bool, readiness_reason: Reason, pain: PainGate, cfg: Config,
 ) -> tuple[list[PlannedSession], list[PlanChange], list[Reason]]:
+    """The rules in order, each on what the ones before left: return to run, pain, deload (or
+    the easy-HR re-check after one), readiness, hard-day spacing, run spike, weekly growth.
+    Returns the adjusted sessions, the changes with their reasons, and the notes of rules
+    that looked and changed nothing."""
     adj = _Adjuster(sessions, state.typical_pace)
     notes: list[Reason] = []
     last_week = state.week_minutes[0] if state.week_minutes else 0.0
-
     if state.returning_week is not None:
-        first = state.returning_week == 1
-        cap = max(last_week * (1 + cfg.return_growth_max), cfg.return_first_week_min) if not first else cfg.return_first_week_min
-        reason = Reason(
-            "return.layoff",
-            (f"{_layoff_words(state.days_since_last_run)} (>= {cfg.layoff_days} days): the week restarts with "
-             f"walk-run sessions, {cap:.0f} min in total, no intensity." if first else
-             f"Week {state.returning_week} back after a layoff: volume capped at {cap:.0f} min "
-             f"(+{100 * cfg.return_growth_max:.0f} % on {last_week:.0f}), no intensity until "
-             f"{cfg.rebuild_weeks_before_intensity} weeks of rebuilt volume."),
-            {"days_off": state.days_since_last_run, "week_back": state.returning_week, "cap_min": round(cap),
-             "last_week_min": round(last_week)},
-            baseline=f"layoff >= {cfg.layoff_days} days", changed="walk-run, volume cap, quality removed",
-            evidence=evidence.RETURN_TO_RUN)
-        adj.drop_quality(reason, "walk 1 min / run 2 min" if first else "easy, conversational")
-        if first:
-            for i in adj.running():
-                s = adj.sessions[i]
-                if s.kind != "race":
-                    adj.replace(i, dataclasses.replace(s, kind="walk_run", intensity="walk 1 min / run 2 min"), reason)
-        total = adj.total()
-        if total > cap:
-            adj.scale_volume(cap / total, reason)
+        _return_to_run(adj, state, last_week, cfg)
+    _pain_gate(adj, pain, notes, cfg)
+    if state.next_week_is_deload:
+        _deload_week(adj, state, today, cfg)
+    elif state.weeks_in_block == 0 and state.week_minutes and state.week_minutes[0] > 0:
+        _after_deload_hr_recheck(adj, runs, today, notes, cfg)
+    if readiness_cut:
+        adj.drop_quality(readiness_reason)
+        adj.cut_volume(1 - cfg.readiness_volume_cut, readiness_reason)
+    _space_hard_days(adj, [today + DAY * k for k in range(1, 8)],
+                     {r.date for r in runs if r.date == today and r.kind in HARD_KINDS})
+    if state.longest_30d_min:
+        _cap_run_spikes(adj, state.longest_30d_min, cfg)
+    growth_max = cfg.return_growth_max if state.returning_week else cfg.weekly_growth_max
+    if last_week >= cfg.weekly_growth_min_base_min:
+        _cap_weekly_growth(adj, last_week, growth_max)
+    return adj.sessions, adj.changes(), notes
 
+
+def _return_to_run(adj: _Adjuster, state: TrainingState, last_week: float, cfg: Config) -> None:
+    """Back after a layoff: no quality, walk-run in the first week, volume capped."""
+    first = state.returning_week == 1
+    cap = max(last_week * (1 + cfg.return_growth_max), cfg.return_first_week_min) if not first else cfg.return_first_week_min
+    reason = Reason(
+        "return.layoff",
+        (f"{_layoff_words(state.days_since_last_run)} (>= {cfg.layoff_days} days): the week restarts with "
+         f"walk-run sessions, {cap:.0f} min in total, no intensity." if first else
+         f"Week {state.returning_week} back after a layoff: volume capped at {cap:.0f} min "
+         f"(+{100 * cfg.return_growth_max:.0f} % on {last_week:.0f}), no intensity until "
+         f"{cfg.rebuild_weeks_before_intensity} weeks of rebuilt volume."),
+        {"days_off": state.days_since_last_run, "week_back": state.returning_week, "cap_min": round(cap),
+         "last_week_min": round(last_week)},
+        baseline=f"layoff >= {cfg.layoff_days} days", changed="walk-run, volume cap, quality removed",
+        evidence=evidence.RETURN_TO_RUN)
+    adj.drop_quality(reason, "walk 1 min / run 2 min" if first else "easy, conversational")
+    if first:
+        for i in adj.running():
+            s = adj.sessions[i]
+            if s.kind != "race":
+                adj.replace(i, dataclasses.replace(s, kind="walk_run", intensity="walk 1 min / run 2 min"), reason)
+    total = adj.total()
+    if total > cap:
+        adj.scale_volume(cap / total, reason)
+
+
+def _pain_gate(adj: _Adjuster, pain: PainGate, notes: list[Reason], cfg: Config) -> None:
+    """Pain asking for a step back: no quality, volume cut; otherwise its verdict is a note."""
     if pain.decision == "step_back":
         adj.drop_quality(pain.reason)
         adj.cut_volume(cfg.pain_step_back_volume, pain.reason)
     else:
         notes.append(pain.reason)
 
-    if state.next_week_is_deload:
-        reason = Reason(
-            "deload.week",
-            f"{state.weeks_in_block} training weeks since the last step-back (cycle {cfg.deload_every_weeks}): "
-            f"this is a deload week at {100 * cfg.deload_volume:.0f} % volume with one fewer hard session, "
-            f"starting with {cfg.post_block_strength_days} days of strength and mobility.",
-            {"weeks_in_block": state.weeks_in_block, "cycle_weeks": cfg.deload_every_weeks,
-             "volume_factor": cfg.deload_volume},
-            baseline="weekly minutes of the last 12 weeks", changed="volume halved, one quality session removed",
-            evidence=evidence.DELOAD)
-        adj.cut_volume(cfg.deload_volume, reason)
-        hard = [i for i, s in enumerate(adj.sessions) if s.kind == "quality"]
-        if hard:
-            adj.replace(hard[-1], _as_easy(adj.sessions[hard[-1]]), reason)
-        for i, s in enumerate(adj.sessions):
-            if (s.date - today).days <= cfg.post_block_strength_days and s.kind not in ("race", "strength"):
-                adj.replace(i, PlannedSession(s.date, "strength", 30, None, "mobility and strength after the block"),
-                            reason)
-    elif state.weeks_in_block == 0 and state.week_minutes and state.week_minutes[0] > 0:
-        quality = sorted((i for i, s in enumerate(adj.sessions) if s.kind == "quality"),
-                         key=lambda i: adj.sessions[i].date)
-        if quality:
-            ok, reason = _hr_recheck(runs, today, cfg)
-            if not ok:
-                adj.replace(quality[0], _as_easy(adj.sessions[quality[0]], "easy; check heart rate at easy pace"),
-                            reason)
-            else:
-                notes.append(reason)
 
-    if readiness_cut:
-        adj.drop_quality(readiness_reason)
-        adj.cut_volume(1 - cfg.readiness_volume_cut, readiness_reason)
+def _deload_week(adj: _Adjuster, state: TrainingState, today: dt.date, cfg: Config) -> None:
+    """The step-back week of the cycle: volume cut, the last quality session made easy, the
+    first days strength and mobility."""
+    reason = Reason(
+        "deload.week",
+        f"{state.weeks_in_block} training weeks since the last step-back (cycle {cfg.deload_every_weeks}): "
+        f"this is a deload week at {100 * cfg.deload_volume:.0f} % volume with one fewer hard session, "
+        f"starting with {cfg.post_block_strength_days} days of strength and mobility.",
+        {"weeks_in_block": state.weeks_in_block, "cycle_weeks": cfg.deload_every_weeks,
+         "volume_factor": cfg.deload_volume},
+        baseline="weekly minutes of the last 12 weeks", changed="volume halved, one quality session removed",
+        evidence=evidence.DELOAD)
+    adj.cut_volume(cfg.deload_volume, reason)
+    hard = [i for i, s in enumerate(adj.sessions) if s.kind == "quality"]
+    if hard:
+        adj.replace(hard[-1], _as_easy(adj.sessions[hard[-1]]), reason)
+    for i, s in enumerate(adj.sessions):
+        if (s.date - today).days <= cfg.post_block_strength_days and s.kind not in ("race", "strength"):
+            adj.replace(i, PlannedSession(s.date, "strength", 30, None, "mobility and strength after the block"),
+                        reason)
 
-    _space_hard_days(adj, [today + DAY * k for k in range(1, 8)],
-                     {r.date for r in runs if r.date == today and r.kind in HARD_KINDS})
 
-    if state.longest_30d_min:
-        limit = cfg.spike_ratio * state.longest_30d_min
-        for i in adj.running():
-            s = adj.sessions[i]
-            minutes = _minutes(s, adj.pace)
-            if s.kind != "race" and minutes > limit:
-                adj.replace(i, _scaled(s, limit / minutes), Reason(
-                    "load.run_spike",
-                    f"Planned {s.kind} run of {minutes:.0f} min is more than {100 * (cfg.spike_ratio - 1):.0f} % "
-                    f"longer than the longest run of the last {cfg.spike_lookback_days} days "
-                    f"({state.longest_30d_min:.0f} min): capped at {limit:.0f} min.",
-                    {"planned_min": round(minutes), "longest_30d_min": round(state.longest_30d_min),
-                     "cap_min": round(limit)},
-                    baseline=f"longest run of the last {cfg.spike_lookback_days} days",
-                    changed=f"shortened to {limit:.0f} min", evidence=evidence.SPIKE))
+def _after_deload_hr_recheck(adj: _Adjuster, runs: list[Run], today: dt.date, notes: list[Reason],
+                             cfg: Config) -> None:
+    """The week after a deload: the first quality session waits until easy-pace HR is back."""
+    quality = sorted((i for i, s in enumerate(adj.sessions) if s.kind == "quality"),
+                     key=lambda i: adj.sessions[i].date)
+    if quality:
+        ok, reason = _hr_recheck(runs, today, cfg)
+        if not ok:
+            adj.replace(quality[0], _as_easy(adj.sessions[quality[0]], "easy; check heart rate at easy pace"),
+                        reason)
+        else:
+            notes.append(reason)
 
-    growth_max = cfg.return_growth_max if state.returning_week else cfg.weekly_growth_max
-    if last_week >= cfg.weekly_growth_min_base_min:
-        cap = last_week * (1 + growth_max)
-        total = adj.total()
-        race = sum(_minutes(adj.sessions[i], adj.pace) for i in adj.running() if adj.sessions[i].kind == "race")
-        if total > cap and total - race > 0:
-            factor = max(0.0, cap - race) / (total - race)
-            adj.scale_volume(factor, Reason(
-                "load.weekly_growth",
-                f"Planned {total:.0f} min is {100 * (total / last_week - 1):.0f} % over the last 7 days "
-                f"({last_week:.0f} min); capped at +{100 * growth_max:.0f} % = {cap:.0f} min.",
-                {"planned_min": round(total), "last_week_min": round(last_week), "cap_min": round(cap)},
-                baseline="running minutes of the last 7 days", changed=f"scaled by {factor:.2f}",
-                evidence=evidence.TEN_PERCENT))
-    return adj.sessions, adj.changes(), notes
+
+def _cap_run_spikes(adj: _Adjuster, longest_30d_min: float, cfg: Config) -> None:
+    """No run more than spike_ratio times the longest of the last spike_lookback_days."""
+    limit = cfg.spike_ratio * longest_30d_min
+    for i in adj.running():
+        s = adj.sessions[i]
+        minutes = _minutes(s, adj.pace)
+        if s.kind != "race" and minutes > limit:
+            adj.replace(i, _scaled(s, limit / minutes), Reason(
+                "load.run_spike",
+                f"Planned {s.kind} run of {minutes:.0f} min is more than {100 * (cfg.spike_ratio - 1):.0f} % "
+                f"longer than the longest run of the last {cfg.spike_lookback_days} days "
+                f"({longest_30d_min:.0f} min): capped at {limit:.0f} min.",
+                {"planned_min": round(minutes), "longest_30d_min": round(longest_30d_min),
+                 "cap_min": round(limit)},
+                baseline=f"longest run of the last {cfg.spike_lookback_days} days",
+                changed=f"shortened to {limit:.0f} min", evidence=evidence.SPIKE))
+
+
+def _cap_weekly_growth(adj: _Adjuster, last_week: float, growth_max: float) -> None:
+    """The week's running minutes at most last week's + growth_max; a race keeps its length."""
+    cap = last_week * (1 + growth_max)
+    total = adj.total()
+    race = sum(_minutes(adj.sessions[i], adj.pace) for i in adj.running() if adj.sessions[i].kind == "race")
+    if total > cap and total - race > 0:
+        factor = max(0.0, cap - race) / (total - race)
+        adj.scale_volume(factor, Reason(
+            "load.weekly_growth",
+            f"Planned {total:.0f} min is {100 * (total / last_week - 1):.0f} % over the last 7 days "
+            f"({last_week:.0f} min); capped at +{100 * growth_max:.0f} % = {cap:.0f} min.",
+            {"planned_min": round(total), "last_week_min": round(last_week), "cap_min": round(cap)},
+            baseline="running minutes of the last 7 days", changed=f"scaled by {factor:.2f}",
+            evidence=evidence.TEN_PERCENT))
 
 
 def _space_hard_days(adj: _Adjuster, days: list[dt.date], done_hard: set[dt.date]) -> None:
