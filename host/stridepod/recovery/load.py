@@ -193,6 +193,8 @@ def _impact_7d(loads: list[RunLoad], today: dt.date) -> float | None:
 
 
 def load_report(grid: DailyGrid, runs: list[Run], cfg: Config, hr_max, hr_rest) -> LoadReport:
+    """Load, fitness and fatigue, ratios and weekly minutes on the grid's last day, with the
+    flags they raise (ratio band, monotony, weekly growth, single-run spikes)."""
     load, minutes, loads = daily_arrays(grid, runs, cfg, hr_max, hr_rest)
     ctl = ewma(load, 1 - math.exp(-1 / cfg.ctl_days))
     atl = ewma(load, 1 - math.exp(-1 / cfg.atl_days))
@@ -225,7 +227,17 @@ def load_report(grid: DailyGrid, runs: list[Run], cfg: Config, hr_max, hr_rest) 
         weekly_growth=growth,
         runs=[rl for rl in loads if (grid.end - rl.date).days < 7],
     )
-    flags = report.flags
+    report.flags.extend(_load_flags(report, cfg))
+    growth_flag = growth_reason(report.week_minutes, prev_week, cfg, "Last 7 days")
+    if growth_flag:
+        report.flags.append(growth_flag)
+    report.flags.extend(_spike_flags(runs, grid.end, cfg))
+    return report
+
+
+def _load_flags(report: LoadReport, cfg: Config) -> list[Reason]:
+    """The acute:chronic ratio outside its band, training monotony at or over its warning."""
+    flags: list[Reason] = []
     if report.acwr is not None:
         lo, hi = cfg.acwr_band
         if report.acwr > cfg.acwr_danger or report.acwr < lo or report.acwr > hi:
@@ -252,12 +264,15 @@ def load_report(grid: DailyGrid, runs: list[Run], cfg: Config, hr_max, hr_rest) 
             baseline="the last 7 days: mean load / population SD",
             evidence=evidence.MONOTONY,
         ))
-    growth_flag = growth_reason(report.week_minutes, prev_week, cfg, "Last 7 days")
-    if growth_flag:
-        flags.append(growth_flag)
-    recent = [r for r in runs if (grid.end - r.date).days < 7 and r.date <= grid.end]
+    return flags
+
+
+def _spike_flags(runs: list[Run], end: dt.date, cfg: Config) -> list[Reason]:
+    """Each run of the last 7 days longer than spike_ratio x the longest run before it."""
+    flags: list[Reason] = []
+    recent = [r for r in runs if (end - r.date).days < 7 and r.date <= end]
     for run in recent:
         spike = spike_check(run, [r for r in runs if r.date < run.date], cfg)
         if spike:
             flags.append(spike)
-    return report
+    return flags
