@@ -180,6 +180,21 @@ async def find_pod(target: str | None, timeout: float = 10.0) -> Any:
     return device
 
 
+@dataclass
+class _StreamState:
+    """Where one session's record stream stands (see the module docstring)."""
+
+    pod_id: str
+    expected: int  # the sequence number to store next
+    pending: bool = True  # a backfill request the pod has not answered yet
+    gap_at: int = -1  # where the stream last skipped records after we asked for them
+    backfill_total: int = 0  # records the current backfill delivers, counting those delivered
+    delivered: int = 0  # records stored or batched in this session
+    batch: list[wire.Record] = field(default_factory=list)  # waiting for one store transaction
+    caught_up: bool = False  # the pod said it has sent everything up to `expected`
+    quiet_s: float = 0.0  # following: how long the pod has been silent
+
+
 class PodSync:
     """Keeps one pod's records flowing into a store; see the module docstring."""
 
@@ -279,117 +294,137 @@ class PodSync:
 
     async def _stream(self, client: Any, queue: asyncio.Queue, pod_id: str, *, follow: bool,
                       until: Callable[[], bool] | None) -> None:
+        """Asks for the records after the last stored one and stores each exactly once, until
+        the pod has caught up (following: and `until()` is true, or the link goes)."""
         last = self.store.last_sequence(pod_id)
-        expected = 0 if last is None else last + 1
-        await self._ask_from(client, expected)
-        pending = True  # a backfill request the pod has not answered yet
-        gap_at = -1  # where the stream last skipped records after we asked for them
-        backfill_total = 0
-        delivered = 0
-        batch: list[wire.Record] = []
-        caught_up = False
-        quiet_s = 0.0
-
-        def flush() -> None:
-            nonlocal batch
-            if batch:
-                new = self.store.add_pod_records(pod_id, batch)
-                for record in batch:
-                    if record.seq in self._stored_seqs:
-                        self.stored_twice += 1
-                    self._stored_seqs.add(record.seq)
-                self.result.stored += new
-                self.result.duplicates += len(batch) - new
-                batch = []
-                self._report("live" if caught_up else "backfill", backfill_total, delivered)
-
+        st = _StreamState(pod_id, expected=0 if last is None else last + 1)
+        await self._ask_from(client, st.expected)
         try:
             while True:
-                if caught_up and (not follow or (until is not None and until())):
+                if st.caught_up and (not follow or (until is not None and until())):
                     return
-                if batch and queue.empty():
-                    flush()
-                try:
-                    kind, data = await _next(
-                        queue, _FOLLOW_TICK_S if follow else self.response_timeout_s)
-                    quiet_s = 0.0
-                except TimeoutError:
-                    if not follow:
-                        raise
-                    # following: look at `until` now and then; a quiet pod that has
-                    # caught up is simply not running, one that is mid-backfill is gone
-                    quiet_s += _FOLLOW_TICK_S
-                    if caught_up or quiet_s < self.response_timeout_s:
-                        continue
-                    raise
+                if st.batch and queue.empty():
+                    self._flush(st)
+                item = await self._receive(queue, st, follow=follow)
+                if item is None:
+                    continue
+                kind, data = item
                 if kind == "cp":
-                    try:
-                        answer = wire.decode_indication(data)
-                    except wire.WireError as exc:
-                        self.result.errors.append(f"bad control-point indication: {exc}")
-                        continue
-                    if answer.kind == "response" and answer.op == wire.OP_BACKFILL and pending:
-                        if not answer.ok:
-                            raise BleError("the pod refused the backfill: "
-                                           + wire.RESULT_NAMES[answer.result])
-                        pending = False
-                        first, next_seq = answer.fields["first_seq"], answer.fields["next_seq"]
-                        if next_seq < expected:
-                            raise BleError(
-                                f"pod {pod_id} has records up to {next_seq - 1} but "
-                                f"{expected} are stored under its log id: the store and "
-                                "the pod disagree")
-                        if first > expected:
-                            self.result.lost_on_pod += first - expected
-                            self.result.errors.append(
-                                f"records {expected}..{first - 1} were overwritten on the pod "
-                                "before they could be fetched")
-                            expected = first
-                        self.result.next_seq = next_seq
-                        backfill_total = max(0, next_seq - expected) + delivered
-                        self._report("backfill" if backfill_total else "live",
-                                     backfill_total, delivered)
-                    elif (answer.kind == "event" and answer.op == wire.EVENT_CAUGHT_UP
-                          and not pending):
-                        self.result.next_seq = answer.fields["next_seq"]
-                        if answer.fields["next_seq"] <= expected:
-                            caught_up = True
-                            flush()
-                    continue
-                try:
-                    record = wire.decode(data)
-                except wire.WireError as exc:
-                    self.result.rejected += 1
-                    self.result.errors.append(f"rejected a record: {exc}")
-                    if not pending:
-                        pending = True  # ask again for the record we still need
-                        await self._ask_from(client, expected)
-                    continue
-                if record.seq < expected:
-                    self.result.duplicates += 1
-                    continue
-                if record.seq > expected:
-                    if pending:
-                        continue  # the rest of a stream we replaced
-                    if gap_at != expected:
-                        gap_at = expected
-                        pending = True
-                        await self._ask_from(client, expected)
-                        continue
-                    # asked again and the pod skips the same records: they are damaged
-                    # on its flash and will never come
-                    self.result.lost_on_pod += record.seq - expected
-                    self.result.errors.append(
-                        f"records {expected}..{record.seq - 1} are unreadable on the pod")
-                    expected = record.seq
-                batch.append(record)
-                expected += 1
-                delivered += 1
-                self.result.next_seq = max(self.result.next_seq, expected)
-                if len(batch) >= _BATCH:
-                    flush()
+                    self._on_indication(st, data)
+                else:
+                    await self._on_record(client, st, data)
         finally:
-            flush()
+            self._flush(st)
+
+    async def _receive(self, queue: asyncio.Queue, st: _StreamState, *,
+                       follow: bool) -> tuple[str, bytes] | None:
+        """The next notification, or None when a following sync's tick passed in silence.
+        TimeoutError when the pod is gone: silent for the response timeout (following: and
+        not caught up; a quiet pod that has caught up is simply not running)."""
+        try:
+            item = await _next(queue, _FOLLOW_TICK_S if follow else self.response_timeout_s)
+        except TimeoutError:
+            if not follow:
+                raise
+            st.quiet_s += _FOLLOW_TICK_S
+            if st.caught_up or st.quiet_s < self.response_timeout_s:
+                return None
+            raise
+        st.quiet_s = 0.0
+        return item
+
+    def _on_indication(self, st: _StreamState, data: bytes) -> None:
+        """A control-point indication: the answer to our backfill request, or the pod's
+        caught-up event (which counts only once that answer has come)."""
+        try:
+            answer = wire.decode_indication(data)
+        except wire.WireError as exc:
+            self.result.errors.append(f"bad control-point indication: {exc}")
+            return
+        if answer.kind == "response" and answer.op == wire.OP_BACKFILL and st.pending:
+            self._on_backfill_answer(st, answer)
+        elif answer.kind == "event" and answer.op == wire.EVENT_CAUGHT_UP and not st.pending:
+            self.result.next_seq = answer.fields["next_seq"]
+            if answer.fields["next_seq"] <= st.expected:
+                st.caught_up = True
+                self._flush(st)
+
+    def _on_backfill_answer(self, st: _StreamState, answer: wire.Response) -> None:
+        """The pod's answer to a backfill request: what it will send, and which of the
+        records we expect its ring has overwritten (counted lost, not waited for)."""
+        if not answer.ok:
+            raise BleError("the pod refused the backfill: " + wire.RESULT_NAMES[answer.result])
+        st.pending = False
+        first, next_seq = answer.fields["first_seq"], answer.fields["next_seq"]
+        if next_seq < st.expected:
+            raise BleError(
+                f"pod {st.pod_id} has records up to {next_seq - 1} but "
+                f"{st.expected} are stored under its log id: the store and "
+                "the pod disagree")
+        if first > st.expected:
+            self.result.lost_on_pod += first - st.expected
+            self.result.errors.append(
+                f"records {st.expected}..{first - 1} were overwritten on the pod "
+                "before they could be fetched")
+            st.expected = first
+        self.result.next_seq = next_seq
+        st.backfill_total = max(0, next_seq - st.expected) + st.delivered
+        self._report("backfill" if st.backfill_total else "live", st.backfill_total, st.delivered)
+
+    async def _on_record(self, client: Any, st: _StreamState, data: bytes) -> None:
+        """A record notification: batched when it is the one expected, skipped when older
+        (a duplicate); a damaged one makes us ask again from the one we still need."""
+        try:
+            record = wire.decode(data)
+        except wire.WireError as exc:
+            self.result.rejected += 1
+            self.result.errors.append(f"rejected a record: {exc}")
+            if not st.pending:
+                st.pending = True  # ask again for the record we still need
+                await self._ask_from(client, st.expected)
+            return
+        if record.seq < st.expected:
+            self.result.duplicates += 1
+            return
+        if record.seq > st.expected and not await self._past_gap(client, st, record.seq):
+            return
+        st.batch.append(record)
+        st.expected += 1
+        st.delivered += 1
+        self.result.next_seq = max(self.result.next_seq, st.expected)
+        if len(st.batch) >= _BATCH:
+            self._flush(st)
+
+    async def _past_gap(self, client: Any, st: _StreamState, seq: int) -> bool:
+        """Record `seq` arrived while an older one is expected. Ignored while our request is
+        pending (the rest of a stream we replaced); the first time, ask again from the
+        expected one; when the pod skips the same records again they are damaged on its
+        flash and will never come: counted lost, and True: the stream goes on from `seq`."""
+        if st.pending:
+            return False
+        if st.gap_at != st.expected:
+            st.gap_at = st.expected
+            st.pending = True
+            await self._ask_from(client, st.expected)
+            return False
+        self.result.lost_on_pod += seq - st.expected
+        self.result.errors.append(f"records {st.expected}..{seq - 1} are unreadable on the pod")
+        st.expected = seq
+        return True
+
+    def _flush(self, st: _StreamState) -> None:
+        """Writes the batched records in one store transaction; counts new and duplicates."""
+        if not st.batch:
+            return
+        new = self.store.add_pod_records(st.pod_id, st.batch)
+        for record in st.batch:
+            if record.seq in self._stored_seqs:
+                self.stored_twice += 1
+            self._stored_seqs.add(record.seq)
+        self.result.stored += new
+        self.result.duplicates += len(st.batch) - new
+        st.batch = []
+        self._report("live" if st.caught_up else "backfill", st.backfill_total, st.delivered)
 
     def _report(self, phase: str, total: int, done: int) -> None:
         if self.progress is not None:
