@@ -138,14 +138,26 @@ class _LobeState:
     pend: tuple[int, int, float] | None = None  # strike waiting for its impact: (n, from, at)
 
 
-def foot_gyro_strides(acc: np.ndarray, gyro: np.ndarray, rate_hz: float):
-    """Strikes and toe-offs of a foot pod with a gyroscope (FootGyroStrides)."""
+@dataclass
+class _PitchSignals:
+    """The per-sample signals foot_gyro_strides reads."""
+
+    s: np.ndarray  # angular rate about the pitch axis, deg/s
+    m2: np.ndarray  # squared acceleration magnitude, g²
+    cs: np.ndarray  # cumulative sum of s: cs[k] = s[0] + ... + s[k - 1]
+    zc_at: np.ndarray  # per sample, the last sign change of s at or before it
+    trig: np.ndarray  # +1 / -1 where s is beyond the hysteresis, else 0
+    any_idx: np.ndarray  # samples where trig is not 0
+    sign_idx: dict[int, np.ndarray]  # samples where trig is +1, -1
+    quiet: np.ndarray  # |s| under the rest level
+
+
+def _pitch_signals(acc: np.ndarray, gyro: np.ndarray, rate_hz: float) -> _PitchSignals:
+    """The pitch rate (angular rate on the principal axis), its crossings and triggers."""
     n = len(gyro)
     s = np.einsum("ij,ij->i", gyro, pitch_axis(gyro, rate_hz))
     m2 = np.einsum("ij,ij->i", acc, acc)
     h, rest = HYSTERESIS_DPS, REST_DPS
-    rest_n, impact_n = span(rate_hz, REST_S), span(rate_hz, IMPACT_S)
-    area_min = SWING_MIN_DEG * rate_hz  # deg/s summed over samples
     cs = np.concatenate([[0.0], np.cumsum(s)])
     nonneg = s >= 0
     change = np.flatnonzero(np.diff(np.concatenate([[True], nonneg])) != 0)
@@ -154,81 +166,123 @@ def foot_gyro_strides(acc: np.ndarray, gyro: np.ndarray, rate_hz: float):
     any_idx = np.flatnonzero(trig)
     sign_idx = {1: np.flatnonzero(trig == 1), -1: np.flatnonzero(trig == -1)}
     quiet = np.abs(s) < rest
+    return _PitchSignals(s, m2, cs, zc_at, trig, any_idx, sign_idx, quiet)
 
-    strikes: list[Strike] = []
-    toe_offs: list[ToeOff] = []
-    state = _LobeState()
-    min_stride_n = span(rate_hz, MIN_STRIDE_S)
 
-    def next_in(idx: np.ndarray, start: int) -> int:
+class _LobeRules:
+    """foot_gyro_strides' rules for a closed lobe: was it a swing, where are its strike,
+    impact and toe-off. Collects the strikes and toe-offs."""
+
+    def __init__(self, sig: _PitchSignals, rate_hz: float):
+        self.sig = sig
+        self.rate_hz = rate_hz
+        self.n = len(sig.s)
+        self.rest_n, self.impact_n = span(rate_hz, REST_S), span(rate_hz, IMPACT_S)
+        self.area_min = SWING_MIN_DEG * rate_hz  # deg/s summed over samples
+        self.min_stride_n = span(rate_hz, MIN_STRIDE_S)
+        self.state = _LobeState()
+        self.strikes: list[Strike] = []
+        self.toe_offs: list[ToeOff] = []
+
+    def next_in(self, idx: np.ndarray, start: int) -> int:
+        """The first sample of idx at or after start (n when none)."""
         k = np.searchsorted(idx, start)
-        return int(idx[k]) if k < len(idx) else n
+        return int(idx[k]) if k < len(idx) else self.n
 
-    def rest_end(start: int, stop: int) -> int:
+    def rest_end(self, start: int, stop: int) -> int:
         """Sample where rest_n quiet samples in a row within [start, stop) are complete."""
-        q = quiet[start:stop]
+        rest_n, n = self.rest_n, self.n
+        q = self.sig.quiet[start:stop]
         if len(q) < rest_n:
             return n
         run = np.convolve(q.astype(int), np.ones(rest_n, dtype=int), mode="valid")
         hit = np.flatnonzero(run == rest_n)
         return int(start + hit[0] + rest_n - 1) if len(hit) else n
 
-    def emit_pending(until: int):
+    def emit_pending(self, until: int) -> None:
+        """The strike waiting for its impact, with the largest magnitude up to `until`."""
+        state = self.state
         if state.pend is None:
             return
         ic, lo, at = state.pend
-        hi = min(ic + impact_n, until)
-        peak = float(m2[lo:hi + 1].max()) if hi >= lo else 0.0
-        strikes.append(Strike(ic, float(np.sqrt(peak)), at))
+        hi = min(ic + self.impact_n, until)
+        peak = float(self.sig.m2[lo:hi + 1].max()) if hi >= lo else 0.0
+        self.strikes.append(Strike(ic, float(np.sqrt(peak)), at))
         state.pend = None
 
-    def end_lobe(sign, start, end, detected, area, peak_n):
+    def end_lobe(self, sign: int, start: int, end: int, detected: int, area: float,
+                 peak_n: int) -> None:
+        """A lobe of `sign` from `start` to `end` closed (seen at sample `detected`)."""
+        state = self.state
         adjacent = state.p_end == start and state.p_sign == -sign
+        if self.is_swing(sign, end, area, adjacent):
+            self.swing(sign, end, detected, adjacent)
+        state.p_sign, state.p_area, state.p_peak, state.p_end = sign, area, peak_n, end
+
+    def is_swing(self, sign: int, end: int, area: float, adjacent: bool) -> bool:
+        """Large enough and a stride after the last strike; then, once the votes agree,
+        in their direction, else larger than the adjacent lobe before it."""
+        state = self.state
         vote = state.vote
-        if area < area_min or (state.last_ic_n >= 0 and end - state.last_ic_n < min_stride_n):
+        if area < self.area_min or (state.last_ic_n >= 0 and end - state.last_ic_n < self.min_stride_n):
             swing = False
         elif abs(vote) >= 3:
             swing = (sign > 0) == (vote > 0) and (not adjacent or 2 * area > state.p_area)
         else:
             swing = adjacent and area > state.p_area
-        if swing:
-            if vote * sign < 5:
-                state.vote = vote + sign
-            emit_pending(detected)
-            if adjacent:
-                fc = state.p_peak
-                contact = 0.0
-                if state.last_ic >= 0:
-                    contact = (fc - state.last_ic) / rate_hz
-                    if contact > MAX_CONTACT_S:
-                        contact = 0.0
-                toe_offs.append(ToeOff(fc, contact))
-            # the strike: the zero crossing, interpolated between samples; the impact:
-            # the largest magnitude from there on (after a rest, from the sample after
-            # the lobe was closed)
-            at_crossing = end == zc_at[detected]
-            at = float(end)
-            if at_crossing and end > 0:
-                at = end - 1 + s[end - 1] / (s[end - 1] - s[end])
-            state.pend = (end, end if at_crossing else detected + 1, at)
-            state.last_ic = at
-            state.last_ic_n = end
-        state.p_sign, state.p_area, state.p_peak, state.p_end = sign, area, peak_n, end
+        return swing
 
+    def swing(self, sign: int, end: int, detected: int, adjacent: bool) -> None:
+        """A swing lobe: a vote for its direction, the toe-off at the peak of the adjacent
+        lobe before it, the strike where it ends (its impact still to come)."""
+        state = self.state
+        s, zc_at = self.sig.s, self.sig.zc_at
+        vote = state.vote
+        if vote * sign < 5:
+            state.vote = vote + sign
+        self.emit_pending(detected)
+        if adjacent:
+            fc = state.p_peak
+            contact = 0.0
+            if state.last_ic >= 0:
+                contact = (fc - state.last_ic) / self.rate_hz
+                if contact > MAX_CONTACT_S:
+                    contact = 0.0
+            self.toe_offs.append(ToeOff(fc, contact))
+        # the strike: the zero crossing, interpolated between samples; the impact:
+        # the largest magnitude from there on (after a rest, from the sample after
+        # the lobe was closed)
+        at_crossing = end == zc_at[detected]
+        at = float(end)
+        if at_crossing and end > 0:
+            at = end - 1 + s[end - 1] / (s[end - 1] - s[end])
+        state.pend = (end, end if at_crossing else detected + 1, at)
+        state.last_ic = at
+        state.last_ic_n = end
+
+
+def foot_gyro_strides(acc: np.ndarray, gyro: np.ndarray, rate_hz: float):
+    """Strikes and toe-offs of a foot pod with a gyroscope (FootGyroStrides): the pitch
+    rate in lobes from a trigger beyond the hysteresis to the next zero crossing towards
+    the other sign (or a rest), each closed lobe judged by _LobeRules."""
+    n = len(gyro)
+    sig = _pitch_signals(acc, gyro, rate_hz)
+    rules = _LobeRules(sig, rate_hz)
+    s, cs, trig, zc_at, rest_n = sig.s, sig.cs, sig.trig, sig.zc_at, rules.rest_n
     sign, t0, start = 0, 0, 0
     pos = 0
     while pos < n:
         if sign == 0:  # at rest: any trigger starts a lobe there
-            i = next_in(any_idx, pos)
+            i = rules.next_in(sig.any_idx, pos)
             if i >= n:
                 break
             sign, t0, start = int(trig[i]), i, i
-        flip = next_in(sign_idx[-sign], t0 + 1)  # the other sign beyond the hysteresis
-        rest_at = rest_end(t0, min(flip, n))
+        flip = rules.next_in(sig.sign_idx[-sign], t0 + 1)  # the other sign beyond the hysteresis
+        rest_at = rules.rest_end(t0, min(flip, n))
         if rest_at < flip:
             area = sign * (cs[rest_at + 1] - cs[t0])
             peak_n = t0 + int(np.argmax(sign * s[t0:rest_at + 1]))
-            end_lobe(sign, start, rest_at - rest_n + 1, rest_at, area, peak_n)
+            rules.end_lobe(sign, start, rest_at - rest_n + 1, rest_at, area, peak_n)
             sign, pos = 0, rest_at + 1
             continue
         if flip >= n:
@@ -236,10 +290,10 @@ def foot_gyro_strides(acc: np.ndarray, gyro: np.ndarray, rate_hz: float):
         area = sign * (cs[flip] - cs[t0])
         peak_n = t0 + int(np.argmax(sign * s[t0:flip]))
         zc = int(zc_at[flip])
-        end_lobe(sign, start, zc, flip, area, peak_n)
+        rules.end_lobe(sign, start, zc, flip, area, peak_n)
         sign, t0, start = -sign, flip, zc
-    emit_pending(n - 1)
-    return strikes, toe_offs
+    rules.emit_pending(n - 1)
+    return rules.strikes, rules.toe_offs
 
 
 # ---- accelerometer-only detectors ----------------------------------------------------
