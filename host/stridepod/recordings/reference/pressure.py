@@ -97,17 +97,24 @@ def _zone_forces(forces: np.ndarray, full_scale_n: float, stuck_samples: int):
     return f, flags
 
 
-def detect_contacts(
-    forces: np.ndarray,
-    zone_xy: list[tuple[float, float]],
-    rate_hz: float,
-    full_scale_n: float = 3276.7,
-    initial_peak_n: float = INITIAL_PEAK_N,
-) -> ContactsResult:
-    forces = np.asarray(forces, dtype=np.float64)
-    if forces.ndim != 2 or forces.shape[1] != len(zone_xy) or not len(zone_xy):
-        raise ValueError("forces must be (samples, zones) with one position per zone")
-    rate = float(rate_hz)
+@dataclass
+class _PressureSignals:
+    """The per-sample signals detect_contacts reads, and the counts it derives from the rate."""
+
+    f: np.ndarray  # zone forces, N: negatives clamped, stuck zones left out
+    flags: int  # PFLAG_*
+    total: np.ndarray  # total force, N
+    cop_x: np.ndarray  # centre of pressure, per mille of the zone width / foot length
+    cop_y: np.ndarray
+    zy: np.ndarray  # zone positions along the foot, per mille
+    lag: int  # samples in 20 ms, for the loading rate
+    rise: np.ndarray  # total force minus the total lag samples before, N
+    per_s: int  # scans per second for the counts, rounded as the firmware does
+
+
+def _pressure_signals(forces: np.ndarray, zone_xy: list[tuple[float, float]], rate_hz: float,
+                      full_scale_n: float) -> _PressureSignals:
+    """Zone forces cleaned up, their total, centre of pressure and 20 ms rise."""
     per_s = int(rate_hz)  # scans per second for the counts, rounded as the firmware does
     zx = _span_per_mille(np.array([xy[0] for xy in zone_xy], dtype=np.float64))
     zy = _span_per_mille(np.array([xy[1] for xy in zone_xy], dtype=np.float64))
@@ -120,23 +127,85 @@ def detect_contacts(
     lag = max(1, (per_s + 25) // 50)  # 20 ms for the loading rate
     back = np.concatenate([np.zeros(lag), total[:-lag]]) if len(total) > lag else np.zeros(len(total))
     rise = total - back
-    start_samples = max(1, (per_s * 3 + 50) // 100)  # 30 ms of CoP for the strike
-    max_ramp = (per_s * 3 + 5) // 10  # 300 ms from touch to confirm at most
-    idle_samples = 2 * per_s  # 2 s without a contact: peak_track relaxes
-    alpha = 1.0 / (1 << _floor_shift(per_s))
+    return _PressureSignals(f, flags, total, cop_x, cop_y, zy, lag, rise, per_s)
 
-    peak_track = initial_peak_n
-    floor = 0.0
-    state = "standing" if len(total) and total[0] > _touch(floor, peak_track) else "off"
-    idle = 0
-    low_min = math.inf
-    last_off: float | None = None
-    contacts: list[Contact] = []
-    onsets: list[float] = []
-    c: dict = {}
-    rise_start = 0
 
-    def begin(n: int, prev: float, now: float, touch: float) -> dict:
+class _ContactStates:
+    """detect_contacts' state machine, one sample at a time: "standing" (loaded from the
+    first sample: waits for it to lift), "off", "candidate" (above the touch level, not yet
+    the confirm level), "on". Tracks the floor and the peak the levels are relative to."""
+
+    def __init__(self, sig: _PressureSignals, rate: float, initial_peak_n: float):
+        self.sig = sig
+        self.rate = rate
+        per_s = sig.per_s
+        self.stuck_samples = per_s  # 1 s at full scale: a stuck zone
+        self.start_samples = max(1, (per_s * 3 + 50) // 100)  # 30 ms of CoP for the strike
+        self.max_ramp = (per_s * 3 + 5) // 10  # 300 ms from touch to confirm at most
+        self.idle_samples = 2 * per_s  # 2 s without a contact: peak_track relaxes
+        self.alpha = 1.0 / (1 << _floor_shift(per_s))
+        self.peak_track = initial_peak_n
+        self.floor = 0.0
+        total = sig.total
+        self.state = "standing" if len(total) and total[0] > _touch(self.floor, self.peak_track) else "off"
+        self.idle = 0
+        self.low_min = math.inf
+        self.last_off: float | None = None
+        self.contacts: list[Contact] = []
+        self.onsets: list[float] = []
+        self.c: dict = {}
+        self.rise_start = 0
+
+    def step(self, n: int) -> None:
+        """Sample n through the states; a sample of a contact is added to it."""
+        total = self.sig.total
+        now = total[n]
+        prev = total[n - 1] if n else now
+        touch = _touch(self.floor, self.peak_track)
+        if self.state == "standing":
+            self.standing(now, touch)
+            return
+        if self.state == "off":
+            if now <= touch:
+                self.off(now)
+                return
+            self.rise_start = n
+            self.c = self.begin(n, prev, now, touch)
+            self.state = "candidate"
+        elif self.state == "candidate" and n - self.rise_start > self.max_ramp and now > touch:
+            self.floor += (now - self.floor) * self.alpha
+            self.c = self.begin(n, prev, now, touch)
+        elif now <= touch:
+            was = self.state
+            self.state = "off"
+            if was == "on":
+                self.end(n, prev, now, touch)
+            return
+        self.accumulate(n, now)
+
+    def standing(self, now: float, touch: float) -> None:
+        """Loaded from the start: off once the force falls to the touch level (or stays
+        under the confirm level for a second: then its minimum is the floor)."""
+        if now < _confirm(self.floor, self.peak_track):
+            self.idle += 1
+            self.low_min = min(self.low_min, now)
+        if now <= touch or self.idle >= self.stuck_samples:
+            if now > touch:
+                self.floor = self.low_min
+            self.idle = 0
+            self.state = "off"
+
+    def off(self, now: float) -> None:
+        """In the air: the floor follows the force; long idle relaxes the tracked peak."""
+        self.floor += (now - self.floor) * self.alpha
+        self.idle += 1
+        if self.idle >= self.idle_samples:
+            self.idle = 0
+            self.peak_track = max(MIN_PEAK_N, self.peak_track * (1 - PEAK_RELAX))
+
+    def begin(self, n: int, prev: float, now: float, touch: float) -> dict:
+        """A contact starting where the force rose through the touch level."""
+        f, last_off, rate = self.sig.f, self.last_off, self.rate
         on = n - 1 + (touch - prev) / (now - prev) if prev < touch else n - 1.0
         swing = 0.0
         if last_off is not None and on - last_off < MAX_DURATION_SAMPLES:
@@ -146,61 +215,53 @@ def detect_contacts(
                 "x_min": math.inf, "x_max": -math.inf, "y_end": 0.0,
                 "impulse": np.zeros(f.shape[1])}
 
-    for n in range(1, len(total)) if state == "standing" else range(len(total)):
-        now = total[n]
-        prev = total[n - 1] if n else now
-        touch = _touch(floor, peak_track)
-        if state == "standing":
-            if now < _confirm(floor, peak_track):
-                idle += 1
-                low_min = min(low_min, now)
-            if now <= touch or idle >= stuck_samples:
-                if now > touch:
-                    floor = low_min
-                idle = 0
-                state = "off"
-            continue
-        if state == "off":
-            if now <= touch:
-                floor += (now - floor) * alpha
-                idle += 1
-                if idle >= idle_samples:
-                    idle = 0
-                    peak_track = max(MIN_PEAK_N, peak_track * (1 - PEAK_RELAX))
-                continue
-            rise_start = n
-            c = begin(n, prev, now, touch)
-            state = "candidate"
-        elif state == "candidate" and n - rise_start > max_ramp and now > touch:
-            floor += (now - floor) * alpha
-            c = begin(n, prev, now, touch)
-        elif now <= touch:
-            was = state
-            state = "off"
-            if was == "on":
-                contact, last_off = _end(c, n, prev, now, touch, rate, lag, zy)
-                contacts.append(contact)
-                idle = 0
-                peak_track = max(MIN_PEAK_N, peak_track + (contact.peak_n - peak_track) * PEAK_FOLLOW)
-            continue
-        # accumulate this sample into the contact
+    def end(self, n: int, prev: float, now: float, touch: float) -> None:
+        """A confirmed contact ended: kept, and the tracked peak follows its peak."""
+        sig = self.sig
+        contact, self.last_off = _end(self.c, n, prev, now, touch, self.rate, sig.lag, sig.zy)
+        self.contacts.append(contact)
+        self.idle = 0
+        self.peak_track = max(MIN_PEAK_N, self.peak_track + (contact.peak_n - self.peak_track) * PEAK_FOLLOW)
+
+    def accumulate(self, n: int, now: float) -> None:
+        """Sample n into the contact: peak, loading rise, CoP, impulse; a candidate
+        reaching the confirm level is a contact (its onset counted)."""
+        c, sig = self.c, self.sig
         if now > c["peak"]:
             c["peak"], c["peak_n"] = now, n
         if c["loading"]:
             if now < 0.9 * c["peak"]:
                 c["loading"] = False
             else:
-                c["max_rise"] = max(c["max_rise"], rise[n])
-        c["x_min"] = min(c["x_min"], cop_x[n])
-        c["x_max"] = max(c["x_max"], cop_x[n])
-        c["y_end"] = cop_y[n]
-        if len(c["start"]) < start_samples:
-            c["start"].append(cop_y[n])
-        c["impulse"] += f[n]
-        if state == "candidate" and now >= _confirm(floor, peak_track):
-            state = "on"
-            onsets.append(c["on"] / rate)
-    return ContactsResult(contacts=contacts, onsets_s=onsets, flags=flags)
+                c["max_rise"] = max(c["max_rise"], sig.rise[n])
+        c["x_min"] = min(c["x_min"], sig.cop_x[n])
+        c["x_max"] = max(c["x_max"], sig.cop_x[n])
+        c["y_end"] = sig.cop_y[n]
+        if len(c["start"]) < self.start_samples:
+            c["start"].append(sig.cop_y[n])
+        c["impulse"] += sig.f[n]
+        if self.state == "candidate" and now >= _confirm(self.floor, self.peak_track):
+            self.state = "on"
+            self.onsets.append(c["on"] / self.rate)
+
+
+def detect_contacts(
+    forces: np.ndarray,
+    zone_xy: list[tuple[float, float]],
+    rate_hz: float,
+    full_scale_n: float = 3276.7,
+    initial_peak_n: float = INITIAL_PEAK_N,
+) -> ContactsResult:
+    """Foot contacts in zone forces (N, shape (samples, zones)): each sample through
+    _ContactStates, the levels relative to a tracked floor and peak."""
+    forces = np.asarray(forces, dtype=np.float64)
+    if forces.ndim != 2 or forces.shape[1] != len(zone_xy) or not len(zone_xy):
+        raise ValueError("forces must be (samples, zones) with one position per zone")
+    sig = _pressure_signals(forces, zone_xy, rate_hz, full_scale_n)
+    states = _ContactStates(sig, float(rate_hz), initial_peak_n)
+    for n in range(1, len(sig.total)) if states.state == "standing" else range(len(sig.total)):
+        states.step(n)
+    return ContactsResult(contacts=states.contacts, onsets_s=states.onsets, flags=sig.flags)
 
 
 def _touch(floor: float, peak_track: float) -> float:
