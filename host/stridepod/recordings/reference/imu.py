@@ -341,6 +341,33 @@ def gravity_direction(acc: np.ndarray, rate_hz: float) -> np.ndarray:
     return hold(dirs, at[keep][ok], n, np.array([0.0, 0.0, 1.0]))
 
 
+def _onset_rises(m2: np.ndarray) -> np.ndarray:
+    """Samples where the squared magnitude rises through ONSET_G²."""
+    n = len(m2)
+    onset_up = np.flatnonzero((m2[1:] >= ONSET_G ** 2) & (m2[:-1] < ONSET_G ** 2)) + 1
+    if n and m2[0] >= ONSET_G ** 2:  # the firmware's previous magnitude starts at 0
+        onset_up = np.concatenate([[0], onset_up])
+    return onset_up
+
+
+def _sacrum_contact(onset_up: np.ndarray, m2: np.ndarray, low_start: int, start: int,
+                    valley_n: int, high_max: int) -> tuple[int, float]:
+    """The contact of a step that went HIGH at `start`: the last rise through ONSET_G
+    after the valley (interpolated: `at`, else -1), or the valley, or `start` itself,
+    whichever first is less than high_max samples before `start`."""
+    ups = onset_up[(onset_up >= low_start) & (onset_up <= start)]
+    ic = start
+    at = -1.0
+    if len(ups) and ups[-1] >= valley_n and start - ups[-1] < high_max:
+        ic = int(ups[-1])
+        # interpolated on the squared magnitude, as the firmware does
+        if ic > 0:
+            at = ic - 1 + (ONSET_G ** 2 - m2[ic - 1]) / (m2[ic] - m2[ic - 1])
+    elif start - valley_n < high_max:
+        ic = valley_n
+    return ic, at
+
+
 def sacrum_steps(acc: np.ndarray, rate_hz: float) -> list[Strike]:
     """Steps seen from the sacrum (SacrumSteps): excursions of the vertical acceleration,
     contact at the magnitude's rise through ONSET_G after the flight minimum (between
@@ -348,9 +375,7 @@ def sacrum_steps(acc: np.ndarray, rate_hz: float) -> list[Strike]:
     n = len(acc)
     v = np.einsum("ij,ij->i", acc, gravity_direction(acc, rate_hz))
     m2 = np.einsum("ij,ij->i", acc, acc)
-    onset_up = np.flatnonzero((m2[1:] >= ONSET_G ** 2) & (m2[:-1] < ONSET_G ** 2)) + 1
-    if n and m2[0] >= ONSET_G ** 2:  # the firmware's previous magnitude starts at 0
-        onset_up = np.concatenate([[0], onset_up])
+    onset_up = _onset_rises(m2)
     intervals = _Intervals(rate_hz, 0.350, MIN_STEP_S)
     high_max = span(rate_hz, SACRUM_HIGH_MAX_S)
     peak_avg, valley_avg = 2.5, 0.5
@@ -389,16 +414,7 @@ def sacrum_steps(acc: np.ndarray, rate_hz: float) -> list[Strike]:
         k = int(np.argmin(window))
         if window[k] < valley:
             valley, valley_n = float(window[k]), low_from + k
-        ups = onset_up[(onset_up >= low_start) & (onset_up <= start)]
-        ic = start
-        at = -1.0
-        if len(ups) and ups[-1] >= valley_n and start - ups[-1] < high_max:
-            ic = int(ups[-1])
-            # interpolated on the squared magnitude, as the firmware does
-            if ic > 0:
-                at = ic - 1 + (ONSET_G ** 2 - m2[ic - 1]) / (m2[ic] - m2[ic - 1])
-        elif start - valley_n < high_max:
-            ic = valley_n
+        ic, at = _sacrum_contact(onset_up, m2, low_start, start, valley_n, high_max)
         intervals.step(ic)
         relax_from, relax_n = start, 2 * intervals.avg
         valley_avg += (valley - valley_avg) / 8
