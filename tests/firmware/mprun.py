@@ -29,6 +29,9 @@ def main():
             print("@@FAIL " + name)
         else:
             print("@@PASS " + name)
+    sim_pod = sys.modules.get("sim_pod")
+    if sim_pod is not None:
+        sim_pod.cleanup()  # its simulated flash and board files under /tmp
     print("@@END")
 
 

@@ -16,6 +16,7 @@ def flash_dir():
     path = "/tmp/stridepod-sim-flash-%s/" % _worker()
     try:
         os.mkdir(path)
+        _MADE.append(path)
     except OSError:
         pass
     for name in os.listdir(path):
@@ -33,6 +34,7 @@ def board_variant(board_path, section, name="variant", **changes):
     path = "/tmp/stridepod-sim-board-%s-%s.json" % (name, _worker())
     with open(path, "w") as f:
         json.dump(raw, f)
+    _MADE.append(path)
     return path
 
 
@@ -57,13 +59,39 @@ def imu_only_board(board_path, name="imu-only"):
     path = "/tmp/stridepod-sim-board-%s-%s.json" % (name, _worker())
     with open(path, "w") as f:
         json.dump(raw, f)
+    _MADE.append(path)
     return path
 
 
-def _worker():
+_RUN = []
+_MADE = []  # files and directories this process made under /tmp, for cleanup()
+
+
+def cleanup():
+    """Removes what this process made under /tmp (mprun calls it after the last test)."""
     import os
 
-    return os.getenv("PYTEST_XDIST_WORKER", "0")
+    for path in _MADE:
+        try:
+            if path.endswith("/"):
+                for name in os.listdir(path):
+                    os.remove(path + name)
+                os.rmdir(path)
+            else:
+                os.remove(path)
+        except OSError:
+            pass
+    del _MADE[:]
+
+
+def _worker():
+    """A name of this process's own: test runs of several checkouts (or pytest workers)
+    at once must not share a simulated flash directory or board file."""
+    if not _RUN:
+        import os
+
+        _RUN.append("".join("%02x" % b for b in os.urandom(6)))
+    return _RUN[0]
 
 
 def make_hardware(board_path, imu_feed=IMU_FEED, pressure_feed=PRESSURE_FEED, who_am_i=None):
