@@ -152,7 +152,8 @@ def test_config_from_settings_file_values():
                          ({"acwr_method": "rolling"}, "coupled, uncoupled or ewma"),
                          ({"acwr_band": [1]}, "acwr_band"),
                          ({"baseline_min_values": 90}, "baseline window"),
-                         ({"sleep_short_nights": 8}, "out of 7"),
+                         ({"sleep_short_nights": 8}, "out of the 7 nights"),
+                         ({"baseline_min_values": 30}, "at least baseline_min_values"),
                          ({"spike_ratio": 0.9}, "spike_ratio must be above 1")]:
         with pytest.raises(StridepodError, match=message):
             Config.from_dict(bad)

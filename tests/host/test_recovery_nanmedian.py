@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from stridepod.recovery.readiness import row_nanmedian
+from stridepod.recovery.baseline import row_nanmedian
 
 values = st.one_of(st.just(np.nan), st.floats(-1e6, 1e6, allow_nan=False), st.sampled_from([60.0, 61.5]))
 

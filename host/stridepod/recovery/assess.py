@@ -15,12 +15,8 @@ from stridepod.recovery.gait import gait_warnings
 from stridepod.recovery.load import LoadReport, daily_arrays, load_report
 from stridepod.recovery.model import History, PlannedSession, Reason, to_jsonable
 from stridepod.recovery.plan import WeekPlan, adjust_week, propose_week, training_state
-from stridepod.recovery.readiness import (
-    Readiness,
-    ReadinessSeries,
-    readiness_series,
-    readiness_today,
-)
+from stridepod.recovery.readiness import ReadinessSeries, readiness_series
+from stridepod.recovery.readiness_words import Readiness, readiness_today
 from stridepod.recovery.series import (
     DailyGrid,
     grid_for,
@@ -99,7 +95,7 @@ def assess(history: History, today: dt.date, config: Config | None = None) -> As
     p = prepare(history, today, cfg)
     h = p.history
     t = p.grid.days - 1
-    readiness = readiness_today(p.readiness, t, cfg)
+    readiness = readiness_today(p.readiness, t, cfg, p.grid)
     load = load_report(p.grid, h.runs, cfg, p.hr_max, p.hr_rest)
     gate = pain_gate(h.pain, today, cfg)
     state = training_state(h.runs, p.week_minutes, today, cfg)
@@ -116,6 +112,7 @@ def assess(history: History, today: dt.date, config: Config | None = None) -> As
                                            readiness.reason, gate, cfg)
     plan = WeekPlan(source, proposed, adjusted, changes, state, notes)
     advice = cold_water_advice(h.runs, adjusted + ([PlannedSession(goal.date, "race")] if goal else []), today)
+    advice += readiness.standing
     knee = knee_stage(h.pain, h.runs, today, cfg)
     if knee:
         advice.append(knee[1])

@@ -12,9 +12,11 @@ from stridepod.errors import StridepodError
 class Config:
     # --- readiness: baselines
     short_window_days: int = 7
-    short_window_min_values: int = 4
+    short_window_min_values: int = 3  # Plews 2014: 3 mornings a week make a usable weekly mean
     baseline_window_days: int = 60
-    baseline_min_values: int = 20
+    baseline_min_values: int = 9  # calibrated: 3 weeks of a device worn 3 nights a week ...
+    baseline_min_span_days: int = 14  # ... spread over at least 2 weeks
+    baseline_full_values: int = 20  # from here on the baseline's confidence is good, before low
     normal_range_sd: float = 0.75
     hrv_sd_floor_ln: float = 0.05  # ln(rMSSD) SD floor: a tiny spread cannot make huge z
     rhr_sd_floor_bpm: float = 1.0
@@ -27,8 +29,9 @@ class Config:
     sleep_range_h: tuple[float, float] = (2.0, 16.0)
     # --- sleep
     sleep_short_h: float = 7.0
-    sleep_short_nights: int = 3  # of the last 7
-    sleep_min_nights: int = 4  # nights recorded in the last 7 to judge
+    sleep_short_nights: int = 3  # of the last 7, and the 7-day mean under the person's usual:
+    sleep_drop_min_h: float = 0.5  # at least this far (and normal_range_sd SD) under it
+    sleep_sd_floor_h: float = 0.25
     sleep_target_high_volume_h: float = 8.0
     high_volume_min_per_week: float = 360.0  # running minutes in 7 days that count as high volume
     # --- two of three
@@ -95,12 +98,16 @@ class Config:
         for short, long_, needed, name in (
             (self.short_window_days, self.baseline_window_days, self.short_window_min_values, "short window"),
             (self.baseline_window_days, self.baseline_window_days, self.baseline_min_values, "baseline window"),
+            (self.baseline_window_days, self.baseline_window_days, self.baseline_full_values, "baseline window"),
+            (self.baseline_min_span_days, self.baseline_window_days, 1, "baseline span"),
         ):
             if not 1 <= needed <= short <= long_:
                 raise StridepodError(f"{name}: need 1 <= minimum values <= window days <= baseline days "
                                      f"(got {needed}, {short}, {long_})")
-        if not 1 <= self.sleep_short_nights <= 7 or not 1 <= self.sleep_min_nights <= 7:
-            raise StridepodError("sleep night counts are out of 7")
+        if self.baseline_full_values < self.baseline_min_values:
+            raise StridepodError("baseline_full_values must be at least baseline_min_values")
+        if not 1 <= self.sleep_short_nights <= self.short_window_days:
+            raise StridepodError(f"sleep_short_nights is out of the {self.short_window_days} nights of the short window")
         if self.spike_ratio <= 1 or self.weekly_growth_max < 0 or self.return_growth_max < 0:
             raise StridepodError("spike_ratio must be above 1 and growth limits not negative")
 

@@ -2,12 +2,17 @@
 
 HRV_BASELINE = (
     "Method of HRV4Training and GoldenCheetah: ln(rMSSD) 7-day mean against the 60-day "
-    "mean +/- 0.75 SD; at least 3-4 valid mornings a week are needed (Plews 2014)."
+    "mean +/- 0.75 SD; 3 valid mornings a week make a usable weekly mean (Plews 2014)."
 )
 RHR = "A rise of 3-5 bpm over the personal baseline is the usual readiness cue (Oura)."
 SLEEP = (
     "Weak: fixed sleep targets are not well supported; < 8 h was linked to 1.7x injury risk in "
-    "adolescent athletes (Milewski 2014); the 2021 consensus favours individual sleep needs."
+    "adolescent athletes (Milewski 2014); the 2021 consensus favours individual sleep needs "
+    "(Walsh 2021), so a night counts against your own usual."
+)
+SLEEP_NEED = (
+    "Consensus, not a trial: athletes' sleep need is individual and often above 7 h (Walsh 2021, "
+    "BJSM); < 8 h went with 1.7x injury risk in adolescent athletes (Milewski 2014)."
 )
 TWO_OF_THREE = (
     "Product rule: one signal alone is noisy; two drifting together is treated as real. "

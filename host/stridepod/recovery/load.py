@@ -116,6 +116,8 @@ class LoadReport:
     impact_load_7d: float | None  # steps x mean impact (g) of the last 7 days' pod runs
     previous_week_minutes: float
     weekly_growth: float | None
+    cadence_spm_7d: float | None = None  # median cadence of the last 7 days' runs that carry one
+    cadence_runs_7d: int = 0  # how many of those runs carry a cadence
     runs: list[RunLoad] = field(default_factory=list)
     flags: list[Reason] = field(default_factory=list)
 
@@ -227,6 +229,9 @@ def load_report(grid: DailyGrid, runs: list[Run], cfg: Config, hr_max, hr_rest) 
         weekly_growth=growth,
         runs=[rl for rl in loads if (grid.end - rl.date).days < 7],
     )
+    cadences = [r.cadence_spm for r in runs if r.cadence_spm and 0 <= (grid.end - r.date).days < 7]
+    if cadences:
+        report.cadence_spm_7d, report.cadence_runs_7d = float(np.median(cadences)), len(cadences)
     report.flags.extend(_load_flags(report, cfg))
     growth_flag = growth_reason(report.week_minutes, prev_week, cfg, "Last 7 days")
     if growth_flag:
