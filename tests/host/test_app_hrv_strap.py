@@ -76,7 +76,7 @@ def test_morning_hrv_from_a_strap_is_what_recovery_computes_from_its_beats(tmp_p
     with bluez_in_background(strap):
         _measure_this_morning(db, saved)
     assert child_pids() == before
-    printed = capsys.readouterr().out
+    printed = " ".join(capsys.readouterr().out.split())  # one line of text, wrapped to the terminal
 
     packets = [bytes.fromhex(line) for line in saved.read_text().split()]
     received = [x for p in packets for x in parse_heart_rate_measurement(p).rr_ms]

@@ -152,6 +152,7 @@ def test_fit_activity_and_morning_data(stridepod_cli, tmp_path):
 
 
 def test_export_and_report_into_a_file_are_one_line_errors(stridepod_cli, tmp_path):
+    Store.open(tmp_path / "stridepod.db").close()  # a database to read: the target is the problem
     taken = tmp_path / "taken"
     taken.write_text("a file, not a directory\n")
     result = stridepod_cli("export", taken / "out")

@@ -12,6 +12,8 @@ import re
 
 import pytest
 
+from stridepod.store.database import Store
+
 TODAY = dt.date(2026, 11, 22)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -95,8 +97,9 @@ def test_report_has_its_figures_and_the_reasons(strained, tmp_path):
     written = json.loads(result.stdout)
     assert written["html"] == str(tmp_path / "out" / "report.html") and written["verdict"] == "stop"
     page = (tmp_path / "out" / "report.html").read_text()
-    images = dict(re.findall(r'<figure id="fig-(\w+)"><img alt="[^"]*" src="data:image/png;base64,([^"]+)"', page))
-    assert set(images) == {"wellness", "load", "gait"}
+    images = dict(re.findall(r'<figure id="fig-(\w+)">(?:<figcaption>[^<]*</figcaption>)?<img alt="[^"]*" '
+                             r'src="data:image/png;base64,([^"]+)"', page))
+    assert set(images) == {"hrv", "rhr", "sleep", "load", "gait"}  # one figure per signal
     for name, data in images.items():
         png = base64.b64decode(data)
         assert png.startswith(PNG_MAGIC) and len(png) > 10_000, name
@@ -105,11 +108,11 @@ def test_report_has_its_figures_and_the_reasons(strained, tmp_path):
     assert not re.search(r'(src|href)="(?!data:)', page) and "<script" not in page
     assert 'id="verdict">Back off: the next 7 days are cut' in page
     assert 'data-rule="readiness.two_of_three"' in page
-    plan = page[page.index('<table id="plan">'):]
-    plan = plan[:plan.index("</table>")]
-    assert plan.count("<tr>") == 8  # header + 7 days
-    assert "quality 50 min, 6 x 3 min at 90% HRmax" in plan  # what Tuesday was
-    assert "2 of 3 signals drifting" in plan  # and why it changed
+    plan = page[page.index('<div class="cards" id="plan">'):]
+    assert plan.count('<div class="card day">') == 7  # a card per day
+    assert "was: quality 50 min, 6 x 3 min at 90% HRmax" in plan  # what Tuesday was
+    assert "why: readiness" in plan  # and why it changed, by name ...
+    assert plan.count("2 of 3 signals drifting") == 1  # ... the reason itself written once
     assert "CTL_t = CTL_t-1" in page or "fitness" in page
 
 
@@ -122,14 +125,55 @@ def test_a_rested_runner_trains_as_planned(stridepod_cli, tmp_path):
     assert tuesday["session"] == "quality 50 min, 6 x 3 min at 90% HRmax" and tuesday["reasons"] == []
 
 
-def test_an_empty_store_calibrates_instead_of_guessing(stridepod_cli, tmp_path):
+def test_an_empty_store_says_there_is_not_enough_data(stridepod_cli, tmp_path):
+    Store.open(tmp_path / "stridepod.db").close()  # the fixture's database, created empty
     verdict = json.loads(stridepod_cli("today", "--json").stdout)
     assert {s["state"] for s in verdict["readiness"]["signals"].values()} == {"calibrating"}
+    assert verdict["verdict"] == "unknown"
+    assert verdict["headline"] == "Not enough data yet: no HRV yet; no resting HR yet; no sleep yet"
     result = stridepod_cli("report", "-o", tmp_path / "empty")
     assert result.exit_code == 0, result.stderr
     page = (tmp_path / "empty" / "report.html").read_text()
-    assert page.count('<td class="state-calibrating">calibrating</td>') == 3
-    assert page.count("data:image/png;base64,") == 3
+    assert page.count('<span class="state-calibrating">calibrating</span>') == 3
+    assert page.count("data:image/png;base64,") == 5
+    assert 'id="verdict">Not enough data yet' in page
+
+
+def test_read_commands_refuse_a_database_that_does_not_exist(stridepod_cli, tmp_path):
+    """A mistyped --db used to create an empty database and say "Ready: train as planned"."""
+    missing = tmp_path / "runnner.db"
+    for args in (("today",), ("plan", "--json"), ("report", "-o", tmp_path / "r"), ("export", tmp_path / "x")):
+        result = stridepod_cli("--db", missing, *args)
+        assert result.exit_code == 2, args
+        assert result.stderr == (f"error: no stridepod database at {missing}: import your data first "
+                                 "(stridepod import FILE..., stridepod sync) or check --db\n")
+        assert result.stdout == "" and not missing.exists()
+
+
+def test_json_carries_the_verdict_and_the_plans_fields(strained):
+    today = json.loads(strained("today", "--date", TODAY, "--json").stdout)
+    assert (today["schema"], today["verdict"]) == (1, "stop")
+    assert today["headline"] == "Back off: the next 7 days are cut"
+    assert today["readiness"]["signals"]["hrv"]["calibrated"] is True
+    assert today["readiness"]["signals"]["hrv"]["confidence"] == "good"
+    week = json.loads(strained("plan", "--date", TODAY, "--json").stdout)
+    assert week["schema"] == 1
+    tuesday = week["days"][1]
+    assert (tuesday["kind"], tuesday["minutes"], tuesday["intensity"]) == ("easy", 35, "easy, conversational")
+    assert tuesday["sessions"] == [{"kind": "easy", "minutes": 35, "distance_km": None,
+                                    "intensity": "easy, conversational", "text": tuesday["session"]}]
+    assert tuesday["why"] == "readiness"
+    wednesday = week["days"][2]
+    assert (wednesday["kind"], wednesday["minutes"], wednesday["sessions"]) == ("rest", None, [])
+
+
+def test_terminal_output_fits_80_columns(strained, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    for command in ("today", "plan"):
+        out = strained(command, "--date", TODAY).stdout
+        assert max(len(line) for line in out.splitlines()) <= 80, command
+        assert not [line for line in out.splitlines() if line != line.rstrip()], command
+        assert "Back off" in out or "2 of 3 signals" in out
 
 
 def test_quiet_prints_nothing_but_json_still_works(strained):

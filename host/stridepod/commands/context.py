@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from stridepod.errors import StridepodError
 from stridepod.store.database import Store
 from stridepod.store.paths import default_db_path
 
@@ -23,8 +24,15 @@ class AppContext:
     def db_path(self) -> Path:
         return self.db.expanduser() if self.db else default_db_path()
 
-    def open_store(self) -> Store:
-        return Store.open(self.db_path)
+    def open_store(self, must_exist: bool = False) -> Store:
+        """The store; `must_exist` for commands that only read: a database that does not
+        exist (a mistyped --db, nothing imported yet) is a one-line error, never a new
+        empty file that would then read as "no data"."""
+        path = self.db_path
+        if must_exist and not path.exists():
+            raise StridepodError(f"no stridepod database at {path}: import your data first "
+                                 "(stridepod import FILE..., stridepod sync) or check --db")
+        return Store.open(path)
 
 
 def current(ctx: click.Context | None = None) -> AppContext:

@@ -71,12 +71,12 @@ def command(directory: Path, fmt: str, as_json: bool) -> None:
     """Write everything stored into DIRECTORY, one file per table: runs, wellness_days,
     pain_log, planned_sessions, goals, pod_records (every record synced from a pod) and
     imports (which files were imported)."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StridepodError(f"cannot create {directory}: {exc.strerror}") from None
     written = {}
-    with current().open_store() as store:
+    with current().open_store(must_exist=True) as store:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StridepodError(f"cannot create {directory}: {exc.strerror}") from None
         for table in TABLES:
             path = directory / f"{table}.{fmt}"
             written[table] = {"path": str(path), "rows": WRITERS[fmt](store, table, path)}

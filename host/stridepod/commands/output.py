@@ -5,6 +5,7 @@ takes longer than a second."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -12,14 +13,46 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.padding import Padding
+from rich.text import Text
 
 from stridepod.commands.context import current
 
 
+class _TrimmedStdout:
+    """sys.stdout (looked up on every write, as rich does) without the spaces rich pads
+    wrapped lines and table cells with at the end of a line."""
+
+    _TRAILING = re.compile(r" +((?:\x1b\[[0-9;]*m)*)(?=\n)")
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(self._TRAILING.sub(r"\1", text))
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+    def isatty(self) -> bool:
+        return sys.stdout.isatty()
+
+    def fileno(self) -> int:
+        return sys.stdout.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(sys.stdout, "encoding", None) or "utf-8"
+
+
 def console() -> Console:
-    """Human-readable output on stdout; silent with --quiet (errors still go to stderr).
+    """Human-readable output on stdout, wrapped to the terminal's width (80 columns when
+    it is not a terminal, or $COLUMNS); silent with --quiet (errors still go to stderr).
     No emoji codes: a note's ":word:" is printed as written."""
-    return Console(quiet=current().quiet, highlight=False, soft_wrap=True, emoji=False)
+    return Console(file=_TrimmedStdout(), quiet=current().quiet, highlight=False, soft_wrap=False,  # type: ignore[arg-type]
+                   emoji=False)
+
+
+def paragraph(markup: str, indent: int = 0) -> Padding:
+    """Rich markup as a paragraph that wraps with its lines indented by `indent` columns."""
+    return Padding(Text.from_markup(markup, emoji=False), (0, 0, 0, indent))
 
 
 def emit_json(value: Any) -> None:

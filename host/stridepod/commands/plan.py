@@ -1,4 +1,6 @@
-"""`stridepod plan`: the next 7 days, and the reason for every change."""
+"""`stridepod plan`: the next 7 days, and the reason for every change. Each day names its
+reasons in a few words; each reason is written once, under the week. `--json` gives each
+day's kind, minutes and intensity as fields (`PLAN_SCHEMA` names the layout)."""
 
 from __future__ import annotations
 
@@ -18,11 +20,15 @@ if TYPE_CHECKING:
 # The recovery model, importers and plotting are imported when the command runs, so
 # `stridepod --help` and the other commands start quickly.
 
+PLAN_SCHEMA = 1  # `plan --json` layout; raised when a field changes meaning or goes away
+
+
 def plan_json(a: Assessment) -> dict:
     from stridepod.recovery.model import to_jsonable
-    from stridepod.report.summary import plan_rows
+    from stridepod.report.summary import plan_rows, reason_titles
 
-    return to_jsonable({"date": a.today, "source": a.plan.source, "days": plan_rows(a),
+    days = [{**row, "why": reason_titles(row["reasons"])} for row in plan_rows(a)]
+    return to_jsonable({"schema": PLAN_SCHEMA, "date": a.today, "source": a.plan.source, "days": days,
                         "state": a.plan.state, "notes": a.plan.notes})
 
 
@@ -33,27 +39,39 @@ def command(as_of: dt.datetime | None, as_json: bool) -> None:
     """Your next 7 days of training: your own plan (import a plan CSV) or one stridepod
     proposes from your recent running, adjusted for readiness, pain, load, deload weeks
     and return from a layoff, with the reason for each change."""
-    from stridepod.report.summary import plan_origin, plan_rows, unchanged_label
+    from stridepod.report.summary import (
+        plan_origin,
+        plan_reasons,
+        plan_rows,
+        reason_title,
+        reason_titles,
+        unchanged_label,
+    )
 
     day, a = assessed(as_of)
     if as_json:
         output.emit_json(plan_json(a))
         return
     out = output.console()
-    origin, unchanged = plan_origin(a), unchanged_label(a)
-    table = Table(title=f"Next 7 days from {day:%d %B %Y} ({origin})", title_justify="left")
+    unchanged = unchanged_label(a)
+    table = Table(title=f"Next 7 days from {day:%d %B %Y} ({plan_origin(a)})", title_justify="left")
     for column in ("day", "session", "changed from", "why"):
         table.add_column(column, overflow="fold")
-    shown: set[str] = set()
     for row in plan_rows(a):
-        lines = []
-        for reason in row["reasons"]:  # a reason that changed several days is written once
-            seen = reason.message in shown
-            lines.append(f"[dim]same as above ({escape(reason.rule)})[/dim]" if seen
-                         else escape(reason.message))
-            shown.add(reason.message)
-        why = "\n".join(lines) or f"[dim]{unchanged}[/dim]"
+        why = escape(reason_titles(row["reasons"])) or f"[dim]{unchanged}[/dim]"
         table.add_row(f"{row['date']:%a %d %b}", escape(row["session"]), escape(row["was"]), why)
     out.print(table)
-    for reason in a.plan.state.reasons + a.plan.notes:
-        out.print(*reason_lines(reason, indent=""), sep="\n")
+    for reason in a.plan.state.reasons:
+        out.print(*reason_lines(reason, indent=0), sep="\n")
+    changed = plan_reasons(a)
+    if changed:
+        out.print("\n[bold]Why the plan changed[/bold]")
+        for reason in changed:
+            lines = reason_lines(reason)
+            lines[0] = output.paragraph(f"[bold]{escape(reason_title(reason))}[/bold]: "
+                                        f"{escape(reason.message)}", 2)
+            out.print(*lines, sep="\n")
+    if a.plan.notes:
+        out.print("\n[bold]Notes[/bold]")
+        for reason in a.plan.notes:
+            out.print(*reason_lines(reason), sep="\n")
