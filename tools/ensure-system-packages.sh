@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
-# System packages the test suite needs: dbus-daemon for the emulated BlueZ bus.
+# System packages the test suite needs, from Debian: dbus-daemon for the emulated BlueZ bus,
+# chromium and its driver for the report's layout test in a real headless browser.
 set -euo pipefail
-if command -v dbus-daemon >/dev/null 2>&1; then
+declare -A PACKAGE_OF=(
+  [dbus-daemon]=dbus
+  [chromium]=chromium
+  [chromedriver]=chromium-driver
+)
+missing=()
+for cmd in dbus-daemon chromium chromedriver; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${PACKAGE_OF[$cmd]}")
+done
+if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "installing dbus (dbus-daemon) from Debian packages"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dbus >/dev/null
+  echo "installing ${missing[*]} from Debian packages"
+  # other installs may hold the dpkg lock: wait for it instead of failing
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+    --no-install-recommends "${missing[@]}" >/dev/null
 else
-  echo "dbus-daemon is missing: install the 'dbus' package (sudo apt-get install dbus)" >&2
+  echo "missing system packages: ${missing[*]} (sudo apt-get install --no-install-recommends ${missing[*]})" >&2
   exit 1
 fi

@@ -42,8 +42,8 @@ def test_demo_produces_the_report_from_a_synced_pod_and_the_bundled_history(
     newest_morning = conn.execute("SELECT MAX(date) FROM wellness_days").fetchone()[0]
     assert newest_morning == (dt.date.today() - dt.timedelta(days=1)).isoformat()
     page = (out / "report" / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == 3
-    assert 'data-rule="readiness.two_of_three"' in page and '<table id="plan">' in page
+    assert page.count("data:image/png;base64,") == 5  # HRV, resting HR, sleep, load, gait
+    assert 'data-rule="readiness.two_of_three"' in page and '<div class="cards" id="plan">' in page
     # running it again starts from a fresh demo database: same result, nothing doubled
     again = stridepod_cli("demo", "-o", out)
     assert again.exit_code == 0, again.stderr

@@ -1,6 +1,9 @@
 """The report's figures, drawn with matplotlib's Agg renderer through `Figure` objects
-(no pyplot, no display, no global state) and returned as PNG bytes. Each figure answers one question a runner asks; a figure with no
-data says so inside the image instead of being left out, so the report's layout is fixed."""
+(no pyplot, no display; matplotlib's settings only changed inside `_style`) and returned as PNG
+bytes. Each figure answers one question a runner asks; a figure with no data says so inside
+the image instead of being left out, so the report's layout is fixed. Figures are drawn for a
+phone: `FIGURE_WIDTH_IN` wide, so that on a 390 px screen the text still reads at about
+`FONT_PT` x 0.62 px."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import matplotlib
 import matplotlib.dates as mdates
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -18,6 +22,14 @@ from matplotlib.figure import Figure
 STRIKE_COLOURS = {"heel": "#c0504d", "mid": "#9bbb59", "fore": "#4f81bd"}
 RULE_COLOUR = "#d62728"
 RANGE_COLOUR = "#2ca02c"
+FIGURE_WIDTH_IN = 5.0  # x DPI = 600 px: shown at ~360 px on a phone, at full size on a desktop
+DPI = 120
+FONT_PT = 12
+
+
+def _style():
+    """matplotlib's settings for the report's figures, for the time one is drawn."""
+    return matplotlib.rc_context({"font.size": FONT_PT, "legend.frameon": False})
 
 
 def _figure(**kwargs) -> Figure:
@@ -28,7 +40,7 @@ def _figure(**kwargs) -> Figure:
 
 def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
     return buffer.getvalue()
 
 
@@ -40,7 +52,7 @@ def _empty(ax, what: str) -> None:
 
 
 def _dates_axis(ax) -> None:
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.grid(alpha=0.3)
@@ -158,54 +170,62 @@ def draw_gait(fig: Figure, runs: Sequence[GaitRun]) -> None:
 
 
 def gait_figure(runs: Sequence[GaitRun]) -> bytes:
-    fig = _figure(figsize=(9, 10))
-    draw_gait(fig, runs)
-    return _png(fig)
+    with _style():
+        fig = _figure(figsize=(FIGURE_WIDTH_IN, 10))
+        draw_gait(fig, runs)
+        return _png(fig)
 
 
-def wellness_figure(dates: Sequence[dt.date], panels: Sequence[dict],
-                    rule_days: Sequence[dt.date]) -> bytes:
-    """One panel per morning signal: daily values, the 7-day mean, the normal range shaded
-    and the days a readiness rule fired marked: the signal's own rule on its panel, the
-    two-of-three rule across all. Each panel dict has `title`, `values`, `short_mean`,
-    `low`, `high` (arrays over `dates`, NaN = none), `drifting` (bool array: the signal's
-    rule fired) and optional `range_label`, `threshold` (a fixed line, e.g. the sleep target)."""
-    fig = _figure(figsize=(9, 2.8 * len(panels)))
-    axes = np.atleast_1d(fig.subplots(len(panels), 1, sharex=True))
-    days = np.array(dates, dtype="datetime64[D]")
-    for ax, panel in zip(axes, panels, strict=True):
-        ax.set_title(panel["title"], loc="left")
-        values = np.asarray(panel["values"], dtype=float)
-        if not len(days) or np.all(np.isnan(values)):
-            _empty(ax, "measurements")
-            continue
-        low, high = np.asarray(panel["low"], float), np.asarray(panel["high"], float)
-        ax.fill_between(days, low, high, color=RANGE_COLOUR, alpha=0.18, linewidth=0,
-                        label=panel.get("range_label", "your normal range"))
-        ax.plot(days, values, ".", color="grey", markersize=4, label="morning value")
-        ax.plot(days, panel["short_mean"], "-", color="black", linewidth=1.4, label="7-day mean")
-        fired = np.asarray(panel["drifting"], dtype=bool)
-        if fired.any():
-            ax.plot(days[fired], np.asarray(panel["short_mean"], float)[fired], "v",
-                    color=RULE_COLOUR, markersize=5, label="signal drifting")
-        if panel.get("threshold") is not None:
-            ax.axhline(panel["threshold"], color=RANGE_COLOUR, linestyle="--", linewidth=1,
-                       label=panel.get("threshold_label", "target"))
-        for i, day in enumerate(rule_days):
-            ax.axvline(np.datetime64(day, "D"), color=RULE_COLOUR, alpha=0.35, linewidth=2,
-                       label="two-of-three rule fired" if i == 0 else None)
-        _dates_axis(ax)
-    for ax in axes:  # every panel explains its own marks
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(loc="upper left", ncols=3, fontsize="x-small")
-    fig.tight_layout()
-    return _png(fig)
+def signal_figure(dates: Sequence[dt.date], panel: dict, rule_days: Sequence[dt.date]) -> bytes:
+    """One morning signal: daily values, the 7-day mean, the normal range shaded and the
+    days a readiness rule fired marked: the signal's own as triangles, the two-of-three
+    rule as a band across. `panel` has `values`, `short_mean`, `low`, `high` (arrays over
+    `dates`, NaN = none), `drifting` (bool array: the signal drifted), `unit`, and optional
+    `range_label` and `threshold` (a fixed line, e.g. 7 h of sleep) with `threshold_label`."""
+    with _style():
+        fig = _figure(figsize=(FIGURE_WIDTH_IN, 3.4))
+        ax = fig.subplots()
+        _draw_signal(ax, np.array(dates, dtype="datetime64[D]"), panel, rule_days)
+        ax.set_ylabel(panel["unit"])
+        if ax.get_legend_handles_labels()[0]:  # under the axes: the curves keep the width
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, fontsize="medium")
+        fig.tight_layout()
+        return _png(fig)
+
+
+def _draw_signal(ax, days: np.ndarray, panel: dict, rule_days: Sequence[dt.date]) -> None:
+    values = np.asarray(panel["values"], dtype=float)
+    if not len(days) or np.all(np.isnan(values)):
+        _empty(ax, "measurements")
+        return
+    low, high = np.asarray(panel["low"], float), np.asarray(panel["high"], float)
+    ax.fill_between(days, low, high, color=RANGE_COLOUR, alpha=0.18, linewidth=0,
+                    label=panel.get("range_label", "your normal range"))
+    ax.plot(days, values, ".", color="grey", markersize=4, label=panel.get("point_label", "morning value"))
+    ax.plot(days, panel["short_mean"], "-", color="black", linewidth=1.4, label="7-day mean")
+    fired = np.asarray(panel["drifting"], dtype=bool)
+    if fired.any():
+        ax.plot(days[fired], np.asarray(panel["short_mean"], float)[fired], "v",
+                color=RULE_COLOUR, markersize=5, label="drifting")
+    if panel.get("threshold") is not None:
+        ax.axhline(panel["threshold"], color=RANGE_COLOUR, linestyle="--", linewidth=1,
+                   label=panel.get("threshold_label", "target"))
+    for i, day in enumerate(rule_days):
+        ax.axvline(np.datetime64(day, "D"), color=RULE_COLOUR, alpha=0.35, linewidth=2,
+                   label="two of three drifting" if i == 0 else None)
+    _dates_axis(ax)
 
 
 def load_figure(dates: Sequence[dt.date], load: np.ndarray, fitness: np.ndarray,
-                fatigue: np.ndarray, convention: str) -> bytes:
-    """Daily load as bars; fitness (CTL), fatigue (ATL) and form (CTL - ATL) as lines."""
-    fig = _figure(figsize=(9, 5.5))
+                fatigue: np.ndarray) -> bytes:
+    """Daily load as bars; fitness (CTL), fatigue (ATL) and form (CTL - ATL) as lines (the
+    page says which convention they follow)."""
+    with _style():
+        return _draw_load(dates, load, fitness, fatigue)
+
+
+def _draw_load(dates, load, fitness, fatigue) -> bytes:
+    fig = _figure(figsize=(FIGURE_WIDTH_IN, 5))
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2, 1]})
     days = np.array(dates, dtype="datetime64[D]")
     top.set_title("fitness and fatigue (load units per day)", loc="left")
@@ -226,6 +246,5 @@ def load_figure(dates: Sequence[dt.date], load: np.ndarray, fitness: np.ndarray,
         _dates_axis(top)
         _dates_axis(bottom)
     bottom.set_title("form (fitness - fatigue)", loc="left")
-    fig.text(0.01, -0.02, convention, fontsize=7, color="grey", wrap=True)
     fig.tight_layout()
     return _png(fig)
