@@ -154,3 +154,32 @@ def test_proposal_follows_the_runners_pattern_and_the_goal_race():
     assert next(s for s in b.plan.adjusted if s.date == NEXT[6]).kind == "rest"
     assert not [s for s in b.plan.adjusted if s.kind == "quality" and 0 < (race.date - s.date).days <= 3]
     assert any(r.rule == "advice.cold_water" and "Race on" in r.message for r in b.advice)
+
+
+def test_one_sentence_says_where_the_runner_is_in_the_block():
+    """Issue 17 saw "5 training weeks since the last step-back (cycle 4)" next to "next week is
+    the step-back week of a 4-week cycle": one sentence now says the cycle, the weeks since
+    the last step-back and why next week steps back."""
+    on_time = training(weeks=3) + training(weeks=1, start_ago=27, minutes=(20, 25, 20, 40))
+    [state] = assess(History(runs=on_time), TODAY).plan.state.reasons
+    assert state.message.endswith("Next week steps back: 3 training weeks since your last step-back week, "
+                                  "the 3 a 4-week block has.")
+    [state] = assess(History(runs=training(weeks=5)), TODAY).plan.state.reasons
+    assert state.message.endswith("Next week steps back: 5 training weeks since your first recorded run, "
+                                  "2 more than the 3 a 4-week block has.")
+    mid = training(weeks=1) + training(weeks=1, start_ago=13, minutes=(20, 25, 20, 40)) + training(
+        weeks=3, start_ago=34)
+    [state] = assess(History(runs=mid), TODAY).plan.state.reasons
+    assert state.message.endswith("Next week is training week 2 of a 4-week block: 1 training week since "
+                                  "your last step-back week; the step-back week comes after week 3.")
+
+
+def test_a_break_from_running_is_said_with_its_date_not_a_rhythm_that_is_not_there():
+    """Issue 17: "No runs in the history" next to "about 3 runs a week"."""
+    [state] = assess(History(runs=training(weeks=6, start_ago=80)), TODAY).plan.state.reasons
+    last = day(80 - 6 * 7 + 1 + 1)  # the last Sunday of those six weeks
+    assert state.message.startswith(f"No run in the last 21 days (last: {last.day} {last:%B %Y}). Next week is "
+                                    "week 1 of the return to running")
+    assert "runs a week" not in state.message
+    [state] = assess(History(wellness=wellness()), TODAY).plan.state.reasons
+    assert state.message.startswith("No runs recorded yet.") and "runs a week" not in state.message

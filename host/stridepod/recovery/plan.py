@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from stridepod.recovery import evidence
+from stridepod.recovery import evidence, plan_words
 from stridepod.recovery.advice import PainGate
 from stridepod.recovery.config import Config
 from stridepod.recovery.model import HARD_KINDS, Goal, PlannedSession, Reason, Run
@@ -26,13 +26,17 @@ class TrainingState:
     """What the history says about where the runner is in the cycle."""
 
     week_minutes: list[float]  # [last 7 days, the 7 before, ...]
-    runs_per_week: int
+    runs_per_week: int  # run days a week (3-6) over the weeks with running of the last 4
     weeks_in_block: int  # training weeks since the last step-back week (0 = last week was one)
     next_week_is_deload: bool
     days_since_last_run: int | None
     returning_week: int | None  # 1, 2, ... weeks since running resumed after a layoff
     typical_pace: float
     longest_30d_min: float | None
+    block_began: str = "step-back"  # what ended the count of weeks_in_block: "step-back",
+    # "no running" (a week without running), "first run" or "history" (the 12 weeks looked at)
+    last_run: dt.date | None = None
+    cadence_spm: float | None = None  # median of the last 4 weeks' runs that carry one
     reasons: list[Reason] = field(default_factory=list)  # where the runner is, in words
 
 
@@ -63,51 +67,58 @@ def training_state(runs: list[Run], week_minutes_series: np.ndarray, today: dt.d
     days_since = (today - last_run).days if last_run else None
     run_days = [len({r.date for r in past if 7 * w <= (today - r.date).days < 7 * (w + 1)}) for w in range(4)]
     active = [n for n in run_days if n]
-    runs_per_week = int(min(6, max(3, round(statistics.median(active))))) if active else 3
-    # step-back weeks: under deload_detect_ratio of the mean of the 3 weeks before them
-    # (the weeks after it when the history starts right before it)
-    step_back = []
-    for w in range(len(weeks)):
-        around = [m for m in weeks[w + 1:w + 4] if m > 0] or [m for m in weeks[max(0, w - 3):w] if m > 0]
-        step_back.append(bool(around) and weeks[w] < cfg.deload_detect_ratio * (sum(around) / len(around)))
-    in_block = 0
-    for w in range(len(weeks)):
-        if step_back[w] or weeks[w] == 0:
-            break
-        in_block += 1
-    # return to running: the first run after a gap of >= layoff_days
-    dates = sorted({r.date for r in past})
-    returning = None
-    if days_since is None or days_since >= cfg.layoff_days:  # no runs at all: start the same way
-        returning = 1
-    else:
-        for a, b in zip(dates[::-1][1:], dates[::-1][:-1], strict=False):
-            if (b - a).days >= cfg.layoff_days:
-                returning = _return_week(weeks, (today - b).days // 7 + 1, cfg)
-                break
+    in_block, began = _weeks_in_block(weeks, cfg)
+    returning = _returning(past, weeks, days_since, today, cfg)
     paces = [r.pace for r in past if r.pace and (today - r.date).days < 42]
     recent = [r for r in past if (today - r.date).days < cfg.spike_lookback_days]
+    cadences = [r.cadence_spm for r in past if r.cadence_spm and (today - r.date).days < 28]
     state = TrainingState(
-        week_minutes=weeks, runs_per_week=runs_per_week, weeks_in_block=in_block,
+        week_minutes=weeks,
+        runs_per_week=int(min(6, max(3, round(statistics.median(active))))) if active else 3,
+        weeks_in_block=in_block, block_began=began,
         next_week_is_deload=in_block + 1 >= cfg.deload_every_weeks and returning is None,
-        days_since_last_run=days_since, returning_week=returning,
+        days_since_last_run=days_since, returning_week=returning, last_run=last_run,
         typical_pace=statistics.median(paces) if paces else DEFAULT_PACE_S_PER_KM,
         longest_30d_min=max((r.duration_min for r in recent), default=None),
+        cadence_spm=statistics.median(cadences) if cadences else None,
     )
-    if returning is not None:
-        where = f"next week is week {returning} back after a layoff"
-    elif state.next_week_is_deload:
-        where = f"next week is the step-back week of a {cfg.deload_every_weeks}-week cycle"
-    else:
-        where = f"next week is week {in_block + 1} of a {cfg.deload_every_weeks}-week cycle"
     state.reasons.append(Reason(
         "plan.state",
-        f"{weeks[0]:.0f} min of running in the last 7 days ({weeks[1]:.0f} the week before), "
-        f"about {runs_per_week} runs a week; {where}.",
-        {"week_min": round(weeks[0]), "previous_week_min": round(weeks[1]), "runs_per_week": runs_per_week,
-         "weeks_in_block": in_block, "returning_week": returning},
+        plan_words.running_sentence(weeks, state.runs_per_week, len(active), state.cadence_spm, last_run,
+                                    today, cfg)
+        + " " + plan_words.block_sentence(in_block, began, returning, state.next_week_is_deload, cfg),
+        {"week_min": round(weeks[0]), "previous_week_min": round(weeks[1]), "runs_per_week": state.runs_per_week,
+         "weeks_in_block": in_block, "cycle_weeks": cfg.deload_every_weeks, "returning_week": returning,
+         "last_run": last_run.isoformat() if last_run else None},
         baseline="runs of the last 12 weeks", evidence=evidence.DELOAD))
     return state
+
+
+def _weeks_in_block(weeks: list[float], cfg: Config) -> tuple[int, str]:
+    """Training weeks since the last step-back week - a week under deload_detect_ratio of
+    the mean of the 3 weeks before it (the weeks after it when the history starts right
+    before it) - and what ended the count ("step-back", "no running", "first run" or
+    "history")."""
+    for w, minutes in enumerate(weeks):
+        if minutes == 0:
+            return w, "no running" if any(weeks[w:]) else "first run"
+        around = [m for m in weeks[w + 1:w + 4] if m > 0] or [m for m in weeks[max(0, w - 3):w] if m > 0]
+        if around and minutes < cfg.deload_detect_ratio * (sum(around) / len(around)):
+            return w, "step-back"
+    return len(weeks), "history"
+
+
+def _returning(past: list[Run], weeks: list[float], days_since: int | None, today: dt.date,
+               cfg: Config) -> int | None:
+    """Next week's number in a return to running (the first run after a gap of >= layoff_days;
+    no runs at all start the same way), or None."""
+    if days_since is None or days_since >= cfg.layoff_days:
+        return 1
+    dates = sorted({r.date for r in past}, reverse=True)
+    for later, earlier in zip(dates, dates[1:], strict=False):
+        if (later - earlier).days >= cfg.layoff_days:
+            return _return_week(weeks, (today - later).days // 7 + 1, cfg)
+    return None
 
 
 def _return_week(weeks: list[float], weeks_back: int, cfg: Config) -> int | None:
