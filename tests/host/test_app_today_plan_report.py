@@ -159,9 +159,9 @@ def test_json_carries_the_verdict_and_the_plans_fields(strained):
     week = json.loads(strained("plan", "--date", TODAY, "--json").stdout)
     assert week["schema"] == 1
     tuesday = week["days"][1]
-    assert (tuesday["kind"], tuesday["minutes"], tuesday["intensity"]) == ("easy", 35, "easy, conversational")
+    assert (tuesday["kind"], tuesday["minutes"], tuesday["intensity"]) == ("easy", 35, "conversational")
     assert tuesday["sessions"] == [{"kind": "easy", "minutes": 35, "distance_km": None,
-                                    "intensity": "easy, conversational", "text": tuesday["session"]}]
+                                    "intensity": "conversational", "text": tuesday["session"]}]
     assert tuesday["why"] == "readiness"
     wednesday = week["days"][2]
     assert (wednesday["kind"], wednesday["minutes"], wednesday["sessions"]) == ("rest", None, [])

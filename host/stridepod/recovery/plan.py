@@ -150,7 +150,7 @@ def _scaled(s: PlannedSession, factor: float) -> PlannedSession:
     )
 
 
-def _as_easy(s: PlannedSession, note: str = "easy, conversational") -> PlannedSession:
+def _as_easy(s: PlannedSession, note: str = "conversational") -> PlannedSession:
     return dataclasses.replace(s, kind="easy", intensity=note, back_to_back=False)
 
 
@@ -180,7 +180,7 @@ def propose_week(state: TrainingState, today: dt.date, goal: Goal | None, cfg: C
     for wd in QUALITY_DAYS[:n_quality]:
         sessions.append(PlannedSession(by_weekday[wd], "quality", q_min, None, "intervals at ~90 % HRmax"))
     for wd in easy_slots:
-        sessions.append(PlannedSession(by_weekday[wd], "easy", easy_min, None, "easy, conversational"))
+        sessions.append(PlannedSession(by_weekday[wd], "easy", easy_min, None, "conversational"))
     used = {s.date for s in sessions}
     for d in days:
         if d not in used:
@@ -252,7 +252,7 @@ class _Adjuster:
                 if self.sessions[i].kind != "race" and self.sessions[i] != self.original[i]:
                     self.explain(i, reason)
 
-    def drop_quality(self, reason: Reason, note: str = "easy, conversational") -> None:
+    def drop_quality(self, reason: Reason, note: str = "conversational") -> None:
         for i, s in enumerate(self.sessions):
             if s.kind == "quality":
                 self.replace(i, _as_easy(s, note), reason)
