@@ -102,4 +102,9 @@ def test_old_or_missing_data_never_reads_as_ready(history):
     verdict = json.loads(cli("today", "--date", TODAY, "--json").stdout)
     if name in ("three years old", "nothing recorded"):
         assert verdict["verdict"] == "unknown" and verdict["headline"].startswith("Not enough data yet: ")
+    if name == "three years old":  # beyond what the store reads for a verdict, yet its date is said
+        last = max(d.date for d in HISTORIES[name][0]()["wellness"])
+        assert verdict["headline"] == f"Not enough data yet: nothing recorded since {last.day} {last:%B %Y}"
+        plan = cli("plan", "--date", TODAY).stdout
+        assert "No run in the last 21 days (last: " in " ".join(plan.split())
     assert verdict["headline"] != "Ready: train as planned" or verdict["readiness"]["enough_data"]

@@ -130,7 +130,7 @@ def test_an_empty_store_says_there_is_not_enough_data(stridepod_cli, tmp_path):
     verdict = json.loads(stridepod_cli("today", "--json").stdout)
     assert {s["state"] for s in verdict["readiness"]["signals"].values()} == {"calibrating"}
     assert verdict["verdict"] == "unknown"
-    assert verdict["headline"] == "Not enough data yet: no HRV yet; no resting HR yet; no sleep yet"
+    assert verdict["headline"] == "Not enough data yet: nothing recorded yet"
     result = stridepod_cli("report", "-o", tmp_path / "empty")
     assert result.exit_code == 0, result.stderr
     page = (tmp_path / "empty" / "report.html").read_text()

@@ -99,7 +99,9 @@ def test_little_data_says_calibrating_and_what_is_missing_instead_of_guessing():
     assert "What to do: wear your watch or ring at night, at least 3 nights a week" in a.readiness.reason.message
     empty = assess(History(), TODAY)
     assert all(s.state == "calibrating" for s in empty.readiness.signals.values())
-    assert verdict(empty) == ("unknown", "Not enough data yet: no HRV yet; no resting HR yet; no sleep yet")
+    assert verdict(empty) == ("unknown", "Not enough data yet: nothing recorded yet")
+    assert [s.missing for s in empty.readiness.signals.values()] == ["no HRV yet", "no resting HR yet",
+                                                                    "no sleep yet"]
 
 
 def test_a_count_in_a_message_never_exceeds_what_it_is_counted_against():
@@ -146,7 +148,8 @@ def test_data_older_than_the_window_is_no_verdict():
     assert hrv.last_date == last
     assert f"no mornings recorded in the last 60 days (last: {last.day} {last:%B %Y})" in hrv.reason.message
     level, headline = verdict(a)
-    assert level == "unknown" and headline.startswith(f"Not enough data yet: no HRV since {last.day} {last:%B %Y}")
+    assert (level, headline) == ("unknown", f"Not enough data yet: nothing recorded since {last.day} {last:%B %Y}")
+    assert hrv.missing == f"no HRV since {last.day} {last:%B %Y}"
 
 
 def test_one_judged_signal_is_not_enough_for_a_verdict():

@@ -99,6 +99,7 @@ def missing_words(s: SignalSeries, t: int, cfg: Config, grid: DailyGrid) -> str:
 
 def _not_judged_message(s: SignalSeries, t: int, cfg: Config, grid: DailyGrid) -> str:
     label, unit = SIGNAL_NAMES[s.name], UNITS[s.name]
+    label = label[0].upper() + label[1:]  # it starts the sentence
     if s.state[t] == SPARSE:
         return (f"{label} not judged this week: {s.short_count[t]} of the "
                 f"{cfg.short_window_min_values} {unit} needed in the last {cfg.short_window_days} days "

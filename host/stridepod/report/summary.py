@@ -38,6 +38,11 @@ def verdict(a: Assessment) -> tuple[str, str]:
         return "stop", "Step back: pain says so"
     if not r.enough_data:
         missing = [s.missing for s in r.signals.values() if s.missing]
+        last = {s.last_date for s in r.signals.values()}
+        if len(missing) == 3 and all(m.startswith("no ") for m in missing) and len(last) == 1:
+            day = last.pop()  # the same old morning for all three, or none at all
+            return "unknown", "Not enough data yet: " + (
+                f"nothing recorded since {day.day} {day:%B %Y}" if day else "nothing recorded yet")
         return "unknown", "Not enough data yet: " + "; ".join(missing)
     if r.drifting:
         return "watch", "Train as planned, keep an eye on " + ", ".join(SIGNAL_NAMES[n] for n in r.drifting)

@@ -362,6 +362,16 @@ class Store:
             f" WHERE date >= ? ORDER BY {table.order}", (since or "",),
         ))
 
+    def latest_before(self, table: Table, before: str, column: str) -> dict | None:
+        """The latest row dated before `before` (an ISO date) that has a value in `column`:
+        what a history read from `before` on leaves out, for saying how old it is."""
+        if column not in table.all_columns:
+            raise ValueError(f"{table.name} has no column {column!r}")
+        rows = _dicts(self._conn.execute(
+            f"SELECT {', '.join(table.all_columns)} FROM {table.name}"
+            f" WHERE date < ? AND {column} IS NOT NULL ORDER BY date DESC LIMIT 1", (before,)))
+        return rows[0] if rows else None
+
     def add_wellness_days(self, days: Iterable[Mapping]) -> int:
         return self.upsert(WELLNESS, days)
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 from stridepod.recovery import Assessment, Config, assess
 from stridepod.recovery.model import Goal, History, PainEntry, PlannedSession, Run, WellnessDay
-from stridepod.store.database import Store
+from stridepod.store.database import RUNS, WELLNESS, Store
 
 
 def _build(cls, row: dict, **renamed):
@@ -27,14 +27,33 @@ def load_history(store: Store, as_of: dt.date, lookback_days: int | None = None)
     and the next goal race from that day on."""
     start = (as_of - dt.timedelta(days=lookback_days)).isoformat() if lookback_days else None
     goals = store.goals(since=as_of.isoformat())
+    wellness, runs = store.wellness_days(start), store.runs(start)
+    if start:
+        wellness, runs = _with_latest_before(store, start, wellness, runs)
     return History(
-        wellness=[_build(WellnessDay, r) for r in store.wellness_days(start)],
-        runs=[_build(Run, r) for r in store.runs(start)],
+        wellness=[_build(WellnessDay, r) for r in wellness],
+        runs=[_build(Run, r) for r in runs],
         pain=[_build(PainEntry, r) for r in store.pain_entries(start)],
         plan=[_build(PlannedSession, r, back_to_back=bool(r["back_to_back"]))
               for r in store.planned_sessions(start)],
         goal=_build(Goal, goals[0]) if goals else None,
     )
+
+
+def _with_latest_before(store: Store, start: str, wellness: list[dict],
+                        runs: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Where the window from `start` holds no value of a signal (or no run), the latest one
+    before it: the model judges nothing on it (it is older than any window), but can say
+    "no HRV since 2 September 2023" instead of "no HRV yet"."""
+    extra_wellness = []
+    for column in ("resting_hr", "rmssd_ms", "sleep_h"):
+        if not any(row[column] is not None for row in wellness):
+            older = store.latest_before(WELLNESS, start, column)
+            if older:
+                extra_wellness.append({**{c: None for c in ("resting_hr", "rmssd_ms", "sleep_h")},
+                                       "date": older["date"], "source": older["source"], column: older[column]})
+    older_run = None if runs else store.latest_before(RUNS, start, "date")
+    return extra_wellness + wellness, ([older_run] if older_run else []) + runs
 
 
 # The model's longest look-back is the 60-day baseline; fitness (CTL, 42-day time constant)
