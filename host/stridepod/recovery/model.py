@@ -11,6 +11,11 @@ from typing import Any
 
 SESSION_KINDS = ("rest", "easy", "long", "quality", "strength", "race", "walk_run")
 HARD_KINDS = ("quality", "race")
+KIND_WORDS = {"walk_run": "walk-run"}  # a kind as a runner reads it, where the name is not plain
+
+
+def kind_words(kind: str) -> str:
+    return KIND_WORDS.get(kind, kind)
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,13 @@ from __future__ import annotations
 import datetime as dt
 
 from stridepod.recovery import Assessment, PlannedSession, Reason
+from stridepod.recovery.model import kind_words
 from stridepod.recovery.readiness import SIGNAL_NAMES
 from stridepod.recovery.readiness_words import UNITS, SignalVerdict
 
 __all__ = ["SIGNAL_NAMES", "verdict", "session_text", "plan_rows", "reason_titles"]
 
 STATE_LABELS = {"calibrating": "calibrating", "sparse": "not judged", "ok": "ok", "drifting": "drifting"}
-KIND_LABELS = {"walk_run": "walk-run"}  # session kinds that are not already plain words
 VERDICT_LEVELS = ("stop", "watch", "go", "unknown")
 
 # A plan change refers to its reason by these words; the reason itself is written once.
@@ -69,10 +69,6 @@ def calibration_words(s: SignalVerdict) -> str:
     return f"calibrated on {s.baseline_count} {UNITS[s.name]}, confidence {s.confidence}"
 
 
-def kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind, kind)
-
-
 def session_text(s: PlannedSession | None) -> str:
     if s is None:
         return "-"
@@ -81,7 +77,7 @@ def session_text(s: PlannedSession | None) -> str:
         size.append(f"{s.duration_min:.0f} min")
     if s.distance_km:
         size.append(f"{s.distance_km:g} km")
-    text = kind_label(s.kind) + (f" {' / '.join(size)}" if size else "")
+    text = kind_words(s.kind) + (f" {' / '.join(size)}" if size else "")
     return text + (f", {s.intensity}" if s.intensity else "")
 
 
