@@ -6,7 +6,15 @@ import dataclasses
 import datetime as dt
 
 from stridepod.recovery import Assessment, Config, assess
-from stridepod.recovery.model import Goal, History, PainEntry, PlannedSession, Run, WellnessDay
+from stridepod.recovery.model import (
+    WELLNESS_SIGNALS,
+    Goal,
+    History,
+    PainEntry,
+    PlannedSession,
+    Run,
+    WellnessDay,
+)
 from stridepod.store.database import RUNS, WELLNESS, Store
 
 
@@ -46,12 +54,12 @@ def _with_latest_before(store: Store, start: str, wellness: list[dict],
     before it: the model judges nothing on it (it is older than any window), but can say
     "no HRV since 2 September 2023" instead of "no HRV yet"."""
     extra_wellness = []
-    for column in ("resting_hr", "rmssd_ms", "sleep_h"):
+    for column in WELLNESS_SIGNALS:
         if not any(row[column] is not None for row in wellness):
             older = store.latest_before(WELLNESS, start, column)
             if older:
-                extra_wellness.append({**{c: None for c in ("resting_hr", "rmssd_ms", "sleep_h")},
-                                       "date": older["date"], "source": older["source"], column: older[column]})
+                extra_wellness.append({**dict.fromkeys(WELLNESS_SIGNALS), "date": older["date"],
+                                       "source": older["source"], column: older[column]})
     older_run = None if runs else store.latest_before(RUNS, start, "date")
     return extra_wellness + wellness, ([older_run] if older_run else []) + runs
 
