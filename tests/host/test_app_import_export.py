@@ -170,7 +170,8 @@ def test_parquet_columns_are_typed_from_the_schema_and_concatenate(stridepod_cli
     runs.write_text("date,duration_min,distance_km\n2026-11-18,42,8.1\n")
     stridepod_cli("import", DATA / "demo_wellness.csv", runs)
     assert stridepod_cli("export", tmp_path / "full", "--format", "parquet").exit_code == 0
-    monkeypatch.setenv("STRIDEPOD_DB", str(tmp_path / "empty.db"))  # a store with no rows at all
+    Store.open(tmp_path / "empty.db").close()  # a store with no rows at all (export never creates one)
+    monkeypatch.setenv("STRIDEPOD_DB", str(tmp_path / "empty.db"))
     assert stridepod_cli("export", tmp_path / "empty", "--format", "parquet").exit_code == 0
     for table in ("runs", "wellness_days", "planned_sessions", "imports", "pod_records"):
         full = pq.read_table(tmp_path / "full" / f"{table}.parquet")
