@@ -24,7 +24,8 @@ def test_fourth_block_week_is_a_deload_with_half_volume_and_strength_days():
     a = assess(History(runs=runs), TODAY)
     assert a.plan.state.weeks_in_block == 3 and a.plan.state.next_week_is_deload
     deload = _reasons(a, "deload.week")
-    assert deload and "3 training weeks since the last step-back (cycle 4)" in deload[0].message
+    assert deload and deload[0].message.startswith("Volume at 50 %, one quality session fewer")
+    assert "Next week steps back: 3 training weeks" in a.plan.state.reasons[0].message  # why: said once
     assert _running_minutes(a.plan.adjusted) <= 0.55 * _running_minutes(a.plan.proposed)
     hard_before = sum(s.kind == "quality" for s in a.plan.proposed)
     assert sum(s.kind == "quality" for s in a.plan.adjusted) == hard_before - 1
@@ -56,10 +57,11 @@ def test_return_after_a_layoff_starts_with_walk_run_and_no_intensity():
     assert {s.kind for s in a.plan.adjusted} <= {"walk_run", "rest", "strength"}
     assert _running_minutes(a.plan.adjusted) <= 60
     why = _reasons(a, "return.layoff")[0]
-    assert "days without running (>= 21 days)" in why.message and "Coyle 1984" in why.evidence
+    assert why.message.startswith("Week 1 back: walk-run sessions") and "Coyle 1984" in why.evidence
+    assert why.baseline.startswith("no run in the last 21 days (last: ")
     new_runner = assess(History(wellness=wellness()), TODAY)
     assert new_runner.plan.state.returning_week == 1
-    assert _reasons(new_runner, "return.layoff")[0].message.startswith("No runs in the history")
+    assert _reasons(new_runner, "return.layoff")[0].baseline.startswith("no runs recorded yet")
     # two weeks back: volume capped at +10 %, still no quality
     back = training(weeks=2, minutes=(30, 30, 30, 40))
     b = assess(History(runs=before + back), TODAY)
@@ -76,7 +78,8 @@ def test_return_after_a_layoff_starts_with_walk_run_and_no_intensity():
     long_ago = training(weeks=6, start_ago=90)  # ends 7 weeks ago: the layoff is over 3 weeks
     d = assess(History(runs=long_ago + stalled), TODAY)
     assert d.plan.state.returning_week == 5
-    assert "Week 5 back after a layoff" in _reasons(d, "return.layoff")[0].message
+    assert "Week 5 back: volume capped" in _reasons(d, "return.layoff")[0].message
+    assert "Next week is week 5 of the return to running" in d.plan.state.reasons[0].message
 
 
 def test_pain_within_3_that_settles_progresses_more_steps_back():
@@ -172,6 +175,10 @@ def test_one_sentence_says_where_the_runner_is_in_the_block():
     [state] = assess(History(runs=mid), TODAY).plan.state.reasons
     assert state.message.endswith("Next week is training week 2 of a 4-week block: 1 training week since "
                                   "your last step-back week; the step-back week comes after week 3.")
+    for history in (History(runs=mid), History(runs=training(weeks=5)), History(runs=on_time)):
+        a = assess(history, TODAY)  # the block is said once, in the same words as the step-back
+        said = [r.message for r in a.plan.state.reasons + [r for c in a.plan.changes for r in c.reasons]]
+        assert not [m for m in said if "cycle" in m or "since the last step-back" in m]
 
 
 def test_a_break_from_running_is_said_with_its_date_not_a_rhythm_that_is_not_there():

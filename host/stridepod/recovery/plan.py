@@ -15,7 +15,7 @@ import numpy as np
 from stridepod.recovery import evidence, plan_words
 from stridepod.recovery.advice import PainGate
 from stridepod.recovery.config import Config
-from stridepod.recovery.model import HARD_KINDS, Goal, PlannedSession, Reason, Run
+from stridepod.recovery.model import HARD_KINDS, Goal, PlannedSession, Reason, Run, kind_words
 
 DEFAULT_PACE_S_PER_KM = 360.0
 DAY = dt.timedelta(days=1)
@@ -305,10 +305,6 @@ def _hr_recheck(runs: list[Run], today: dt.date, cfg: Config) -> tuple[bool, Rea
         changed="first quality session replaced by an easy check run", evidence=evidence.HR_RECHECK)
 
 
-def _layoff_words(days: int | None) -> str:
-    return "No runs in the history" if days is None else f"{days} days without running"
-
-
 def _pace(s: float) -> str:
     return f"{int(s // 60)}:{int(round(s % 60)):02d}/km"
 
@@ -350,16 +346,16 @@ def _return_to_run(adj: _Adjuster, state: TrainingState, last_week: float, cfg: 
     cap = max(last_week * (1 + cfg.return_growth_max), cfg.return_first_week_min) if not first else cfg.return_first_week_min
     reason = Reason(
         "return.layoff",
-        (f"{_layoff_words(state.days_since_last_run)} (>= {cfg.layoff_days} days): the week restarts with "
-         f"walk-run sessions, {cap:.0f} min in total, no intensity." if first else
-         f"Week {state.returning_week} back after a layoff: volume capped at {cap:.0f} min "
+        (f"Week 1 back: walk-run sessions (walk 1 min / run 2 min), {cap:.0f} min in the week, no "
+         "intensity." if first else
+         f"Week {state.returning_week} back: volume capped at {cap:.0f} min "
          f"(+{100 * cfg.return_growth_max:.0f} % on {last_week:.0f}), no intensity until "
          f"{cfg.rebuild_weeks_before_intensity} weeks of rebuilt volume."),
         {"days_off": state.days_since_last_run, "week_back": state.returning_week, "cap_min": round(cap),
          "last_week_min": round(last_week)},
-        baseline=f"layoff >= {cfg.layoff_days} days", changed="walk-run, volume cap, quality removed",
-        evidence=evidence.RETURN_TO_RUN)
-    adj.drop_quality(reason, "walk 1 min / run 2 min" if first else "easy, conversational")
+        baseline=f"{plan_words.break_words(state.last_run, cfg)}: a break of {cfg.layoff_days} days or more",
+        changed="walk-run, volume cap, quality removed", evidence=evidence.RETURN_TO_RUN)
+    adj.drop_quality(reason, "walk 1 min / run 2 min" if first else "conversational")
     if first:
         for i in adj.running():
             s = adj.sessions[i]
@@ -384,12 +380,13 @@ def _deload_week(adj: _Adjuster, state: TrainingState, today: dt.date, cfg: Conf
     first days strength and mobility."""
     reason = Reason(
         "deload.week",
-        f"{state.weeks_in_block} training weeks since the last step-back (cycle {cfg.deload_every_weeks}): "
-        f"this is a deload week at {100 * cfg.deload_volume:.0f} % volume with one fewer hard session, "
-        f"starting with {cfg.post_block_strength_days} days of strength and mobility.",
+        f"Volume at {100 * cfg.deload_volume:.0f} %, one quality session fewer, the first "
+        f"{cfg.post_block_strength_days} days strength and mobility (why this week steps back: where you "
+        "are in the block, above).",
         {"weeks_in_block": state.weeks_in_block, "cycle_weeks": cfg.deload_every_weeks,
          "volume_factor": cfg.deload_volume},
-        baseline="weekly minutes of the last 12 weeks", changed="volume halved, one quality session removed",
+        baseline="weekly minutes of the last 12 weeks",
+        changed=f"volume to {100 * cfg.deload_volume:.0f} %, one quality session removed",
         evidence=evidence.DELOAD)
     adj.cut_volume(cfg.deload_volume, reason)
     hard = [i for i, s in enumerate(adj.sessions) if s.kind == "quality"]
@@ -424,7 +421,7 @@ def _cap_run_spikes(adj: _Adjuster, longest_30d_min: float, cfg: Config) -> None
         if s.kind != "race" and minutes > limit:
             adj.replace(i, _scaled(s, limit / minutes), Reason(
                 "load.run_spike",
-                f"Planned {s.kind} run of {minutes:.0f} min is more than {100 * (cfg.spike_ratio - 1):.0f} % "
+                f"Planned {kind_words(s.kind)} run of {minutes:.0f} min is more than {100 * (cfg.spike_ratio - 1):.0f} % "
                 f"longer than the longest run of the last {cfg.spike_lookback_days} days "
                 f"({longest_30d_min:.0f} min): capped at {limit:.0f} min.",
                 {"planned_min": round(minutes), "longest_30d_min": round(longest_30d_min),

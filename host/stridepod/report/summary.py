@@ -101,10 +101,12 @@ def reason_title(reason: Reason) -> str:
 def plan_rows(a: Assessment) -> list[dict]:
     """One row per day of the next 7: the sessions (as text and as fields), what they were
     before a change, and the reasons (each written once, under the plan; a row names them
-    by `reason_titles`)."""
+    by `reason_titles`). A session moved to another day is a change on both days."""
     changes: dict[dt.date, list] = {}
     for change in a.plan.changes:
         changes.setdefault(change.date, []).append(change)
+        if change.after is not None and change.after.date != change.date:
+            changes.setdefault(change.after.date, []).append(change)
     by_day: dict[dt.date, list[PlannedSession]] = {}
     for s in a.plan.adjusted:
         by_day.setdefault(s.date, []).append(s)
@@ -124,10 +126,18 @@ def plan_rows(a: Assessment) -> list[dict]:
             "intensity": main.intensity if main else "",
             "sessions": [session_fields(s) for s in sessions],
             "session": "; ".join(session_text(s) for s in sessions) or "rest",
-            "was": "; ".join(session_text(c.before) for c in day_changes),
+            "was": "; ".join(_was(c, day) for c in day_changes),
             "reasons": reasons,
         })
     return rows
+
+
+def _was(change, day: dt.date) -> str:
+    """What a change replaced, seen from `day`: the session there before, or where a session
+    that moved here came from."""
+    if change.date == day:
+        return session_text(change.before)
+    return f"{session_text(change.before)} on {change.date:%a %d %b}"
 
 
 def reason_titles(reasons: list[Reason]) -> str:
