@@ -190,3 +190,21 @@ def test_a_break_from_running_is_said_with_its_date_not_a_rhythm_that_is_not_the
     assert "runs a week" not in state.message
     [state] = assess(History(wellness=wellness()), TODAY).plan.state.reasons
     assert state.message.startswith("No runs recorded yet.") and "runs a week" not in state.message
+
+
+def test_the_week_after_a_step_back_grows_from_the_block_not_from_the_step_back():
+    """A step-back week lowers volume on purpose: the week after resumes the block's volume
+    (240 min here) and is capped at +10 % of that, not of the step-back's 110 min."""
+    block = training(weeks=4, start_ago=34) + training(weeks=4, start_ago=62)
+    step_back = training(weeks=1, minutes=(20, 30, 20, 40), hr=141.0)  # 110 min
+    plan = [PlannedSession(NEXT[1], "easy", 45), PlannedSession(NEXT[3], "easy", 60),
+            PlannedSession(NEXT[5], "easy", 45), PlannedSession(NEXT[6], "long", 90)]  # 240 min
+    a = assess(History(runs=block + step_back, plan=plan), TODAY)
+    assert a.plan.state.weeks_in_block == 0 and a.plan.state.block_began == "step-back"
+    assert not _reasons(a, "load.weekly_growth")
+    assert _running_minutes(a.plan.adjusted) == 240
+    more = [PlannedSession(s.date, s.kind, s.duration_min + 15) for s in plan]  # 300 min
+    b = assess(History(runs=block + step_back, plan=more), TODAY)
+    why = _reasons(b, "load.weekly_growth")
+    assert why and why[0].numbers["last_week_min"] == 240 and why[0].numbers["cap_min"] == 264
+    assert "the last training week before the step-back" in why[0].message

@@ -335,9 +335,22 @@ def adjust_week(
     if state.longest_30d_min:
         _cap_run_spikes(adj, state.longest_30d_min, cfg)
     growth_max = cfg.return_growth_max if state.returning_week else cfg.weekly_growth_max
-    if last_week >= cfg.weekly_growth_min_base_min:
-        _cap_weekly_growth(adj, last_week, growth_max)
+    base, base_words = _growth_base(state)
+    if base >= cfg.weekly_growth_min_base_min:
+        _cap_weekly_growth(adj, base, base_words, growth_max)
     return adj.sessions, adj.changes(), notes
+
+
+def _growth_base(state: TrainingState) -> tuple[float, str]:
+    """The week that growth is measured from: the last 7 days, except right after a
+    step-back week, whose lowered volume is no base to grow from (the block resumes at the
+    volume of the last training week before it)."""
+    weeks = state.week_minutes
+    last_week = weeks[0] if weeks else 0.0
+    if (state.weeks_in_block == 0 and state.block_began == "step-back" and len(weeks) > 1
+            and weeks[1] > last_week):
+        return weeks[1], "the last training week before the step-back"
+    return last_week, "the last 7 days"
 
 
 def _return_to_run(adj: _Adjuster, state: TrainingState, last_week: float, cfg: Config) -> None:
@@ -430,8 +443,9 @@ def _cap_run_spikes(adj: _Adjuster, longest_30d_min: float, cfg: Config) -> None
                 changed=f"shortened to {limit:.0f} min", evidence=evidence.SPIKE))
 
 
-def _cap_weekly_growth(adj: _Adjuster, last_week: float, growth_max: float) -> None:
-    """The week's running minutes at most last week's + growth_max; a race keeps its length."""
+def _cap_weekly_growth(adj: _Adjuster, last_week: float, base_words: str, growth_max: float) -> None:
+    """The week's running minutes at most the base week's + growth_max; a race keeps its
+    length."""
     cap = last_week * (1 + growth_max)
     total = adj.total()
     race = sum(_minutes(adj.sessions[i], adj.pace) for i in adj.running() if adj.sessions[i].kind == "race")
@@ -439,10 +453,10 @@ def _cap_weekly_growth(adj: _Adjuster, last_week: float, growth_max: float) -> N
         factor = max(0.0, cap - race) / (total - race)
         adj.scale_volume(factor, Reason(
             "load.weekly_growth",
-            f"Planned {total:.0f} min is {100 * (total / last_week - 1):.0f} % over the last 7 days "
+            f"Planned {total:.0f} min is {100 * (total / last_week - 1):.0f} % over {base_words} "
             f"({last_week:.0f} min); capped at +{100 * growth_max:.0f} % = {cap:.0f} min.",
             {"planned_min": round(total), "last_week_min": round(last_week), "cap_min": round(cap)},
-            baseline="running minutes of the last 7 days", changed=f"scaled by {factor:.2f}",
+            baseline=f"running minutes of {base_words}", changed=f"scaled by {factor:.2f}",
             evidence=evidence.TEN_PERCENT))
 
 
