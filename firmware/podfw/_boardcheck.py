@@ -71,7 +71,7 @@ def parse(path):
                                       "divider_ratio_x1000", 1000, 10000)
 
     led = _get(path, raw, "status_led", dict)
-    b.led_pin = _pin(path, led, "status_led.pin", "pin")
+    b.led_pins = _led_pins(path, led)
     b.led_kind = _choice(path, led, "kind", LED_KINDS, "status_led.kind")
 
     power = _get(path, raw, "power", dict)
@@ -110,6 +110,19 @@ def _load_mux(path, mux):
         "enable_pin": enable,
         "settle_us": _int(path, mux, "pressure.mux.settle_us", "settle_us", 0, 1000),
     }
+
+
+def _led_pins(path, led):
+    # "pin": one GPIO; "pins": the same LED on each of 1..2 GPIOs, for a board whose
+    # revisions moved it (ESP32-S3-DevKitC-1: GPIO48 on v1.0, GPIO38 on v1.1)
+    if "pins" not in led:
+        return [_pin(path, led, "status_led.pin", "pin")]
+    pins = _get(path, led, "pins", list, "status_led.pins")
+    if not 1 <= len(pins) <= 2:
+        raise BoardError("%s: status_led.pins needs 1 or 2 pins, got %d" % (path, len(pins)))
+    for i in range(len(pins)):
+        _pin(path, pins, "status_led.pins[%d]" % i, i)
+    return list(pins)
 
 
 def _load_zones(path, pressure, muxed):

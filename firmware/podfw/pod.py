@@ -51,7 +51,7 @@ class Pod:
         self._load_gyro_bias()
         self.zones = PressureZones(board, hw, hw.flash_dir) if board.zones else None
         self.battery = Battery(hw.adc(board.battery_pin), board.battery_divider_x1000)
-        self.led = StatusLed(hw, board.led_pin, board.led_kind)
+        self.led = StatusLed(hw, board.led_pins, board.led_kind)
         # raw mode records whatever happens: no idle or deep sleep while streaming
         self.power = Power(board, hw, enabled=raw_out is None)
         per_drain = board.imu_rate_hz * board.drain_ms // 1000 + 1

@@ -79,3 +79,18 @@ def test_validation_code_is_unloaded_after_reading_the_board():
     assert "podfw._boardcheck" not in sys.modules
     assert not hasattr(podfw, "_boardcheck")
     boardfile.load(BOARDS[1])  # and loads again when needed
+
+
+def test_devkitc_status_led_lights_on_both_revisions_pins():
+    # ESP32-S3-DevKitC-1: the RGB LED is on GPIO48 on v1.0 boards, GPIO38 on v1.1
+    from sim_pod import make_pod
+
+    pod, hw, chip, windows = make_pod(BOARDS[0])
+    assert_equal(pod.board.led_pins, [38, 48], "LED pins")
+    lit = []
+    pod.led.set(True)
+    for pixel in pod.led._pixels:
+        lit.append(pixel.colour != (0, 0, 0))
+    assert_equal(lit, [True, True], "both pixels lit")
+    exc = _variant(lambda raw: raw["status_led"].update(pins=[38, 48, 1]))
+    assert_equal(str(exc), BAD + ": status_led.pins needs 1 or 2 pins, got 3", "three pins")

@@ -1,23 +1,29 @@
-# The status LED: a plain GPIO LED (active high or low) or one WS2812 pixel.
+# The status LED: a plain GPIO LED (active high or low) or one WS2812 pixel. A board
+# whose revisions put the LED on different GPIOs lists them all (status_led.pins): the
+# LED is driven on each, so the file fits every revision.
 _COLOUR = (0, 16, 4)  # dim green: visible, cheap on the battery
 
 
 class StatusLed:
-    def __init__(self, hw, pin, kind):
+    def __init__(self, hw, pins, kind):
         self.kind = kind
         if kind == "ws2812":
-            self._pixel = hw.neopixel(pin)
-            self._pin = None
+            self._pixels = [hw.neopixel(pin) for pin in pins]
+            self._pins = None
         else:
-            self._pixel = None
-            self._pin = hw.pin_out(pin)
+            self._pixels = None
+            self._pins = [hw.pin_out(pin) for pin in pins]
         self.lit = False
         self.set(False)
 
     def set(self, on):
         self.lit = on
-        if self._pixel is not None:
-            self._pixel[0] = _COLOUR if on else (0, 0, 0)
-            self._pixel.write()
+        if self._pixels is not None:
+            colour = _COLOUR if on else (0, 0, 0)
+            for pixel in self._pixels:
+                pixel[0] = colour
+                pixel.write()
         else:
-            self._pin.value((1 if on else 0) ^ (self.kind == "active_low"))
+            level = (1 if on else 0) ^ (self.kind == "active_low")
+            for pin in self._pins:
+                pin.value(level)

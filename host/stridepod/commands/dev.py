@@ -7,7 +7,7 @@ import json
 import click
 
 from stridepod.devtools import deploy as deploy_tool
-from stridepod.devtools import firmware_tree
+from stridepod.devtools import firmware_tree, pinout
 from stridepod.errors import StridepodError
 
 ROMFS_OPTION = click.option(
@@ -53,6 +53,32 @@ def deploy(board: str, port: str | None, romfs: bool) -> None:
     """Build the firmware for BOARD, copy it to the pod with mpremote and verify every file
     by SHA-256 on the pod."""
     deploy_tool.deploy(board, port, echo=click.echo, romfs=romfs)
+
+
+@command.command("pinout")
+@click.option("--board", default=None, help="One board (default: every board in boards/).")
+@click.option("--write", is_flag=True, help="Regenerate the wiring tables in docs/hardware.md.")
+@click.option("--check", is_flag=True,
+              help="Check the board files' pins and that docs/hardware.md is current.")
+def pinout_cmd(board: str | None, write: bool, check: bool) -> None:
+    """Print the wiring table of a board: every part pin, the board pin as its silkscreen
+    names it, the GPIO and the board-file key (power and ground included)."""
+    doc = pinout.HARDWARE_DOC
+    if write:
+        doc.write_text(pinout.rewrite_doc(doc.read_text()))
+        click.echo(f"wrote the wiring tables in {doc}")
+        return
+    paths = [firmware_tree.load_board(board)[0]] if board else firmware_tree.list_boards()
+    if check:
+        problems = [p for path in paths for p in pinout.check_board(path)]
+        if pinout.rewrite_doc(doc.read_text()) != doc.read_text():
+            problems.append(f"{doc.name} is out of date: run `stridepod dev pinout --write`")
+        if problems:
+            raise StridepodError("; ".join(problems))
+        click.echo(f"{len(paths)} board files and {doc.name} agree")
+        return
+    for path in paths:
+        click.echo(f"{path.stem}\n\n{pinout.wiring_table(path)}")
 
 
 @command.command("package-json")
