@@ -2,7 +2,10 @@
 # identity register, the range/rate/FIFO configuration the driver writes, and a FIFO that
 # fills at the configured output data rate from a recording (sim_feed.Feed) on the
 # simulated clock. Faults: `stuck` (the FIFO stops filling until a software reset).
-# `still` holds the pod motionless (for the power states).
+# `still` holds the pod motionless (for the power states). Wake on motion is modelled
+# too: once the driver has armed it as the datasheet says, the accelerometer runs at the
+# wake rate and `int1()` is the level of the INT1 pin the ESP32's deep-sleep wake watches
+# (high, latched, after a sample moves more than the threshold).
 
 from sim_feed import cached_feed
 
@@ -76,6 +79,12 @@ class _SimImu:
         self.streaming = False
         self.t0_us = 0
         self.produced = 0  # samples put in the FIFO since streaming started
+        self.acc_lsb_per_g = acc_lsb_per_g
+        self.wake = None  # (odr_hz, threshold_mg, slope divisor, armed at us) once armed
+        self.wake_refused = ""  # why the last attempt to arm wake on motion did not
+        self.wake_samples = 0
+        self.wake_prev = None
+        self.int1_high = False
 
     def _reset(self):
         for i in range(128):
@@ -84,6 +93,39 @@ class _SimImu:
         self.stuck = False
         self.streaming = False
         self.fifo.clear()
+        self.wake = None
+        self.int1_high = False
+
+    # --- wake on motion ------------------------------------------------------------------
+    def _arm_wake(self, odr_hz, threshold_mg, slope_divisor):
+        self.wake = (odr_hz, threshold_mg, slope_divisor, self.hw.now_us)
+        self.wake_refused = ""
+        self.wake_samples = 0
+        self.wake_prev = None
+
+    def _wake_event_allowed(self):
+        return True
+
+    def int1(self):
+        """Level of the INT1 pin now: 1 once a wake-up event latched it."""
+        wake = self.wake
+        if wake is not None and not self.int1_high:
+            odr_hz, threshold_mg, divisor, t0 = wake
+            due = (self.hw.now_us - t0) * odr_hz // 1000000
+            while self.wake_samples < due and not self.int1_high:
+                t_us = self.wake_samples * 1000000 // odr_hz
+                i = 0 if self.still else self.feed.index_at(t_us)
+                acc = [self.cols[k][i] for k in range(3)]
+                prev = self.wake_prev
+                self.wake_prev = acc
+                self.wake_samples += 1
+                if prev is None:
+                    continue
+                for k in range(3):
+                    moved_mg = abs(acc[k] - prev[k]) * 1000 // (self.acc_lsb_per_g * divisor)
+                    if moved_mg > threshold_mg and self._wake_event_allowed():
+                        self.int1_high = True
+        return 1 if self.int1_high else 0
 
     def _start(self, odr_hz):
         self.odr_hz = odr_hz
@@ -120,12 +162,37 @@ class _SimStImu(_SimImu):
         _SimImu.__init__(self, hw, feed_name, 1 / 0.000488, 1 / 0.070)
         self.who = who_am_i
 
+    # accelerometer ODR codes (CTRL1_XL bits 7:4) in Hz
+    XL_ODR = {1: 12, 2: 26, 3: 52, 4: 104, 5: 208, 6: 416, 7: 833}
+
+    def _update_wake(self):
+        """The wake-up interrupt on INT1 (DS12140 / DS12352 "wake-up"): accelerometer on
+        at ±16 g, a threshold in WAKE_UP_THS (FS/64 per LSB), interrupts enabled
+        (INTERRUPTS_ENABLE, register 0x58 bit 7) and routed (MD1_CFG INT1_WU). The
+        slope filter compares (a[n] - a[n-1]) / 2 with it."""
+        r = self.regs
+        odr = self.XL_ODR.get(r[0x10] >> 4, 0)
+        ths = r[0x5B] & 0x3F
+        ready = (odr and ths and r[0x58] & 0x80 and r[0x5E] & 0x20
+                 and r[0x10] & 0x0C == 0x04 and not r[0x5C] & 0x10)
+        if ready and self.wake is None:
+            self._arm_wake(odr, ths * 16000 // 64, 2)
+        elif not ready:
+            self.wake = None
+
+    def _wake_event_allowed(self):
+        # a pulsed INT1 can end before the ESP32 samples its wake pin: only a latched
+        # (LIR) interrupt is kept as a level
+        return bool(self.regs[self.LIR_REG] & 0x01)
+
     def write(self, reg, buf):
         v = buf[0]
         if reg == 0x12 and v & 0x01:  # CTRL3_C SW_RESET
             self._reset()
             return
         self.regs[reg] = v
+        if reg in (0x10, 0x58, 0x5B, 0x5C, 0x5E):
+            self._update_wake()
         if reg == 0x0A:  # the FIFO mode register
             xl, g = self.regs[0x10], self.regs[0x11]
             fs_ok = (xl & 0x0C) == 0x04 and (g & 0x0C) == 0x0C
@@ -161,6 +228,7 @@ class SimLSM6DSO(_SimStImu):
     RECORD = 7
     FIFO_BYTES = FIFO_BYTES_LSM
     DATA_REG = 0x78
+    LIR_REG = 0x56  # TAP_CFG0
 
     def __init__(self, hw, feed_name, who_am_i=0x6C):
         _SimStImu.__init__(self, hw, feed_name, who_am_i)
@@ -187,8 +255,9 @@ class SimLSM6DSO(_SimStImu):
 
 class SimLSM6DS3TRC(_SimStImu):
     RECORD = 6  # one sensor's X, Y, Z: the FIFO pattern is gyro triple, accel triple
-    FIFO_BYTES = 4092
+    FIFO_BYTES = 4092  # 4 KB: DIFF_FIFO counts at most 2047 words, 682 triples
     DATA_REG = 0x3E
+    LIR_REG = 0x58  # TAP_CFG
 
     def __init__(self, hw, feed_name, who_am_i=0x6A):
         _SimStImu.__init__(self, hw, feed_name, who_am_i)
@@ -221,19 +290,38 @@ class SimICM42688P(_SimImu):
         _SimImu.__init__(self, hw, feed_name, 2048, 16.4)
         self.who = who_am_i
         self.bank = 0
+        self.wom_thr = bytearray(3)  # bank 4 ACCEL_WOM_X/Y/Z_THR
+        self.written_us = {}  # register (or "thr") -> simulated time of its last write
+        self.regs[0x64] = 0x10  # INT_CONFIG1 at power-on
+
+    # ACCEL_ODR codes (ACCEL_CONFIG0 bits 3:0) the wake-on-motion runs at, in Hz
+    WOM_ODR = {6: 1000, 15: 500, 7: 200, 8: 100, 9: 50, 10: 25, 11: 12}
 
     def write(self, reg, buf):
         v = buf[0]
         if reg == 0x76:
             self.bank = v & 0x07
             return
+        now = self.hw.now_us
+        if self.bank == 4:
+            if 0x4A <= reg <= 0x4C:  # ACCEL_WOM_X/Y/Z_THR
+                self.wom_thr[reg - 0x4A] = v
+                self.written_us["thr"] = now
+            return
         if self.bank != 0:
             return
         if reg == 0x11 and v & 0x01:  # DEVICE_CONFIG soft reset
             self._reset()
             self.regs[0x4C] = 0x30  # reset value: byte counts, big-endian
+            self.regs[0x64] = 0x10  # INT_CONFIG1: INT_ASYNC_RESET set
+            self.written_us = {}
+            for i in range(3):
+                self.wom_thr[i] = 0
             return
         self.regs[reg] = v
+        self.written_us[reg] = now
+        if reg == 0x57:
+            self._smd_config(v)
         if reg in (0x4E, 0x16, 0x5F):
             r = self.regs
             odr = self.ODR.get(r[0x50] & 0x0F, 0)
@@ -244,6 +332,39 @@ class SimICM42688P(_SimImu):
                     self._start(odr)
             else:
                 self.streaming = False
+
+    def _smd_config(self, v):
+        """SMD_CONFIG written: wake on motion starts when SMD_MODE is 1 (WOM) and the
+        datasheet's sequence (DS-000347 8.7) was followed: accelerometer on (low-power or
+        low-noise mode) at a WOM rate, 1 ms, thresholds, 1 ms, INT_SOURCE1, 50 ms."""
+        self.wake = None
+        if v & 0x03 != 0x01:
+            return
+        r = self.regs
+        w = self.written_us
+        odr = self.WOM_ODR.get(r[0x50] & 0x0F, 0)
+        now = self.hw.now_us
+        steps = (("accelerometer on", 0x4E, "thr", 1000), ("thresholds", "thr", 0x66, 1000),
+                 ("INT_SOURCE1", 0x66, None, 50000))
+        if r[0x4E] & 0x03 not in (2, 3) or not odr:
+            self.wake_refused = "accelerometer not running at a WOM rate"
+            return
+        for what, first, then, wait_us in steps:
+            end = now if then is None else w.get(then)
+            if first not in w or end is None or end - w[first] < wait_us:
+                self.wake_refused = "no %d us wait after %s" % (wait_us, what)
+                return
+        if not v & 0x04:
+            self.wake_refused = "WOM_MODE compares with the first sample"
+            return
+        self._arm_wake(odr, min(self.wom_thr) * 1000 // 256, 1)
+
+    def _wake_event_allowed(self):
+        r = self.regs
+        # INT1 works only with INT_ASYNC_RESET cleared (register 0x64, bit 4); the
+        # interrupt must be routed (INT_SOURCE1) and latched, push-pull, active high
+        return (not r[0x64] & 0x10 and r[0x66] & 0x07 == 0x07
+                and r[0x14] & 0x07 == 0x07)
 
     def read(self, reg, buf):
         self.catch_up()

@@ -142,6 +142,19 @@ def test_wake_on_motion_is_configured_from_the_board_threshold():
     assert_equal(chip.regs[0x66], 0x07, "WOM X/Y/Z on INT1")
     assert_equal(chip.regs[0x57], 0x05, "WOM mode")
     assert_equal(chip.regs[0x14], 0x07, "INT1 latched, push-pull, active high")
+    assert_equal(chip.regs[0x64] & 0x10, 0, "INT_ASYNC_RESET cleared: INT1 works")
+
+
+def test_fifo_capacity_is_the_datasheets():
+    # LSM6DS3TR-C: 4 KB = 2048 16-bit words (DS12352: DIFF_FIFO counts at most 2047),
+    # 682 three-word records; ICM-42688-P: 2 KB of 16-byte packets. The chip models hold
+    # exactly that much.
+    from sim_imu import SimICM42688P, SimLSM6DS3TRC
+
+    for path, model, records in ((DS3TRC, SimLSM6DS3TRC, 682), (BOARDS[1], SimICM42688P, 128)):
+        board, hw, chip, imu = _started(path)
+        assert_equal(imu.FIFO_RECORDS, records, "%s FIFO records" % imu.NAME)
+        assert_equal(model.FIFO_BYTES // model.RECORD, records, "%s model" % imu.NAME)
 
 
 def test_damaged_fifo_level_never_reads_past_the_fifo():

@@ -223,6 +223,27 @@ def test_deep_sleep_after_minutes_still_arms_wake_on_motion():
     assert hw.now_us > 60 * 1000000
 
 
+def test_deep_sleep_wakes_on_motion_on_every_imu():
+    # the chip models raise INT1 only when wake on motion was armed as each datasheet
+    # says (ICM-42688-P: INT_ASYNC_RESET cleared, the 1 ms / 1 ms / 50 ms waits)
+    ds3trc = board_variant(BOARDS[0], "imu", name="wake-ds3trc", model="lsm6ds3trc",
+                           address=106)
+    for path in BOARDS + (ds3trc,):
+        pod, hw, chip, windows = make_pod(path)
+        pod.start()
+        run_pod(pod, 1)
+        chip.still = True
+        assert_raises(DeepSleep, pod.sleep)
+        pin, level = hw.wake_pin
+        assert_equal(pin, pod.board.imu_int1_pin, "wake pin")
+        hw.run_for(2000000)
+        assert_equal(chip.int1(), 1 - level, "%s: INT1 quiet while the pod lies still" % path)
+        chip.still = False
+        hw.run_for(2000000)
+        assert_equal(chip.int1(), level, "%s: INT1 wakes the pod on motion (%s)"
+                     % (path, chip.wake_refused or "armed"))
+
+
 def _run_scheduler(pod, hw, until_s):
     """Runs the pod under its asyncio Scheduler until the simulated clock reaches
     until_s; returns the Scheduler."""

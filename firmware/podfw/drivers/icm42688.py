@@ -16,6 +16,7 @@ _GYRO_CONFIG0 = const(0x4F)
 _ACCEL_CONFIG0 = const(0x50)
 _SMD_CONFIG = const(0x57)
 _FIFO_CONFIG1 = const(0x5F)
+_INT_CONFIG1 = const(0x64)
 _INT_SOURCE1 = const(0x66)
 _REG_BANK_SEL = const(0x76)
 _ACCEL_WOM_X_THR = const(0x4A)  # bank 4, then Y, Z
@@ -79,21 +80,35 @@ class ICM42688P(FifoImu):
         return got
 
     def enable_wake(self, threshold_mg):
-        """Accelerometer alone in low-power mode, wake-on-motion interrupt on INT1."""
+        """Accelerometer alone in low-power mode at 50 Hz, wake-on-motion on INT1, in the
+        order and with the waits of the datasheet's "Wake on Motion programming"
+        (DS-000347 8.7)."""
         d = self.dev
-        d.write_u8(_PWR_MGMT0, 0x00)
-        d.write_u8(_ACCEL_CONFIG0, 0x09)  # 50 Hz
+        clock = self.clock
+        d.write_u8(_PWR_MGMT0, 0x00)  # sensors off: no register writes for 200 us after
+        clock.sleep_ms(1)
         d.write_u8(_INT_CONFIG, 0x07)  # INT1 latched (for the ESP32's level wake), push-pull, active high
-        ths = threshold_mg * 256 // 1000  # 1 LSB = 1 g / 256
+        # INT_CONFIG1 resets to 0x10: INT_ASYNC_RESET must be cleared "for proper INT1 and
+        # INT2 pin operation" (datasheet, register 0x64); pulse timing bits stay default
+        d.write_u8(_INT_CONFIG1, 0x00)
+        # 1. accelerometer at 50 Hz (ACCEL_ODR 9, FS_SEL 0 = ±16 g) in low-power mode
+        d.write_u8(_ACCEL_CONFIG0, 0x09)
+        d.write_u8(_PWR_MGMT0, 0x02)
+        clock.sleep_ms(1)
+        # 2. thresholds, 1 LSB = 1 g / 256, in bank 4
+        ths = threshold_mg * 256 // 1000
         ths = 255 if ths > 255 else ths
         d.write_u8(_REG_BANK_SEL, 4)
         d.write_u8(_ACCEL_WOM_X_THR, ths)
         d.write_u8(_ACCEL_WOM_X_THR + 1, ths)
         d.write_u8(_ACCEL_WOM_X_THR + 2, ths)
         d.write_u8(_REG_BANK_SEL, 0)
-        d.write_u8(_PWR_MGMT0, 0x02)  # accelerometer low-power mode
-        d.write_u8(_INT_SOURCE1, 0x07)  # WOM X/Y/Z to INT1
-        d.write_u8(_SMD_CONFIG, 0x05)  # WOM compares to the previous sample, SMD_MODE WOM
+        clock.sleep_ms(1)
+        # 3. WOM on X, Y and Z routed to INT1
+        d.write_u8(_INT_SOURCE1, 0x07)
+        clock.sleep_ms(50)
+        # 4. WOM on: each sample compared with the previous one, any axis, SMD_MODE WOM
+        d.write_u8(_SMD_CONFIG, 0x05)
 
 
 def s16_be(buf, i):

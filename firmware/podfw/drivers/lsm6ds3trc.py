@@ -18,7 +18,8 @@ class LSM6DS3TRC(StImu):
     WHO_AM_I = 0x6A
     DATA_REG = 0x3E  # FIFO_DATA_OUT_L; a burst read streams the FIFO
     RECORD_BYTES = 6  # one sensor's X, Y, Z
-    FIFO_RECORDS = 1365  # 4 KB of 16-bit words, in triples
+    # 4 KB FIFO = 2048 16-bit words (DIFF_FIFO counts up to 2047): 682 three-word records
+    FIFO_RECORDS = 682
     WAKE_TAP_CFG = 0x81  # TAP_CFG: INTERRUPTS_ENABLE | LIR (latched)
 
     def __init__(self, i2c, address, rate_hz, board_path, clock):
