@@ -62,12 +62,16 @@ def run():
     link = PodLink(bluetooth.BLE(), FlashLog(FileStorage("/log")), PodClock(),
                    config=pod.engine.config, controller=pod, bonds=gatt.BondStore(BONDS_FILE),
                    battery_percent=pod.battery_percent)
+    pod.before_sleep = link.flush  # the records the log holds in RAM go to flash first
 
     async def both():
         asyncio.create_task(_serve_link(link, pod))
         await Scheduler(pod).run()
 
-    asyncio.run(both())
+    try:
+        asyncio.run(both())
+    finally:  # Ctrl-C from the REPL, a deploy: what the log holds is written
+        link.flush()
 
 
 def record():

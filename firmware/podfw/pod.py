@@ -96,6 +96,9 @@ class Pod:
         self._led_ms = 0
         self._scanning = False
         self._idle_since_ms = 0
+        # called once the last window is published, before deep sleep (main.py: the BLE
+        # link writes the records its flash log holds in RAM)
+        self.before_sleep = None
 
     def stream_info(self, engine_args=False):
         """The streams' description: GaitConfig arguments, or the raw stream's INFO."""
@@ -183,6 +186,8 @@ class Pod:
     def sleep(self):
         """Deep sleep until the IMU sees motion (never returns on the pod)."""
         self.stop()
+        if self.before_sleep is not None:
+            self.before_sleep()
         self.led.set(False)
         self.power.deep_sleep(self.imu)
 

@@ -2,6 +2,7 @@
 # RAM block device (the filesystem the ESP32 port uses), and a wrapper that cuts the
 # power in the middle of a write.
 import os
+from array import array
 
 from podfw.link import flashlog
 
@@ -18,11 +19,16 @@ class CuttingStorage:
     def __init__(self, inner):
         self.inner = inner
         self.append_cut = None
+        self.budget = None  # bytes the appends may still write before the power goes
         self.remove_cut = False
         self.off = False
 
     def arm_append(self, keep):
         self.append_cut = keep
+
+    def arm_budget(self, keep):
+        """The power goes once the appends from now on have written `keep` bytes."""
+        self.budget = keep
 
     def arm_remove(self):
         self.remove_cut = True
@@ -45,6 +51,10 @@ class CuttingStorage:
 
     def append(self, first, data):
         self._alive()
+        if self.budget is not None and len(data) > self.budget:
+            self.append_cut = self.budget
+        elif self.budget is not None:
+            self.budget -= len(data)
         if self.append_cut is not None:
             if self.append_cut:
                 self.inner.append(first, data[:self.append_cut])
@@ -102,6 +112,7 @@ class RamBlockDevice:
         self.block_size = block_size
         self.data = bytearray(block_size * blocks)
         self.erases = 0
+        self.erased = array("H", bytes(2 * blocks))  # erases of each block
 
     def readblocks(self, block, buf, offset=0):
         start = block * self.block_size + offset
@@ -120,6 +131,7 @@ class RamBlockDevice:
             return self.block_size
         if op == 6:  # erase
             self.erases += 1
+            self.erased[arg] += 1
             return 0
         return None
 

@@ -13,8 +13,8 @@ class Rig:
     """A pod (PodLink on a scratch flash log) and the test acting as its centrals."""
 
     def __init__(self, capacity=flashlog.DEFAULT_CAPACITY, segment=flashlog.SEGMENT_RECORDS,
-                 bond_store=False, **kwargs):
-        self.storage = fresh_storage()
+                 bond_store=False, storage=None, **kwargs):
+        self.storage = storage or fresh_storage()
         if bond_store:  # kept beside the log, so close() removes it too
             kwargs["bonds"] = gatt.BondStore(self.storage.root + "/bonds.json")
         self.ble = radio_recorder.BLE()
@@ -61,6 +61,10 @@ class Rig:
                 out.append(wire.decode_indication(data))
                 self.ble.ack_indication(conn, self.cp)
                 self.link.poll()
+        # forget what was collected: a long test must not grow the list (one 16 KB
+        # block in a fragmented unix-port heap is enough to fail)
+        del self.ble.indicated[:self.seen]
+        self.seen = 0
         return out
 
     def records(self, conn):

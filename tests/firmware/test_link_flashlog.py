@@ -1,6 +1,7 @@
 # The flash log under real MicroPython: power cut at every byte offset of every kind of
-# write (new segment, mid segment, ring eviction), replay after the cut, wrap-around
-# with the dropped count, and the same log on littlefs with its erase count.
+# write (new segment, mid segment, ring eviction, a held batch), replay after the cut,
+# wrap-around with the dropped count, and the same log on littlefs with its erase count
+# (an hour of windows through PodLink, as the pod logs them).
 import os
 
 from fwtest import assert_equal, assert_raises
@@ -80,6 +81,52 @@ def test_power_cut_at_every_byte_of_every_append():
                 assert again.oldest_seq >= end - CAPACITY
 
 
+def test_power_cut_at_every_byte_of_a_held_batch():
+    # HOLD records held in RAM, written in one flush that crosses a segment boundary and
+    # (later n) evicts; the power goes after `keep` bytes of it: every record wholly
+    # written survives, in order, the rest are gone (never sent: records are sent only
+    # once written) and the log goes on from there
+    hold = SEGMENT + 2
+    for n in range(1, 2 * CAPACITY, 3):
+        for keep in range(hold * wire.RECORD_SIZE + 1):
+            with ScratchStorage() as storage:
+                cutter = CuttingStorage(storage)
+                log = flashlog.FlashLog(cutter, CAPACITY, SEGMENT, hold_records=hold)
+                fill(log, n)
+                for seq in range(n, n + hold - 1):
+                    log.append(record(seq), hold=True)
+                assert_equal(log.held, hold - 1, "held")
+                cutter.arm_budget(keep)
+                if keep < hold * wire.RECORD_SIZE:
+                    assert_raises(PowerCut, log.append, record(n + hold - 1), True)
+                else:  # the whole batch made it
+                    log.append(record(n + hold - 1), True)
+                rebooted = flashlog.FlashLog(storage, CAPACITY, SEGMENT, hold_records=hold)
+                survived = n + keep // wire.RECORD_SIZE
+                assert_equal(rebooted.next_seq, survived, "n %d, cut after %d bytes" % (n, keep))
+                check_contents(rebooted, rebooted.oldest_seq, survived)
+                assert expected_oldest(n) <= rebooted.oldest_seq <= expected_oldest(n + hold)
+                fill(rebooted, SEGMENT + 1)
+                check_contents(flashlog.FlashLog(storage, CAPACITY, SEGMENT),
+                               rebooted.oldest_seq, survived + SEGMENT + 1)
+
+
+def test_held_records_are_numbered_but_not_readable_until_written():
+    with ScratchStorage() as storage:
+        log = flashlog.FlashLog(storage, CAPACITY, SEGMENT, hold_records=3)
+        buf = bytearray(wire.RECORD_SIZE)
+        log.append(record(0), hold=True)
+        log.append(record(1), hold=True)
+        assert_equal((log.next_seq, log.held, log.count), (2, 2, 0), "two held")
+        assert not log.read(0, buf)
+        assert_equal(flashlog.FlashLog(storage, CAPACITY, SEGMENT).next_seq, 0, "nothing on flash")
+        log.append(record(2), hold=True)  # the third fills the batch: written
+        assert_equal((log.held, log.count), (0, 3), "written")
+        log.append(record(3), hold=True)
+        assert_equal(log.flush(), 1, "flush writes what is held")
+        check_contents(flashlog.FlashLog(storage, CAPACITY, SEGMENT), 0, 4)
+
+
 def test_power_cut_during_eviction():
     with ScratchStorage() as storage:
         cutter = CuttingStorage(storage)
@@ -150,6 +197,50 @@ def test_littlefs_day_of_records_and_wear():
                        expected_oldest(2000, 1536, 192), 2000)
         print("littlefs: %.2f block erases per record (4 KiB blocks)" % (erases / 2000))
         assert erases < 3 * 2000
+    finally:
+        os.umount("/lfs")
+
+
+def test_flash_erases_per_hour_of_windows():
+    # an hour of 5-second windows (720) through PodLink onto littlefs as the ESP32 port
+    # mounts it (VfsLfs2 defaults, 4 KiB blocks), on a block device counting erases:
+    # littlefs copies a file's partly written last block into a fresh one on every
+    # reopen-and-append, so each write costs an erase. With no central streaming the
+    # records are held and written a minute at a time; a streaming central gets each
+    # record as soon as it is on flash, so then every record is written on its own.
+    import gc
+
+    from podlink_rig import Rig
+
+    gc.collect()
+    device = mount_littlefs(64, "/lfs")
+    try:
+        with Rig(storage=flashlog.FileStorage("/lfs/log")) as rig:
+
+            def an_hour():
+                """720 windows; returns (erases, records streamed)."""
+                before = device.erases
+                streamed = 0
+                for _ in range(720):
+                    rig.window()
+                    streamed += len(rig.records(1))
+                    rig.ble.notified.clear()  # the recorder's lists stay small: the
+                    rig.ble.updates.clear()  # unix port's 2 MB heap fragments
+                return device.erases - before, streamed
+
+            an_hour()  # an hour already logged
+            worn = list(device.erased)
+            held, streamed = an_hour()
+            worst = max(device.erased[b] - worn[b] for b in range(len(worn)))
+            rig.bonded_central(1)
+            rig.command(1, wire.encode_command(wire.OP_BACKFILL, wire.BACKFILL_LIVE_ONLY))
+            streaming, streamed = an_hour()
+            assert_equal(streamed, 720, "every live record streamed")
+        print("littlefs: %d block erases per hour of windows logged alone (the most "
+              "worn of the %d blocks: %d), %d while a central streams them"
+              % (held, len(worn), worst, streaming))
+        assert held * 6 <= streaming, (held, streaming)
+        assert held <= 120, held
     finally:
         os.umount("/lfs")
 

@@ -216,8 +216,11 @@ def test_deep_sleep_after_minutes_still_arms_wake_on_motion():
         state = pod.service()
         hw.run_for(100000)
     n = len(windows)
+    flushed = []
+    pod.before_sleep = lambda: flushed.append(len(windows))
     assert_raises(DeepSleep, pod.sleep)
     assert_equal(len(windows), n + 1, "the last partial window was published")
+    assert_equal(flushed, [n + 1], "then the log was told to write what it holds")
     assert_equal(hw.wake_pin, (pod.board.imu_int1_pin, 1), "wake pin")
     assert_equal(chip.regs[0x66], 0x07, "wake-on-motion armed on INT1")
     assert hw.now_us > 60 * 1000000

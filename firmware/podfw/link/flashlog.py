@@ -13,6 +13,15 @@
 # record was never sent: records are logged before they are sent). So a cut loses at
 # most the record being written.
 #
+# Held records (flash wear): littlefs cannot add to a partly written block in place; each
+# reopen-and-append copies the file's last block into a freshly erased one, so logging
+# every 5-second record on its own costs one 4 KiB erase per record (720 an hour).
+# append(record, hold=True) keeps the record in RAM with the others held, and the log
+# writes them together, one append per segment they fall in, when `hold_records` are
+# held or flush() is called: one erase per batch. A power cut loses the held records,
+# never one already written (the repair above is the same); records are sent only once
+# written, so the host never holds a record whose number the pod could give again.
+#
 # Ring: when the log holds `capacity` records the oldest segment is deleted before the
 # next append. Sequence numbers start at 0 for a new log, so `oldest_seq` is exactly the
 # number of records the ring has dropped. `log_id` (random, made when the log is
@@ -29,6 +38,9 @@ from podfw.link import wire
 
 SEGMENT_RECORDS = const(192)
 DEFAULT_CAPACITY = const(18432)
+# records held in RAM before one write (12 = a minute of 5-second windows: a power cut
+# with no central streaming loses at most that much)
+HOLD_RECORDS = const(12)
 _SUFFIX = ".seg"
 
 
@@ -118,13 +130,19 @@ def _new_log_id():
 
 
 class FlashLog:
-    def __init__(self, storage, capacity=DEFAULT_CAPACITY, segment_records=SEGMENT_RECORDS):
+    def __init__(self, storage, capacity=DEFAULT_CAPACITY, segment_records=SEGMENT_RECORDS,
+                 hold_records=HOLD_RECORDS):
         if capacity < 2 * segment_records:
             raise LogError("capacity must hold at least two segments")
         self.storage = storage
         self.capacity = capacity
         self.segment_records = segment_records
+        self.hold_records = hold_records
         self._buf = bytearray(wire.RECORD_SIZE)
+        self._held_buf = bytearray(hold_records * wire.RECORD_SIZE)
+        self._held_view = memoryview(self._held_buf)
+        self.held = 0  # records waiting in RAM, numbered next_seq - held .. next_seq - 1
+        self.unwritten = 0  # held records a failed write lost, since the log was opened
         self._mount()
 
     def _mount(self):
@@ -159,6 +177,7 @@ class FlashLog:
             self.storage.write_id(log_id)
         self.log_id = log_id
         self._damaged = False
+        self.held = 0
 
     def _intact_prefix(self, first, n):
         buf = self._buf
@@ -183,8 +202,11 @@ class FlashLog:
         """Records the ring has deleted to make room since the log was created."""
         return self.oldest_seq
 
-    def append(self, record):
-        """Stores one encoded record whose sequence number must be `next_seq`."""
+    def append(self, record, hold=False):
+        """Stores one encoded record whose sequence number must be `next_seq`; returns it.
+        hold=True keeps it in RAM until `hold_records` are held (or flush()); otherwise
+        it and every held record are written now. A failed write raises (the records it
+        held are lost, counted in `unwritten`; the log repairs itself)."""
         if len(record) != wire.RECORD_SIZE:
             raise LogError("record is %d bytes" % len(record))
         wire.check_record(record)
@@ -193,6 +215,41 @@ class FlashLog:
             self._mount()
         if seq != self.next_seq:
             raise LogError("record has sequence %d, log expects %d" % (seq, self.next_seq))
+        at = self.held * wire.RECORD_SIZE
+        self._held_buf[at:at + wire.RECORD_SIZE] = record
+        self.held += 1
+        self.next_seq = seq + 1
+        if not hold or self.held >= self.hold_records:
+            self.flush()
+        return seq
+
+    def flush(self):
+        """Writes the held records: one storage append per segment they fall in, oldest
+        segments evicted first when the ring is full. Returns how many were written."""
+        held = self.held
+        done = 0
+        first = self.next_seq - held
+        try:
+            while done < held:
+                done += self._write_run(first + done, done, held - done)
+        except Exception:
+            # the segment may now end in a partial record (full filesystem, I/O error):
+            # repair it the way a boot after a power cut does, now if the storage
+            # answers, else before the next append
+            self.held = 0
+            self.unwritten += held - done
+            self._damaged = True
+            try:
+                self._mount()
+            except Exception:  # noqa: S110 - the original error is the one to report
+                pass
+            raise
+        self.held = 0
+        return held
+
+    def _write_run(self, seq, index, left):
+        """Writes up to `left` held records from held slot `index` (sequence `seq`) into
+        one segment; returns how many."""
         while self.count + 1 > self.capacity:
             first, n = self._segments[0]
             self.storage.remove(first)
@@ -203,22 +260,12 @@ class FlashLog:
             last = [seq, 0]
             self._segments.append(last)
             self._sealed = False
-        try:
-            self.storage.append(last[0], record)
-        except Exception:
-            # the segment may now end in a partial record (full filesystem, I/O
-            # error): repair it the way a boot after a power cut does, now if the
-            # storage answers, else before the next append
-            self._damaged = True
-            try:
-                self._mount()
-            except Exception:  # noqa: S110 - the original error is the one to report
-                pass
-            raise
-        last[1] += 1
-        self.count += 1
-        self.next_seq = seq + 1
-        return seq
+        n = min(left, self.segment_records - last[1], self.capacity - self.count)
+        start = index * wire.RECORD_SIZE
+        self.storage.append(last[0], self._held_view[start:start + n * wire.RECORD_SIZE])
+        last[1] += n
+        self.count += n
+        return n
 
     def _segment_after(self, seq):
         # index of the first segment whose first sequence is > seq (binary search: a

@@ -13,6 +13,7 @@
 # supported".
 from micropython import const
 
+from podfw.drivers.battery import LOW_PERCENT
 from podfw.gait.summary import FLAG_WALKING
 from podfw.link import gatt, rsc, wire
 
@@ -107,20 +108,27 @@ class PodLink:
 
     def publish(self, summary):
         """Logs one WindowSummary, then sends it (RSC cadence to the centrals subscribed
-        to it, the record to streaming bonded centrals). Returns its sequence number, or None when
-        the flash log refused it (counted in log_failures; the pod keeps running)."""
+        to it, the record to streaming bonded centrals). Returns its sequence number, or
+        None when the flash log refused it (counted in log_failures; the pod keeps
+        running).
+
+        While no central streams records the log holds them in RAM and writes them a
+        minute at a time (flashlog: one flash erase per batch instead of per record);
+        with a central streaming, or the battery low, each is written at once. A record
+        is sent (notified, or readable) only once it is on flash."""
+        unwritten = self.log.unwritten
         try:
             seq = self._log(summary)
         except Exception as exc:  # flash full or failing: the pod must keep sampling
-            self.log_failures += 1
-            self.last_error = exc
+            self._log_failed(exc, unwritten)
             return None
         h = self.handles
         ble = self.ble
         running = summary.steps > 0 and not (summary.flags & FLAG_WALKING)
         rsc.measurement(summary.cadence_spm, running, self._rsc)
         try:
-            ble.gatts_write(h.summary, self._record)
+            if not self.log.held:
+                ble.gatts_write(h.summary, self._record)
             # send_update: the stack notifies the centrals subscribed to RSC (watches)
             ble.gatts_write(h.rsc_measurement, self._rsc, True)
         except OSError as exc:
@@ -141,7 +149,36 @@ class PodLink:
         if time_s < 0:
             time_s = 0
         wire.encode_summary(summary, self.log.next_seq, time_s, clock.is_set, self._record)
-        return self.log.append(self._record)
+        hold = self._battery >= LOW_PERCENT and not self._streaming()
+        return self.log.append(self._record, hold)
+
+    def _streaming(self):
+        for central in self._centrals.values():
+            if central.stream_next is not None:
+                return True
+        return False
+
+    def flush(self):
+        """Writes the records the log holds in RAM (before a stream starts, at the end of
+        a session, before deep sleep or a reset). Returns False when the flash refused
+        them (counted in log_failures)."""
+        unwritten = self.log.unwritten
+        try:
+            written = self.log.flush()
+        except Exception as exc:
+            self._log_failed(exc, unwritten)
+            return False
+        if written:  # the newest record (the last one encoded) is readable now
+            try:
+                self.ble.gatts_write(self.handles.summary, self._record)
+            except OSError as exc:
+                self._note(exc)
+        return True
+
+    def _log_failed(self, exc, unwritten_before):
+        # every window lost counts: a failed write loses all the records it held
+        self.log_failures += max(1, self.log.unwritten - unwritten_before)
+        self.last_error = exc
 
     def set_battery(self, percent):
         """Updates Battery Level; centrals are notified only when the value changes, so
@@ -260,6 +297,7 @@ class PodLink:
         response = self._delegate(op, "stop_session", None)
         if response[2] == wire.RESULT_SUCCESS:
             self.session_active = False
+            self.flush()  # the session's last windows are on flash when it ends
         return response
 
     def _delegate(self, op, method, param):
@@ -270,6 +308,7 @@ class PodLink:
         return wire.encode_response(op, wire.RESULT_SUCCESS if ok else wire.RESULT_FAILED)
 
     def _start_stream(self, central, wanted):
+        self.flush()  # every record the stream may send is on flash first
         log = self.log
         if wanted == wire.BACKFILL_LIVE_ONLY:
             first, lost = log.next_seq, 0
@@ -304,6 +343,8 @@ class PodLink:
         if central.stream_next is None or not central.secure(self.handles.pairing_api):
             return False
         log = self.log
+        if log.held:  # only records on flash are sent
+            self.flush()
         buf = self._stream_buf
         budget = NOTIFY_BURST
         while budget > 0 and central.stream_next < log.next_seq:

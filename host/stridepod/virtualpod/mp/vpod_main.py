@@ -164,6 +164,7 @@ def main(spec_path):
         pod.replay(spec["samples"])
     pod.report_done()
     pod.serve_until_stopped()
+    pod.link.flush()  # as main.py does on a reset: what the log holds goes to flash
 
 
 if __name__ == "__main__":
