@@ -61,7 +61,7 @@ def run():
     _start(pod)
     link = PodLink(bluetooth.BLE(), FlashLog(FileStorage("/log")), PodClock(),
                    config=pod.engine.config, controller=pod, bonds=gatt.BondStore(BONDS_FILE),
-                   battery_percent=pod.battery_percent)
+                   battery_percent=pod.battery_percent, counters=pod.counters)
     pod.before_sleep = link.flush  # the records the log holds in RAM go to flash first
 
     async def both():

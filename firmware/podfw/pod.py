@@ -21,6 +21,7 @@ from array import array
 
 from micropython import const
 
+from podfw.counters import WHERE_IMU, Counters
 from podfw.drivers.battery import LOW_PERCENT, Battery
 from podfw.drivers.imu import GYRO_BIAS_FILE, GYRO_BIAS_MAX_DPS, IMU_ROW, ImuError, open_imu
 from podfw.drivers.led import StatusLed
@@ -28,6 +29,7 @@ from podfw.drivers.pressure import PressureZones
 from podfw.gait import summary as S
 from podfw.power import ACTIVE, IDLE, Power
 from podfw.sampling.ring import Ring
+from podfw.sampling.scans import ScanSchedule
 
 _RING_DRAINS = const(4)  # the rings hold this many drain periods
 _STALL_DRAINS = const(3)  # drains without a sample before the IMU is restarted
@@ -58,12 +60,15 @@ class Pod:
         self.imu_ring = Ring(IMU_ROW, _RING_DRAINS * per_drain)
         if self.zones is not None:
             per_drain = board.pressure_rate_hz * board.drain_ms // 1000 + 1
-            self.pressure_ring = Ring(self.zones.n, _RING_DRAINS * per_drain, "H")
+            self.pressure_ring = Ring(self.zones.n, _RING_DRAINS * per_drain, "H", gaps=True)
             self.zone_values = array("h", bytes(2 * self.zones.n))
             self.timer = hw.timer(0)
+            self.scans = ScanSchedule(self.zones, self.pressure_ring, hw, board.pressure_rate_hz)
+            self._scan_cb = self.scans.tick  # bound once: the callback must not allocate
         else:
             self.pressure_ring = None
             self.timer = None
+            self.scans = None
         if raw_out is None:
             from podfw.gait.config import GaitConfig
             from podfw.gait.engine import GaitEngine
@@ -75,14 +80,11 @@ class Pod:
 
             self.engine = RawStreamer(raw_out, self.stream_info(), self.zones.n if self.zones else 0)
         self._raw = raw_out is not None
-        self._scan_cb = self._scan  # bound once: the timer interrupt must not allocate
         # gyro |x|+|y|+|z| above this (LSB) is motion
         self.motion_lsb = int(board.motion_threshold_dps * self.imu.GYRO_LSB_PER_DPS)
-        # counters: what went wrong, for the status report and the tests
-        self.imu_faults = 0  # drains that failed after the driver's retries
-        self.imu_restarts = 0
-        self.imu_lost = 0  # samples reported to the engine as lost
-        self.pressure_lost = 0
+        # what went wrong since boot (the link reports it: `stridepod pod info`)
+        self.counters = Counters()
+        self._scans_missed_at_stop = 0  # missed before the scans last stopped, not yet reported
         self.windows = 0
         self.battery_percent = 100
         self.running = False  # sensors started
@@ -169,12 +171,14 @@ class Pod:
 
     def _start_scans(self):
         if self.timer is not None and not self._scanning:
+            self.scans.start()
             self.timer.init(freq=self.board.pressure_rate_hz, callback=self._scan_cb)
             self._scanning = True
 
     def _stop_scans(self):
         if self.timer is not None and self._scanning:
             self.timer.deinit()
+            self._scans_missed_at_stop += self.scans.stop()
             self._scanning = False
             self._idle_since_ms = self.hw.ticks_ms()
 
@@ -190,10 +194,6 @@ class Pod:
             self.before_sleep()
         self.led.set(False)
         self.power.deep_sleep(self.imu)
-
-    # --- interrupt context ----------------------------------------------------------
-    def _scan(self, _timer):
-        self.zones.scan(self.pressure_ring, self.hw.ticks_us())
 
     # --- task context ---------------------------------------------------------------
     def service(self):
@@ -218,6 +218,7 @@ class Pod:
     def _resume_scans(self):
         # the scans skipped while idle or calibrating: a gap in the pressure stream, which
         # keeps the engine's pressure clock in step with the IMU's
+        self._report_scans_missed_at_stop()
         missed_ms = self.hw.ticks_diff(self.hw.ticks_ms(), self._idle_since_ms)
         self.engine.pressure_gap(missed_ms * self.board.pressure_rate_hz // 1000)
         self._start_scans()
@@ -229,9 +230,10 @@ class Pod:
         now = self.hw.ticks_us()
         try:
             got = imu.drain(self.imu_ring, now)
-        except OSError:
+        except OSError as exc:
             # the samples stay in the chip FIFO for the next drain
-            self.imu_faults += 1
+            self.counters.imu_faults += 1
+            self.counters.error(WHERE_IMU, exc)
             eng.flag(S.FLAG_IMU_DEGRADED)
             return 0
         if imu.dev.retries != self._retries_seen:
@@ -255,7 +257,7 @@ class Pod:
 
     def _imu_gap(self, lost):
         if self.session_active:  # between sessions nothing is counted
-            self.imu_lost += lost
+            self.counters.imu_lost += lost
             self.engine.imu_gap(lost)
 
     def _restart_imu(self):
@@ -264,9 +266,10 @@ class Pod:
         self._stalled = 0
         try:
             self.imu.start()
-            self.imu_restarts += 1
-        except (OSError, ImuError):
-            self.imu_faults += 1
+            self.counters.imu_restarts += 1
+        except (OSError, ImuError) as exc:
+            self.counters.imu_faults += 1
+            self.counters.error(WHERE_IMU, exc)
             return
         now_ms = self.hw.ticks_ms()
         lost = self.hw.ticks_diff(now_ms, self._last_good_ms) * self.board.imu_rate_hz // 1000
@@ -312,15 +315,17 @@ class Pod:
             values = self.zone_values
             d = ring.data
             while ring.available():
+                missed = ring.oldest_gap()  # scans due just before this one that never ran
+                if missed:
+                    self._scans_missed(missed)
                 zones.calibrate_row(d, ring.oldest(), values)
                 if raw:
                     eng.pressure_time = ring.oldest_stamp()
                 eng.push_pressure(values)
                 ring.release()
-            dropped = ring.take_dropped()
-            if dropped:
-                self.pressure_lost += dropped
-                eng.pressure_gap(dropped)
+            ring.take_dropped()  # the scans the ring had no room for are among the gaps
+            if not self._scanning:
+                self._report_scans_missed_at_stop()
             if zones.take_clipped():
                 eng.flag(S.FLAG_CLIPPED)
             if zones.stuck:
@@ -333,6 +338,17 @@ class Pod:
                 break
             self._publish(summary)
         return motion
+
+    def _scans_missed(self, n):
+        self.counters.scans_missed += n
+        self.engine.pressure_gap(n)
+
+    def _report_scans_missed_at_stop(self):
+        n = self._scans_missed_at_stop
+        if n:
+            self._scans_missed_at_stop = 0
+            if self.session_active:
+                self._scans_missed(n)
 
     def _publish(self, summary):
         self.windows += 1

@@ -6,6 +6,10 @@
 
 TICKS_MASK = (1 << 30) - 1
 TICKS_HALF = 1 << 29
+# MicroPython's ESP32 port: a Timer callback is queued by the ISR (mp_sched_schedule)
+# into a queue of MICROPY_SCHEDULER_DEPTH = 8 (ports/esp32/mpconfigport.h) and run by
+# the main task; a tick that finds the queue full is dropped.
+SCHEDULER_DEPTH = 8
 
 
 class DeepSleep(Exception):
@@ -84,8 +88,11 @@ class SimTimer:
         self.callback = None
         self.period_us = 0
         self.next_us = 0
+        self.fired = 0  # ticks of the hardware timer (run, queued or dropped)
 
-    def init(self, freq=0, callback=None):
+    def init(self, freq=0, callback=None, hard=False):
+        if hard:  # ports/esp32/machine_timer.c
+            raise ValueError("hard Timers are not implemented")
         self.period_us = 1000000 // freq
         self.callback = callback
         self.next_us = self.hw.now_us + self.period_us
@@ -137,6 +144,13 @@ class SimHardware:
         self.battery_mv = 3900
         self.light_sleeps = 0
         self.light_sleep_us = 0
+        # the scheduler's queue (callback, timer), preallocated: the ISR must not allocate
+        self._queue_cb = [None] * SCHEDULER_DEPTH
+        self._queue_arg = [None] * SCHEDULER_DEPTH
+        self._queued = 0
+        self._queue_head = 0
+        self.sched_dropped = 0  # callbacks the full queue refused
+        self.busy = False  # the main task is held in C: queued callbacks wait
         self.wake_pin = None
         self.pixel = None
         self.mux = None
@@ -162,7 +176,8 @@ class SimHardware:
         self.run_for(ms * 1000)
 
     def run_for(self, us):
-        """Advances the clock, firing timer callbacks at their due times."""
+        """Advances the clock; each timer tick queues its callback, which runs at once
+        unless the main task is busy (blocked_us)."""
         end = self.now_us + us
         while True:
             nxt = end
@@ -175,7 +190,42 @@ class SimHardware:
             if due is None:
                 return
             due.next_us += due.period_us
-            due.callback(due)
+            due.fired += 1
+            self._schedule(due.callback, due)
+            if not self.busy:
+                self.run_scheduled()
+
+    def _schedule(self, callback, arg):
+        # mp_sched_schedule: False (the tick is lost) when the queue is full
+        if self._queued >= SCHEDULER_DEPTH:
+            self.sched_dropped += 1
+            return
+        slot = (self._queue_head + self._queued) % SCHEDULER_DEPTH
+        self._queue_cb[slot] = callback
+        self._queue_arg[slot] = arg
+        self._queued += 1
+
+    def run_scheduled(self):
+        """The main task runs the queued callbacks (between bytecodes, or while it
+        waits). A timer stopped since keeps its queued callbacks, as on the port."""
+        while self._queued:
+            slot = self._queue_head
+            callback = self._queue_cb[slot]
+            arg = self._queue_arg[slot]
+            self._queue_head = (slot + 1) % SCHEDULER_DEPTH
+            self._queued -= 1
+            callback(arg)
+
+    def blocked_us(self, us):
+        """The main task is held in C for `us` (a flash erase, a garbage collection, a
+        long I2C transfer): timer ticks queue up, those beyond the queue's depth are
+        dropped, and the queued callbacks run late, when it is free again."""
+        self.busy = True
+        try:
+            self.run_for(us)
+        finally:
+            self.busy = False
+        self.run_scheduled()
 
     async def async_sleep_ms(self, ms):
         import asyncio

@@ -148,7 +148,7 @@ def test_link_drops_mid_backfill_lose_and_duplicate_nothing():
                 stored[record.seq] = record
             rig.ble.disconnect(conn)  # at a random point of the backfill or live stream
             rig.ble.notified = []
-        assert_equal(rig.link.errors, 0, "errors")
+        assert_equal(rig.link.counters.link_errors, 0, "errors")
         conn += 1
         rig.bonded_central(conn)
         rig.command(conn, wire.encode_command(wire.OP_BACKFILL, max(stored) + 1))
@@ -162,7 +162,7 @@ def test_link_drops_mid_backfill_lose_and_duplicate_nothing():
         missing = [seq for seq in range(rig.log.next_seq) if seq not in stored]
         assert_equal(missing, [], "records never received")
         assert rig.log.next_seq > 400
-        assert_equal(rig.link.errors, 0, "errors")
+        assert_equal(rig.link.counters.link_errors, 0, "errors")
 
 
 def test_backfill_older_than_the_ring_reports_lost():
@@ -215,6 +215,25 @@ def test_commands_time_session_calibrate_config():
         assert record.clock_set and abs(record.time_s - (850000000 - 5)) <= 1
 
 
+def test_read_status_reports_the_pods_counters():
+    from podfw.counters import WHERE_IMU, Counters
+
+    counters = Counters()
+    with Rig(counters=counters) as rig:
+        rig.bonded_central(7)
+        counters.imu_faults = 2
+        counters.scans_missed = 41
+        counters.cycle_errors = 1
+        counters.error(WHERE_IMU, OSError(19))
+        rig.command(7, wire.encode_command(wire.OP_READ_STATUS))
+        reply = rig.indications(7)[0]
+        assert_equal((reply.op, reply.result), (wire.OP_READ_STATUS, wire.RESULT_SUCCESS), "reply")
+        assert_equal(reply.fields, {"imu_faults": 2, "imu_restarts": 0, "imu_lost": 0,
+                                    "scans_missed": 41, "log_failures": 0, "link_errors": 0,
+                                    "cycle_errors": 1, "last_error_where": WHERE_IMU,
+                                    "last_error_code": 19}, "counters")
+
+
 def test_random_control_point_writes_never_crash():
     rng = Lcg(31337)
     with Rig(controller=Controller(), config=GaitConfig()) as rig:
@@ -230,7 +249,7 @@ def test_random_control_point_writes_never_crash():
                 rig.window()
             replies += len(rig.indications(3))
             rig.link.poll()
-        assert_equal(rig.link.errors, 0, "errors")
+        assert_equal(rig.link.counters.link_errors, 0, "errors")
         assert replies >= 1500, replies
         rig.command(3, wire.encode_command(wire.OP_BACKFILL, 0))
         while rig.link.poll():

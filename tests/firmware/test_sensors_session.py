@@ -54,7 +54,7 @@ def test_stop_session_publishes_the_partial_window_then_none_while_sampling_goes
         assert_equal(len(windows), 2, path + " no windows between sessions")
         assert pod.imu.samples - samples >= 11 * pod.board.imu_rate_hz, "the IMU kept sampling"
         assert_equal(_scans(pod), scans, "no pressure scans between sessions")
-        assert_equal(pod.imu_lost, 0, "nothing counted lost between sessions")
+        assert_equal(pod.counters.imu_lost, 0, "nothing counted lost between sessions")
         assert pod.running and not pod.session_active
         assert_equal(pod.power.state, ACTIVE, "walking is still motion")
         assert pod.stop_session(), "stop while stopped"

@@ -191,7 +191,7 @@ def test_random_control_point_writes_never_raise(firmware_link, writes):
         responses = [wire.decode_indication(v) for _, _, v in ble.indicated]
         assert sum(r.kind == "response" for r in responses) == len(writes)
         assert all(isinstance(r.result, int) or r.kind == "event" for r in responses)
-        assert link.log_failures == 0
+        assert link.counters.log_failures == 0
         calibrations = sum(1 for b, d in writes if b and len(d) == 2 and d[0] == wire.OP_CALIBRATE
                            and d[1] in (1, 2))
-        assert link.errors == calibrations  # only the controller's own failures count
+        assert link.counters.link_errors == calibrations  # only the controller's own failures count

@@ -1,7 +1,7 @@
 # Force-sensing resistors under the insole, one ADC reading per zone, either straight on
 # ADC pins or through a CD74HC4067 16-channel analog multiplexer (4 select lines, one
-# common ADC pin). `scan` runs in the sampling timer's interrupt and only stores raw
-# counts in a ring; `calibrate_row` runs in the processing task and turns a raw row into
+# common ADC pin). `read_into` runs in the pressure timer's callback (scheduled context,
+# podfw.sampling.scans) and only stores raw counts in a ring; `calibrate_row` runs in the processing task and turns a raw row into
 # 0.1 N per zone with the per-zone calibration (zero offset, gain, saturation) kept in
 # flash as JSON (written by podfw.drivers.pressure_calibration).
 import json
@@ -45,7 +45,7 @@ class PressureZones:
         self._defaults()
         self.load_calibration()
 
-    # --- interrupt context: raw counts only ---------------------------------------------
+    # --- timer callback (scheduled context): raw counts only, no allocation -------------
     def scan(self, ring, stamp):
         off = ring.free_slot()
         if off >= 0:

@@ -13,6 +13,7 @@
 # supported".
 from micropython import const
 
+from podfw.counters import WHERE_LINK, WHERE_LOG, Counters
 from podfw.drivers.battery import LOW_PERCENT
 from podfw.gait.summary import FLAG_WALKING
 from podfw.link import gatt, rsc, wire
@@ -63,7 +64,7 @@ class _Central:
 
 class PodLink:
     def __init__(self, ble, log, clock, name="stridepod", info=None, config=None,
-                 controller=None, bonds=None, battery_percent=100):
+                 controller=None, bonds=None, battery_percent=100, counters=None):
         self.ble = ble
         self.log = log
         self.clock = clock
@@ -73,9 +74,9 @@ class PodLink:
         self.bonds = bonds
         # a pod that starts recording at boot says so (its session_active)
         self.session_active = bool(getattr(controller, "session_active", False))
-        self.errors = 0  # exceptions caught in the IRQ handler and command handling
-        self.log_failures = 0  # windows that could not be logged (and so were not sent)
-        self.last_error = None
+        # what went wrong since boot: the pod's own counters (main.py passes them), which
+        # read-status reports (link_errors, log_failures, the last error)
+        self.counters = counters if counters is not None else Counters()
         self._centrals = {}
         self._writes = []  # (conn, bytes) control-point writes not handled yet
         self._record = bytearray(wire.RECORD_SIZE)  # the window being published
@@ -177,8 +178,8 @@ class PodLink:
 
     def _log_failed(self, exc, unwritten_before):
         # every window lost counts: a failed write loses all the records it held
-        self.log_failures += max(1, self.log.unwritten - unwritten_before)
-        self.last_error = exc
+        self.counters.log_failures += max(1, self.log.unwritten - unwritten_before)
+        self.counters.error(WHERE_LOG, exc)
 
     def set_battery(self, percent):
         """Updates Battery Level; centrals are notified only when the value changes, so
@@ -232,8 +233,8 @@ class PodLink:
         return None
 
     def _note(self, exc):
-        self.errors += 1
-        self.last_error = exc
+        self.counters.link_errors += 1
+        self.counters.error(WHERE_LINK, exc)
 
     # ---- main-loop work -------------------------------------------------------------------
 
@@ -284,6 +285,9 @@ class PodLink:
             return wire.encode_response(op, wire.RESULT_SUCCESS)
         if op == wire.OP_READ_CONFIG:
             return wire.encode_response(op, wire.RESULT_SUCCESS, self._config_payload())
+        if op == wire.OP_READ_STATUS:
+            return wire.encode_response(op, wire.RESULT_SUCCESS,
+                                        wire.status_payload(self.counters))
         if op == wire.OP_CALIBRATE:
             if param not in (wire.CALIBRATE_IMU_STILL, wire.CALIBRATE_PRESSURE_ZERO):
                 return wire.encode_response(op, wire.RESULT_INVALID_PARAMETER)
@@ -374,7 +378,7 @@ class PodLink:
         if len(central.indications) < MAX_PENDING_INDICATIONS:
             central.indications.append(data)
         else:
-            self.errors += 1  # the central is not acknowledging; drop rather than grow
+            self.counters.link_errors += 1  # the central is not acknowledging; drop rather than grow
 
     def _flush_indications(self, central):
         if central.indicating or not central.indications:

@@ -48,6 +48,7 @@ BACKFILL_LIVE_ONLY = 0xFFFFFFFF  # backfill parameter: only records made from no
 OP_CALIBRATE = const(0x05)  # u8 target (CALIBRATE_*)
 OP_READ_CONFIG = const(0x06)
 OP_STOP_STREAM = const(0x07)
+OP_READ_STATUS = const(0x08)  # what went wrong since boot (podfw.counters)
 RESPONSE = const(0x80)  # RESPONSE, request op, result, payload
 EVENT = const(0x81)  # EVENT, event code, payload
 
@@ -77,6 +78,7 @@ _PARAM_LEN = {
     OP_CALIBRATE: 1,
     OP_READ_CONFIG: 0,
     OP_STOP_STREAM: 0,
+    OP_READ_STATUS: 0,
 }
 OP_NAMES = {
     OP_SET_TIME: "set-time",
@@ -86,6 +88,7 @@ OP_NAMES = {
     OP_CALIBRATE: "calibrate",
     OP_READ_CONFIG: "read-config",
     OP_STOP_STREAM: "stop-stream",
+    OP_READ_STATUS: "read-status",
 }
 RESULT_NAMES = {
     RESULT_SUCCESS: "success",
@@ -313,6 +316,60 @@ def config_payload(window_s, imu_rate_hz, pressure_rate_hz, placement, status,
                        round(pressure_rate_hz), code, status, log_capacity, next_seq)
 
 
+# read-status payload (17 bytes: fits one indication at the default ATT MTU): the
+# podfw.counters.Counters of the pod, each saturated at u16, then where the last error
+# happened (u8, podfw.counters WHERE_*) and its code (u16: an OSError's errno, or
+# ERROR_KIND_FLAG | ERROR_KIND_*)
+STATUS_FIELDS = ("imu_faults", "imu_restarts", "imu_lost", "scans_missed", "log_failures",
+                 "link_errors", "cycle_errors", "last_error_where", "last_error_code")
+_STATUS_FORMAT = "<HHHHHHHBH"
+ERROR_KIND_FLAG = const(0x8000)
+ERROR_KIND_MEMORY = const(1)
+ERROR_KIND_VALUE = const(2)
+ERROR_KIND_OTHER = const(3)
+# names by code, for the host (podfw.counters WHERE_* index WHERE_NAMES)
+WHERE_NAMES = ("", "sampling loop", "IMU bus", "BLE link", "flash log")
+ERROR_KIND_NAMES = ("", "MemoryError", "ValueError", "error")
+
+
+def _u16(n):
+    return n if n < 0xFFFF else 0xFFFF
+
+
+def error_code(exc):
+    """An exception as a number: its errno for an OSError, else ERROR_KIND_FLAG |
+    ERROR_KIND_*; 0 for None."""
+    if exc is None:
+        return 0
+    if isinstance(exc, OSError) and exc.args and isinstance(exc.args[0], int):
+        return exc.args[0] & 0x7FFF
+    if isinstance(exc, MemoryError):
+        return ERROR_KIND_FLAG | ERROR_KIND_MEMORY
+    if isinstance(exc, ValueError):
+        return ERROR_KIND_FLAG | ERROR_KIND_VALUE
+    return ERROR_KIND_FLAG | ERROR_KIND_OTHER
+
+
+def error_text(where, code):
+    """A read-status last error (where, code) in words: "flash log: OSError 28"."""
+    if not 0 < where < len(WHERE_NAMES):
+        return "none"
+    if code & ERROR_KIND_FLAG:
+        kind = code & 0x7FFF
+        what = ERROR_KIND_NAMES[kind] if 0 < kind < len(ERROR_KIND_NAMES) else "error"
+    else:
+        what = "OSError %d" % code
+    return "%s: %s" % (WHERE_NAMES[where], what)
+
+
+def status_payload(counters):
+    c = counters
+    return struct.pack(_STATUS_FORMAT, _u16(c.imu_faults), _u16(c.imu_restarts),
+                       _u16(c.imu_lost), _u16(c.scans_missed), _u16(c.log_failures),
+                       _u16(c.link_errors), _u16(c.cycle_errors), c.last_error_where,
+                       error_code(c.last_error))
+
+
 def encode_event(code, payload=b""):
     return bytes((EVENT, code)) + payload
 
@@ -344,6 +401,7 @@ _RESPONSE_PAYLOADS = {
     OP_BACKFILL: ("<IIII", ("first_seq", "next_seq", "lost", "log_id")),
     OP_READ_CONFIG: ("<BHHHBBII", ("version", "window_s", "imu_rate_hz", "pressure_rate_hz",
                                    "placement", "status", "log_capacity", "next_seq")),
+    OP_READ_STATUS: (_STATUS_FORMAT, STATUS_FIELDS),
 }
 _EVENT_PAYLOADS = {
     EVENT_CAUGHT_UP: ("<II", ("next_seq", "sent")),

@@ -1,1 +1,2 @@
-# Sampling: preallocated rings between interrupt context and tasks, and the scheduler.
+# Sampling: preallocated rings between the timer callback and the processing task, the
+# pressure scan schedule and the asyncio scheduler.

@@ -13,12 +13,14 @@ STAMP_MASK = const(0x3FFFFFFF)
 
 
 class Ring:
-    def __init__(self, width, capacity, typecode="h"):
+    def __init__(self, width, capacity, typecode="h", gaps=False):
         self.width = width
         self.capacity = capacity
         self.data = array(typecode, bytes(2 * width * capacity))  # 16-bit typecode: h or H
         # per-row timestamp in microseconds, modulo 2**30
         self.stamps = array("i", bytes(4 * capacity))
+        # with gaps: per row, how many rows the producer missed just before it (u16)
+        self.gaps = array("H", bytes(2 * capacity)) if gaps else None
         # head/tail count rows since start: at 200 rows/s they stay small ints (< 2**30)
         # for 62 days of continuous sampling
         self.head = 0  # rows ever pushed (producer)
@@ -33,8 +35,11 @@ class Ring:
             return -1
         return (self.head % self.capacity) * self.width
 
-    def commit(self, stamp):
-        self.stamps[self.head % self.capacity] = stamp & STAMP_MASK
+    def commit(self, stamp, gap=0):
+        slot = self.head % self.capacity
+        self.stamps[slot] = stamp & STAMP_MASK
+        if self.gaps is not None:
+            self.gaps[slot] = gap
         self.head += 1
 
     def take_dropped(self):
@@ -57,6 +62,10 @@ class Ring:
 
     def oldest_stamp(self):
         return self.stamps[self.tail % self.capacity]
+
+    def oldest_gap(self):
+        """Rows missed just before the oldest unread one (a ring made with gaps)."""
+        return self.gaps[self.tail % self.capacity]
 
     def release(self):
         self.tail += 1

@@ -1,10 +1,13 @@
-# The sampling schedule on asyncio: pressure scans run in the board timer's interrupt
-# (started by Pod.start) and land in a ring; this task drains the IMU FIFO every
+# The sampling schedule on asyncio: pressure scans run in the board timer's callback
+# (started by Pod.start; MicroPython's ESP32 port queues it for the main task, see
+# podfw.sampling.scans) and land in a ring; this task drains the IMU FIFO every
 # power.drain_ms, feeds both rings to the engine, and pauses (light sleep when idle) in
-# between. Other tasks (the BLE link) run during the pauses.
+# between. Other tasks (the BLE link) run during the pauses; the timer callbacks run
+# during the pauses and between the bytecodes of everything else.
 
 import sys
 
+from podfw.counters import WHERE_SAMPLING
 from podfw.power import ACTIVE, DEEP_SLEEP
 
 
@@ -13,8 +16,6 @@ class Scheduler:
         self.pod = pod
         self.running = False
         self.cycles = 0
-        self.errors = 0
-        self.last_error = None
 
     async def run(self):
         pod = self.pod
@@ -29,8 +30,8 @@ class Scheduler:
                 try:
                     state = pod.service()
                 except Exception as exc:  # a bug must not stop the pod: count, show, go on
-                    self.errors += 1
-                    self.last_error = exc
+                    pod.counters.cycle_errors += 1
+                    pod.counters.error(WHERE_SAMPLING, exc)
                     sys.print_exception(exc)
                     state = ACTIVE
                 self.cycles += 1

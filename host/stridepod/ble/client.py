@@ -504,18 +504,29 @@ class CommandResult:
     address: str
     response: wire.Response
     notes: list[str] = field(default_factory=list)  # indications that could not be decoded
+    # answers to the follow-up ops asked on the same link (None: the pod refused one)
+    more: dict[int, wire.Response | None] = field(default_factory=dict)
 
 
 async def run_command(device: Any, op: int, param: int | None = None,
-                      timeout_s: float = 10.0) -> CommandResult:
+                      timeout_s: float = 10.0, more: tuple[int, ...] = ()) -> CommandResult:
     """Connects to `device` (a BLEDevice), bonds, runs one control-point command
-    (podfw.link.wire OP_*) and disconnects. A refused command raises BleError."""
+    (podfw.link.wire OP_*) and disconnects. A refused command raises BleError. `more`:
+    ops without a parameter asked next on the same link; a pod that refuses one (older
+    firmware) answers None for it."""
     try:
         async with _connected(device, timeout_s) as (client, queue):
             notes: list[str] = []
             serial = await _serial(client)
             response = await _request(client, queue, op, param, timeout_s, notes.append)
-            return CommandResult(serial, client.address, response, notes)
+            result = CommandResult(serial, client.address, response, notes)
+            for extra in more:
+                try:
+                    result.more[extra] = await _request(client, queue, extra, None, timeout_s,
+                                                        notes.append)
+                except BleError:
+                    result.more[extra] = None
+            return result
     except TimeoutError:
         raise BleError(f"the pod did not answer {wire.OP_NAMES[op]} within {timeout_s:g} s") from None
     except LinkLostError:
@@ -527,10 +538,11 @@ async def run_command(device: Any, op: int, param: int | None = None,
 
 
 async def command(target: str | None, op: int, param: int | None = None, *,
-                  scan_timeout: float = 10.0, timeout_s: float = 10.0) -> CommandResult:
+                  scan_timeout: float = 10.0, timeout_s: float = 10.0,
+                  more: tuple[int, ...] = ()) -> CommandResult:
     """run_command on a real pod (address or name; the strongest one in range when None)."""
     device = await find_pod(target, scan_timeout)
-    return await run_command(device, op, param, timeout_s)
+    return await run_command(device, op, param, timeout_s, more)
 
 
 async def sync(

@@ -91,10 +91,11 @@ async def sync_virtual_pod(
 
 async def command_virtual_pod(recording_path: str | os.PathLike, op: int,
                               param: int | None = None,
-                              settings: PodSettings | None = None) -> CommandResult:
+                              settings: PodSettings | None = None,
+                              more: tuple[int, ...] = ()) -> CommandResult:
     """One control-point command (podfw.link.wire OP_*) to a virtual pod, once it has
     replayed `recording_path`, through the same bleak client as a real pod's."""
     async with virtual_rig(recording_path, settings) as rig:
         await rig.pod.wait_done()
         device = await find_pod(None, timeout=10)
-        return await run_command(device, op, param)
+        return await run_command(device, op, param, more=more)

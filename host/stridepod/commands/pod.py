@@ -4,6 +4,7 @@ sessions, calibrate its sensors (the control point of docs/protocol.md)."""
 from __future__ import annotations
 
 import asyncio
+import errno
 from pathlib import Path
 
 import click
@@ -36,24 +37,47 @@ def _target(func):
 
 
 def _run(target: str | None, op: int, param: int | None, scan_timeout: float,
-         recording: Path | None) -> CommandResult:
+         recording: Path | None, more: tuple[int, ...] = ()) -> CommandResult:
     if recording is not None:
         if target:
             raise click.UsageError("--virtual asks its own pod: leave out TARGET")
         from stridepod.ble.virtual import command_virtual_pod
 
-        return asyncio.run(command_virtual_pod(recording, op, param))
-    return asyncio.run(pod_command(target, op, param, scan_timeout=scan_timeout))
+        return asyncio.run(command_virtual_pod(recording, op, param, more=more))
+    return asyncio.run(pod_command(target, op, param, scan_timeout=scan_timeout, more=more))
 
 
 def _emit(result: CommandResult, text: str, as_json: bool) -> None:
     if as_json:
-        output.emit_json({"serial": result.serial, "address": result.address,
-                      "op": wire.OP_NAMES[result.response.op],
-                      "result": wire.RESULT_NAMES[result.response.result],
-                      "fields": result.response.fields, "notes": result.notes})
+        answer = {"serial": result.serial, "address": result.address,
+                  "op": wire.OP_NAMES[result.response.op],
+                  "result": wire.RESULT_NAMES[result.response.result],
+                  "fields": result.response.fields, "notes": result.notes}
+        for op, more in result.more.items():
+            answer[wire.OP_NAMES[op]] = more.fields if more is not None else None
+        output.emit_json(answer)
         return
     output.console().print(f"pod {result.serial} ({result.address}): {text}")
+
+
+def last_error_text(where: int, code: int) -> str:
+    """The read-status last error in words, with the errno's name when it is one."""
+    text = wire.error_text(where, code)
+    if code and not code & wire.ERROR_KIND_FLAG and code in errno.errorcode:
+        text += f" ({errno.errorcode[code]})"
+    return text
+
+
+def status_text(status: wire.Response | None) -> str:
+    """read-status in words: every counter the firmware keeps, and the last error."""
+    if status is None:
+        return "its firmware does not report errors (no read-status)"
+    f = status.fields
+    return (f"since boot {f['imu_faults']} IMU faults, {f['imu_restarts']} IMU restarts, "
+            f"{f['imu_lost']} IMU samples lost, {f['scans_missed']} pressure scans missed, "
+            f"{f['log_failures']} windows not logged, {f['link_errors']} link errors, "
+            f"{f['cycle_errors']} sampling errors; last error: "
+            f"{last_error_text(f['last_error_where'], f['last_error_code'])}")
 
 
 @click.group("pod", short_help="Ask a pod its setup, start or stop a session, calibrate it.")
@@ -65,8 +89,10 @@ def command() -> None:
 @command.command("info", short_help="What the pod is set up as.")
 @_target
 def info(target: str | None, scan_timeout: float, recording: Path | None, as_json: bool) -> None:
-    """Placement, window length, sensor rates, status and flash log of the pod."""
-    result = _run(target, wire.OP_READ_CONFIG, None, scan_timeout, recording)
+    """Placement, window length, sensor rates, status and flash log of the pod, and what
+    went wrong since it booted (every error counter the firmware keeps, the last error)."""
+    result = _run(target, wire.OP_READ_CONFIG, None, scan_timeout, recording,
+                  more=(wire.OP_READ_STATUS,))
     f = result.response.fields
     status = f["status"]
     imu = "no IMU"
@@ -78,7 +104,8 @@ def info(target: str | None, scan_timeout: float, recording: Path | None, as_jso
     session = "session active" if status & wire.STATUS_SESSION_ACTIVE else "no session"
     clock = "clock set" if status & wire.STATUS_CLOCK_SET else "clock not set (a sync sets it)"
     _emit(result, f"{f['placement']}, {imu}, {pressure}, {f['window_s']} s windows; {session}, "
-                  f"{clock}; flash log of {f['log_capacity']} records, next #{f['next_seq']}",
+                  f"{clock}; flash log of {f['log_capacity']} records, next #{f['next_seq']}; "
+                  f"{status_text(result.more.get(wire.OP_READ_STATUS))}",
           as_json)
 
 

@@ -99,9 +99,9 @@ HEADERS_BY_GPIO_NUMBER = {
 }
 # boards whose MicroPython definition has a pins.csv: the rest of what the header says
 HEADER_EXTRAS = {
-    "STRIDEPOD_XIAO_ESP32S3": dict(power_3v3="3V3", ground="GND",
-                                   battery="BAT+ pad (back of the board)",
-                                   on_board_led={21: "user LED (yellow)"}),
+    "STRIDEPOD_XIAO_ESP32S3": Header(labels={}, power_3v3="3V3", ground="GND",
+                                     battery="BAT+ pad (back of the board)",
+                                     on_board_led={21: "user LED (yellow)"}),
 }
 
 # IMU breakouts: the strap pin that sets the I2C address, the level for each address,
@@ -150,7 +150,9 @@ def header_of(board: dict, board_path: Path) -> Header:
     if not pins_csv.is_file() or name not in HEADER_EXTRAS:
         raise PinoutError(f"{board_path.name}: no header labels for {name} "
                           f"(add {pins_csv.relative_to(ROOT)} and its HEADER_EXTRAS)")
-    return Header(labels=labels_from_pins_csv(pins_csv), **HEADER_EXTRAS[name])
+    extras = HEADER_EXTRAS[name]
+    return Header(labels_from_pins_csv(pins_csv), extras.power_3v3, extras.ground,
+                  extras.battery, extras.reserved, extras.on_board_led)
 
 
 def labels_from_pins_csv(path: Path) -> dict[int, str]:
@@ -270,10 +272,11 @@ def check_board(board_path: Path) -> list[str]:
     if chip is None:
         return [f"{board_path.name}: no pin facts for chip {board.get('chip')!r}"]
     header = header_of(board, board_path)
-    rows = [r for r in wiring_rows(board_path) if r.gpio is not None]
     problems = []
     seen: dict[int, str] = {}
-    for r in rows:
+    for r in wiring_rows(board_path):
+        if r.gpio is None:
+            continue
         where = f"{board_path.name}: {r.key} GPIO{r.gpio}"
         if r.gpio in seen:
             problems.append(f"{where} is also {seen[r.gpio]}")
