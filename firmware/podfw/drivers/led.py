@@ -2,7 +2,7 @@
 # whose revisions put the LED on different GPIOs lists them all (status_led.pins): the
 # LED is driven on each, so the file fits every revision.
 _COLOUR = (0, 16, 4)  # dim green: visible, cheap on the battery
-_OFF = (0, 0, 0)
+_DARK = (0, 0, 0)
 
 
 class StatusLed:
@@ -16,7 +16,7 @@ class StatusLed:
     def set(self, on):
         self.lit = on
         for pixel in self._pixels:
-            pixel[0] = _COLOUR if on else _OFF
+            pixel[0] = _COLOUR if on else _DARK
             pixel.write()
         level = (1 if on else 0) ^ (self.kind == "active_low")
         for pin in self._pins:

@@ -297,13 +297,13 @@ def check_board(board_path: Path) -> list[str]:
     return problems
 
 
-_BLOCK = re.compile(r"(<!-- wiring: (?P<board>[\w.-]+) -->\n)(?P<table>.*?)(<!-- /wiring -->)",
+_WIRING_BLOCK = re.compile(r"(<!-- wiring: (?P<board>[\w.-]+) -->\n)(?P<table>.*?)(<!-- /wiring -->)",
                     re.DOTALL)
 
 
 def doc_tables(text: str) -> dict[str, str]:
     """board file stem -> the table between its wiring markers in a document."""
-    return {m.group("board"): m.group("table") for m in _BLOCK.finditer(text)}
+    return {m.group("board"): m.group("table") for m in _WIRING_BLOCK.finditer(text)}
 
 
 def rewrite_doc(text: str) -> str:
@@ -312,7 +312,7 @@ def rewrite_doc(text: str) -> str:
         board_path = BOARDS / f"{m.group('board')}.json"
         return m.group(1) + wiring_table(board_path) + m.group(4)
 
-    return _BLOCK.sub(table, text)
+    return _WIRING_BLOCK.sub(table, text)
 
 
 # "D7 (GPIO43)": a silkscreen label with its GPIO, as docs write XIAO pins
