@@ -3,6 +3,13 @@
 # the same call signatures as the ESP32 port and records what the firmware sent; the
 # end-to-end path through a real BLE client is the virtual pod's job. Plain Python that
 # runs under both interpreters.
+#
+# Like the ESP32 port's NimBLE binding: a read of a characteristic raises
+# _IRQ_GATTS_READ_REQUEST; a central's CCCD write (subscribe) is the stack's own
+# business (no IRQ) and lasts for its connection only: the binding keeps no CCCD for a
+# bond (extmod/nimble/modbluetooth_nimble.c: "TODO: Implement CCCD persistence");
+# gatts_write(..., send_update=True) notifies the connections subscribed now, and
+# gatts_notify sends whatever the subscriptions.
 import sys
 
 FLAG_READ = 0x0002
@@ -13,6 +20,7 @@ FLAG_INDICATE = 0x0020
 IRQ_CENTRAL_CONNECT = 1
 IRQ_CENTRAL_DISCONNECT = 2
 IRQ_GATTS_WRITE = 3
+IRQ_GATTS_READ_REQUEST = 4
 IRQ_GATTS_INDICATE_DONE = 20
 IRQ_ENCRYPTION_UPDATE = 28
 IRQ_GET_SECRET = 29
@@ -37,10 +45,7 @@ class UUID:
 
 
 class BLE:
-    def __init__(self, pairing_api=True):
-        # pairing_api=False behaves like a build without the pairing/bonding API
-        # (the stock ESP32 port): bond/le_secure/mitm/io are unknown config keys
-        self.pairing_api = pairing_api
+    def __init__(self):
         self.handler = None
         self.is_active = False
         self.settings = {}
@@ -48,6 +53,7 @@ class BLE:
         self.flags = {}  # value handle -> characteristic flags
         self.uuids = {}  # value handle -> UUID
         self.connected = set()
+        self.cccd = {}  # conn -> value handles it subscribed to on this connection
         self.notified = []  # (conn, handle, bytes)
         self.indicated = []  # (conn, handle, bytes)
         self.updates = []  # (handle, bytes) written with send_update
@@ -63,9 +69,6 @@ class BLE:
     def config(self, *args, **kwargs):
         if args:
             return self.settings[args[0]]
-        for key in ("bond", "le_secure", "mitm", "io"):
-            if key in kwargs and not self.pairing_api:
-                raise ValueError("unknown config param")
         self.settings.update(kwargs)
         return None
 
@@ -96,8 +99,11 @@ class BLE:
         if handle not in self.values:
             raise OSError(22)
         self.values[handle] = bytes(data)
-        if send_update:  # the stack notifies or indicates the subscribed centrals
+        if send_update:  # the stack notifies the centrals subscribed on this connection
             self.updates.append((handle, bytes(data)))
+            for conn in sorted(self.cccd):
+                if handle in self.cccd[conn]:
+                    self.notified.append((conn, handle, bytes(data)))
 
     def gatts_read(self, handle):
         return self.values[handle]
@@ -123,13 +129,26 @@ class BLE:
                 return handle
         raise KeyError(uuid)
 
-    def connect(self, conn):
+    def connect(self, conn, addr=b"\x01\x02\x03\x04\x05\x06", addr_type=1):
         self.connected.add(conn)
-        return self.handler(IRQ_CENTRAL_CONNECT, (conn, 1, b"\x01\x02\x03\x04\x05\x06"))
+        self.cccd[conn] = set()
+        return self.handler(IRQ_CENTRAL_CONNECT, (conn, addr_type, addr))
 
-    def disconnect(self, conn):
+    def disconnect(self, conn, addr=b"\x01\x02\x03\x04\x05\x06", addr_type=1):
         self.connected.discard(conn)
-        return self.handler(IRQ_CENTRAL_DISCONNECT, (conn, 1, b"\x01\x02\x03\x04\x05\x06"))
+        self.cccd.pop(conn, None)  # the binding keeps no CCCD, bonded or not
+        return self.handler(IRQ_CENTRAL_DISCONNECT, (conn, addr_type, addr))
+
+    def read(self, conn, handle):
+        """A central reads a characteristic: the IRQ may refuse it (non-zero)."""
+        refused = self.handler(IRQ_GATTS_READ_REQUEST, (conn, handle))
+        return None if refused else self.values[handle]
+
+    def subscribe(self, conn, handle):
+        """A central writes the CCCD of `handle` (notifications on): NimBLE's business."""
+        if not self.flags[handle] & (FLAG_NOTIFY | FLAG_INDICATE):
+            raise OSError(3)  # ATT "write not permitted"
+        self.cccd[conn].add(handle)
 
     def encrypt(self, conn, bonded=True):
         return self.handler(IRQ_ENCRYPTION_UPDATE, (conn, True, False, bonded, 16))

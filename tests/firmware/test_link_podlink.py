@@ -10,8 +10,8 @@ from logstorage import ScratchStorage
 radio_recorder.install()  # before podfw.link.gatt imports `bluetooth`
 
 from podfw.gait.config import GaitConfig  # noqa: E402
-from podfw.gait.summary import FLAG_WALKING, WindowSummary  # noqa: E402
-from podfw.link import clock, flashlog, gatt, podlink, wire  # noqa: E402
+from podfw.gait.summary import FLAG_WALKING  # noqa: E402
+from podfw.link import gatt, wire  # noqa: E402
 from podlink_rig import Rig  # noqa: E402
 
 _FLAG_READ_ENCRYPTED = 0x0200
@@ -278,29 +278,92 @@ def test_bond_store_survives_a_reboot():
         assert_equal(gatt.BondStore(path).get(1, 0, None), None, "unreadable store")
 
 
-def test_port_without_pairing_api_relies_on_the_stack():
-    # the stock ESP32 build has no bond/le_secure config and never reports encryption:
-    # the encrypted-write flag is then the gate, and a write that arrives opens the link
+WATCH = b"\xc4\x11\x22\x33\x44\x55"  # a watch's identity address, as the connect IRQ gives it
+
+
+def _watch_bonds(rig, conn):
+    """A watch connects, bonds (NimBLE stores its keys through the IRQ), sets up the
+    RSC sensor as an RSC Collector does (RSC Profile 4.3: it reads RSC Feature and
+    Sensor Location) and the battery (reads Battery Level), then writes the CCCDs of
+    RSC Measurement and Battery Level."""
+    ble = rig.ble
+    ble.connect(conn, WATCH, 0)
+    key = gatt.peer_key(0, WATCH)
+    assert ble.handler(radio_recorder.IRQ_SET_SECRET, (2, key, b"peer keys"))
+    assert ble.handler(radio_recorder.IRQ_SET_SECRET, (1, key, b"our keys"))
+    ble.encrypt(conn, bonded=True)
+    for uuid in (0x2A54, 0x2A5D, 0x2A19):
+        assert ble.read(conn, ble.handle_of(uuid)) is not None
+    for uuid in (0x2A53, 0x2A19):
+        ble.subscribe(conn, ble.handle_of(uuid))
+    rig.link.poll()
+
+
+def _heard(rig, conn, uuid):
+    handle = rig.ble.handle_of(uuid)
+    return [data for who, h, data in rig.ble.notified if who == conn and h == handle]
+
+
+def test_a_bonded_watch_keeps_its_subscriptions_across_a_pod_reboot():
+    # MicroPython's NimBLE binding keeps no CCCD for a bond (the stand-in neither):
+    # after the pod reboots, the watch reconnects and encrypts with its bond but, as
+    # the Core spec lets a bonded client do, writes no CCCD again. It must still get
+    # the cadence and the battery level.
     with ScratchStorage() as storage:
-        ble = radio_recorder.BLE(pairing_api=False)
-        log = flashlog.FlashLog(storage)
-        link = podlink.PodLink(ble, log, clock.PodClock())
-        assert not link.handles.pairing_api and "bond" not in ble.settings
-        assert_equal(ble.settings["addr_mode"], 2, "private address")
-        for i in range(3):
-            link.publish(WindowSummary(index=i, start_ms=i * 5000, duration_ms=5000))
-        ble.connect(1)
-        link.poll()
-        assert_equal(ble.notified, [], "nothing before the first command")
-        ble.write(1, ble.handle_of(gatt.CONTROL_POINT_UUID),
-                  wire.encode_command(wire.OP_BACKFILL, 0))
-        while link.poll():
-            pass
-        reply = wire.decode_indication(ble.indicated[0][2])
-        assert reply.ok
-        summary = ble.handle_of(gatt.SUMMARY_UUID)
-        assert_equal([wire.decode(d).seq for c, h, d in ble.notified if h == summary],
-                     [0, 1, 2], "records")
+        path = storage.root + "/bonds.json"
+        rig = Rig(bonds=gatt.BondStore(path), battery_percent=90)
+        try:
+            _watch_bonds(rig, 1)
+            rig.window(cadence=170)
+            rig.link.set_battery(89)
+            assert_equal(len(_heard(rig, 1, 0x2A53)), 1, "cadence while subscribed")
+            assert_equal(_heard(rig, 1, 0x2A19), [bytes((89,))], "battery while subscribed")
+            rig.ble.disconnect(1, WATCH, 0)
+        finally:
+            rig.close()
+        # the pod reboots: a new stack, the same bond store file
+        again = Rig(bonds=gatt.BondStore(path), battery_percent=88)
+        try:
+            ble = again.ble
+            ble.connect(4, WATCH, 0)
+            ble.encrypt(4, bonded=True)
+            again.link.poll()
+            again.window(cadence=172)
+            again.link.set_battery(87)
+            assert_equal([d[3] for d in _heard(again, 4, 0x2A53)], [172],
+                         "cadence without re-subscribing")
+            assert_equal(_heard(again, 4, 0x2A19), [bytes((88,)), bytes((87,))],
+                         "battery on reconnection and on change")
+            # a central that is not that bond gets nothing it did not subscribe to
+            ble.connect(5, b"\x40\x99\x88\x77\x66\x55", 1)
+            ble.encrypt(5, bonded=True)
+            again.window(cadence=174)
+            assert_equal(_heard(again, 5, 0x2A53), [], "another bond")
+        finally:
+            again.close()
+
+
+def test_subscriptions_go_with_the_bond():
+    with ScratchStorage() as storage:
+        path = storage.root + "/bonds.json"
+        rig = Rig(bonds=gatt.BondStore(path))
+        try:
+            _watch_bonds(rig, 1)
+            key = gatt.peer_key(0, WATCH)
+            bits = gatt.SUBSCRIBED_RSC | gatt.SUBSCRIBED_BATTERY
+            assert_equal(gatt.BondStore(path).subscriptions(key), bits, "kept")
+            handler = rig.ble.handler
+            handler(radio_recorder.IRQ_SET_SECRET, (2, key, None))
+            assert_equal(gatt.BondStore(path).subscriptions(key), bits, "one key left")
+            handler(radio_recorder.IRQ_SET_SECRET, (1, key, None))
+            assert_equal(gatt.BondStore(path).subscriptions(key), 0, "bond deleted")
+        finally:
+            rig.close()
+        with open(path, "w") as f:  # a store written before subscriptions were kept
+            f.write('[[1, "0102", "736563726574"]]')
+        old = gatt.BondStore(path)
+        assert_equal((old.get(1, 0, b"\x01\x02"), old.subscriptions(b"\x01\x02")),
+                     (b"secret", 0), "older file")
 
 
 def test_battery_notified_only_on_change():

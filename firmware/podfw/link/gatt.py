@@ -77,22 +77,14 @@ class Handles:
 def setup(ble, name):
     """Configures security and privacy, registers the services; returns Handles.
     LE Secure Connections with bonding; the pod has no display or buttons, so pairing
-    is "just works" (no MITM protection). `Handles.pairing_api` tells whether this
-    MicroPython build has the pairing/bonding API (and so reports encryption with
-    _IRQ_ENCRYPTION_UPDATE); builds without it (MICROPY_PY_BLUETOOTH_ENABLE_PAIRING_BONDING
-    off, as on the stock ESP32 port) reject those config keys, and then the stack's
-    encrypted-characteristic flags are the only gate."""
+    is "just works" (no MITM protection). The ESP32 port has the pairing and bonding API
+    (MICROPY_PY_BLUETOOTH_ENABLE_PAIRING_BONDING in ports/esp32/mpconfigport.h, since
+    MicroPython 1.20)."""
     ble.active(True)
     ble.config(gap_name=name)
-    try:
-        ble.config(bond=True, le_secure=True, mitm=False, io=_IO_CAPABILITY_NO_INPUT_OUTPUT)
-        pairing_api = True
-    except ValueError:  # "unknown config param"
-        pairing_api = False
+    ble.config(bond=True, le_secure=True, mitm=False, io=_IO_CAPABILITY_NO_INPUT_OUTPUT)
     ble.config(addr_mode=_ADDR_MODE_RPA)
-    handles = Handles(ble.gatts_register_services(SERVICES))
-    handles.pairing_api = pairing_api
-    return handles
+    return Handles(ble.gatts_register_services(SERVICES))
 
 
 def _field(ad_type, value):
@@ -121,24 +113,57 @@ def advertise(ble, name):
     ble.gap_advertise(ADV_INTERVAL_US, adv_data=adv, resp_data=resp, connectable=True)
 
 
+# Subscriptions a bonded central keeps (BondStore.subscriptions): bits of the standard
+# characteristics the pod notifies it without a new CCCD write. MicroPython's NimBLE
+# binding neither tells the firmware about CCCD writes nor keeps them for a bond (its
+# secret store answers NimBLE's CCCD reads with "not found" and drops CCCD writes:
+# extmod/nimble/modbluetooth_nimble.c, "TODO: Implement CCCD persistence"), so after a
+# reconnection, and after a reboot, a bonded watch that does not write its CCCDs again
+# would hear nothing. What the binding does report is reads (_IRQ_GATTS_READ_REQUEST):
+# an RSC Collector reads RSC Feature when it sets the sensor up (RSC Profile 4.3), a
+# battery client reads Battery Level; the link keeps those per bond and notifies them.
+SUBSCRIBED_RSC = const(1)
+SUBSCRIBED_BATTERY = const(2)
+
+
+def peer_key(addr_type, addr):
+    """A central's key in the bond store: its address as NimBLE's store keys a bond
+    (ble_addr_t: type, then the address least significant byte first), from the
+    address type and the address MicroPython's connect IRQ reports (most significant
+    byte first; for a bonded central NimBLE reports its identity address)."""
+    return bytes((addr_type,)) + bytes(reversed(bytes(addr)))
+
+
 class BondStore:
-    """Keys the BLE stack asks us to keep (_IRQ_SET_SECRET / _IRQ_GET_SECRET), in a
-    JSON file so bonds survive a reboot. Ports without bond persistence never ask."""
+    """Keys the BLE stack asks us to keep (_IRQ_SET_SECRET / _IRQ_GET_SECRET) and the
+    subscriptions of each bonded central, in one JSON file so both survive a reboot:
+    {"keys": [[sec_type, key hex, value hex], ...], "subscriptions": [[key hex, bits],
+    ...]}. A file of the older form (the bare list of keys) is read too. The file is
+    read at boot and written when something changes; get() and subscriptions() only
+    read memory (the IRQ handler calls them on the NimBLE task and must answer at once)."""
 
     MAX_ENTRIES = 32
+    MAX_SUBSCRIBERS = 8
 
     def __init__(self, path):
         self.path = path
         self._entries = []  # [sec_type, key hex, value hex], oldest first
+        self._subscriptions = []  # [key hex, bits], oldest first
         try:
             with open(path) as f:
                 loaded = json.load(f)
-            for entry in loaded:
-                if (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], int)
-                        and isinstance(entry[1], str) and isinstance(entry[2], str)):
-                    self._entries.append(entry)
         except (OSError, ValueError):
-            self._entries = []  # no store yet, or unreadable: bonds have to be redone
+            loaded = []  # no store yet, or unreadable: bonds have to be redone
+        keys = loaded.get("keys", []) if isinstance(loaded, dict) else loaded
+        subs = loaded.get("subscriptions", []) if isinstance(loaded, dict) else []
+        for entry in keys if isinstance(keys, list) else ():
+            if (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], int)
+                    and isinstance(entry[1], str) and isinstance(entry[2], str)):
+                self._entries.append(entry)
+        for entry in subs if isinstance(subs, list) else ():
+            if (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+                    and isinstance(entry[1], int)):
+                self._subscriptions.append(entry)
 
     def get(self, sec_type, index, key):
         if key is None:
@@ -162,9 +187,34 @@ class BondStore:
             self._entries.append([sec_type, wanted, bytes(value).hex()])
             while len(self._entries) > BondStore.MAX_ENTRIES:
                 self._entries.pop(0)
+        elif not any(e[1] == wanted for e in self._entries):
+            # the bond is gone: so are its subscriptions
+            self._subscriptions = [s for s in self._subscriptions if s[0] != wanted]
+        return self._save()
+
+    def subscriptions(self, peer):
+        """SUBSCRIBED_* bits kept for the bonded central `peer` (peer_key), 0 if none."""
+        wanted = bytes(peer).hex()
+        for entry in self._subscriptions:
+            if entry[0] == wanted:
+                return entry[1]
+        return 0
+
+    def subscribe(self, peer, bits):
+        """Keeps `bits` (SUBSCRIBED_*) for `peer`, with what it had; False if the file
+        could not be written."""
+        wanted = bytes(peer).hex()
+        bits |= self.subscriptions(peer)
+        self._subscriptions = [s for s in self._subscriptions if s[0] != wanted]
+        self._subscriptions.append([wanted, bits])
+        while len(self._subscriptions) > BondStore.MAX_SUBSCRIBERS:
+            self._subscriptions.pop(0)
+        return self._save()
+
+    def _save(self):
         try:
             with open(self.path, "w") as f:
-                json.dump(self._entries, f)
+                json.dump({"keys": self._entries, "subscriptions": self._subscriptions}, f)
         except OSError:
             return False
         return True

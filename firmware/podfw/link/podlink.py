@@ -3,10 +3,25 @@
 # streams the log from any sequence number with a backfill command and then stays live
 # on the same stream, so records arrive in sequence order, each once per stream.
 #
-# Threading: on the ESP32 the BLE IRQ handler runs as a scheduled callback between
-# bytecodes of the main loop. It therefore only records what happened (connection
-# state, a copy of each control-point write); commands, streaming and indications run
-# in poll(), which the main loop calls often (and publish() calls too).
+# Threading: on the ESP32 the BLE IRQ handler is not a scheduled callback: the port
+# runs it synchronously on the NimBLE host task (MICROPY_PY_BLUETOOTH_USE_SYNC_EVENTS in
+# ports/esp32/mpconfigport.h), holding the GIL, so it interleaves with the main task at
+# bytecode boundaries. It therefore only records what happened (connection state, reads
+# of the standard characteristics, a copy of each control-point write) with operations
+# that are atomic under the GIL (list append/pop, attribute stores), answers the bond
+# store's _IRQ_GET_SECRET from memory at once (NimBLE waits for it), and catches every
+# exception (one that escapes disables the handler for good: "Unhandled exception in IRQ
+# callback handler"). Commands, streaming, notifications and indications, and writing
+# subscriptions to the bond store, run in poll(), which the main loop calls often (and
+# publish() calls too).
+#
+# Bonded watches keep their subscriptions (gatt.BondStore.subscriptions): MicroPython's
+# NimBLE binding forgets a bonded central's CCCDs at every disconnection and reboot, so
+# the link notifies RSC Measurement and Battery Level itself (gatts_notify) to a bonded
+# central that, in an earlier connection, read RSC Feature or Sensor Location (an RSC
+# Collector) or Battery Level. A central that writes its CCCD again after reconnecting
+# gets those values twice (the stack's notification and the link's): harmless for
+# cadence and battery levels, and the price of not seeing CCCD writes.
 #
 # controller (optional): an object with start_session(), stop_session() and
 # calibrate(target) returning True on success; without it those commands answer "not
@@ -21,6 +36,7 @@ from podfw.link import gatt, rsc, wire
 _IRQ_CENTRAL_CONNECT = const(1)
 _IRQ_CENTRAL_DISCONNECT = const(2)
 _IRQ_GATTS_WRITE = const(3)
+_IRQ_GATTS_READ_REQUEST = const(4)
 _IRQ_GATTS_INDICATE_DONE = const(20)
 _IRQ_ENCRYPTION_UPDATE = const(28)
 _IRQ_GET_SECRET = const(29)
@@ -45,21 +61,23 @@ class DeviceInfo:
 
 
 class _Central:
-    def __init__(self, conn):
+    def __init__(self, conn, peer):
         self.conn = conn
+        self.peer = peer  # gatt.peer_key of its address: its key in the bond store
         self.encrypted = False
         self.bonded = False
+        self.reads = 0  # gatt.SUBSCRIBED_* it showed by reading, this connection
+        self.kept = 0  # gatt.SUBSCRIBED_* the bond store holds for it
+        self.restored = 0  # ... restored on this link: the link notifies those itself
+        self.restore_due = False  # send the current values once (poll)
         self.stream_next = None  # next sequence to send; None = not streaming
         self.sent = 0  # records sent by the current stream
         self.caught_up_due = False  # send EVENT_CAUGHT_UP when the stream reaches the end
         self.indications = []  # control-point indications waiting their turn
         self.indicating = False  # one indication in flight (ATT allows one at a time)
 
-    def secure(self, pairing_api):
-        # without the pairing API the port never reports encryption; a control-point
-        # write then only reaches us over a link the stack has encrypted (the
-        # characteristic's _FLAG_WRITE_ENCRYPTED), so the first one marks the link
-        return (self.encrypted and self.bonded) or not pairing_api and self.encrypted
+    def secure(self):
+        return self.encrypted and self.bonded
 
 
 class PodLink:
@@ -130,8 +148,10 @@ class PodLink:
         try:
             if not self.log.held:
                 ble.gatts_write(h.summary, self._record)
-            # send_update: the stack notifies the centrals subscribed to RSC (watches)
+            # send_update: the stack notifies the centrals subscribed to RSC (watches) on
+            # this connection; the link those whose subscription it restored
             ble.gatts_write(h.rsc_measurement, self._rsc, True)
+            self._notify_kept(gatt.SUBSCRIBED_RSC, h.rsc_measurement, self._rsc)
         except OSError as exc:
             self._note(exc)  # cadence is live data; the next window brings the next one
         self.poll()
@@ -188,10 +208,12 @@ class PodLink:
         if percent == self._battery:
             return
         self._battery = percent
+        value = bytes((percent,))
         try:
-            self.ble.gatts_write(self.handles.battery, bytes((percent,)), True)
+            self.ble.gatts_write(self.handles.battery, value, True)
         except OSError as exc:
             self._note(exc)
+        self._notify_kept(gatt.SUBSCRIBED_BATTERY, self.handles.battery, value)
 
     # ---- IRQ: record only ---------------------------------------------------------------
 
@@ -204,8 +226,14 @@ class PodLink:
                         # copy now: the stack reuses its buffer after the IRQ returns
                         self._writes.append((conn, bytes(self.ble.gatts_read(handle))))
                     # else: the central is flooding; it gets no answer and may retry
+            elif event == _IRQ_GATTS_READ_REQUEST:
+                central = self._centrals.get(data[0])
+                if central is not None:
+                    central.reads |= self._subscription_read(data[1])
+                return 0  # the read goes ahead
             elif event == _IRQ_CENTRAL_CONNECT:
-                self._centrals[data[0]] = _Central(data[0])
+                conn = data[0]
+                self._centrals[conn] = _Central(conn, gatt.peer_key(data[1], data[2]))
                 if len(self._centrals) < MAX_CONNECTIONS:
                     gatt.advertise(self.ble, self.name)
             elif event == _IRQ_CENTRAL_DISCONNECT:
@@ -216,6 +244,10 @@ class PodLink:
                 if central is not None:
                     central.encrypted = bool(data[1])
                     central.bonded = bool(data[3])
+                    if central.secure() and self.bonds is not None and not central.kept:
+                        # what this bond subscribed to before: the stack has forgotten it
+                        central.kept = central.restored = self.bonds.subscriptions(central.peer)
+                        central.restore_due = bool(central.restored)
             elif event == _IRQ_GATTS_INDICATE_DONE:
                 central = self._centrals.get(data[0])
                 if central is not None:
@@ -231,6 +263,40 @@ class PodLink:
         except Exception as exc:  # an IRQ handler that raises would stop the BLE task
             self._note(exc)
         return None
+
+    def _subscription_read(self, handle):
+        h = self.handles
+        if handle == h.rsc_feature or handle == h.sensor_location:
+            return gatt.SUBSCRIBED_RSC
+        if handle == h.battery:
+            return gatt.SUBSCRIBED_BATTERY
+        return 0
+
+    def _notify_kept(self, bit, handle, value):
+        """Notifies `value` to the bonded centrals whose subscription (`bit`) the link
+        restored: the stack no longer knows they subscribed."""
+        for central in list(self._centrals.values()):  # the IRQ may change the dict
+            if central.restored & bit:
+                try:
+                    self.ble.gatts_notify(central.conn, handle, value)
+                except OSError as exc:
+                    self._note(exc)
+
+    def _keep_subscriptions(self, central):
+        """Main task: restores and keeps what a bonded central subscribed to."""
+        if central.restore_due:  # its battery level now, as the stack would on restore
+            central.restore_due = False
+            if central.restored & gatt.SUBSCRIBED_BATTERY:
+                try:
+                    self.ble.gatts_notify(central.conn, self.handles.battery,
+                                          bytes((self._battery,)))
+                except OSError as exc:
+                    self._note(exc)
+        new = central.reads & ~central.kept
+        if new and central.secure() and self.bonds is not None:
+            central.kept |= new
+            if not self.bonds.subscribe(central.peer, new):
+                self._note(OSError(28))  # the bond store could not be written
 
     def _note(self, exc):
         self.counters.link_errors += 1
@@ -248,6 +314,7 @@ class PodLink:
                 self._queue_indication(central, self.handle_command(central, data))
         busy = False
         for central in list(self._centrals.values()):
+            self._keep_subscriptions(central)
             if self._stream(central):
                 busy = True
             self._flush_indications(central)
@@ -258,9 +325,7 @@ class PodLink:
         malformed input gets an error result, a failing handler a "failed" result."""
         op = data[0] if len(data) else 0
         try:
-            if not self.handles.pairing_api:
-                central.encrypted = True  # see _Central.secure
-            if not central.secure(self.handles.pairing_api):
+            if not central.secure():
                 return wire.encode_response(op, wire.RESULT_NOT_PERMITTED)
             try:
                 op, param = wire.parse_command(data)
@@ -344,7 +409,7 @@ class PodLink:
                                    self.log.capacity, self.log.next_seq)
 
     def _stream(self, central):
-        if central.stream_next is None or not central.secure(self.handles.pairing_api):
+        if central.stream_next is None or not central.secure():
             return False
         log = self.log
         if log.held:  # only records on flash are sent

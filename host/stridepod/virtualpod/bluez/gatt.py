@@ -7,7 +7,8 @@ device from a characteristic path by trimming it.
 The attribute rules a real stack applies are here: only a subscribed characteristic
 passes a notification to the client, an attribute that needs encryption refuses an
 unencrypted link with the ATT error BlueZ reports, the CCCD belongs to BlueZ (clients use
-StartNotify/StopNotify). The pod behind the objects is an `AttributePeer` (the radio
+StartNotify/StopNotify, which write it on the pod: the pod's stack keeps it, see
+radio.PodRadio.cccd). The pod behind the objects is an `AttributePeer` (the radio
 layer's PodRadio): its link's security, its attribute values, and the ATT requests that
 reach it, which it counts on air. This layer imports neither the radio nor the emulator.
 """
@@ -100,7 +101,7 @@ class AttributePeer(Protocol):
 
     def att_write(self, handle: int, value: bytes, *, with_response: bool) -> None: ...
 
-    def att_subscribe(self) -> None: ...
+    def att_subscribe(self, handle: int, on: bool) -> None: ...
 
     def local_value(self, handle: int) -> bytes: ...
 
@@ -190,13 +191,15 @@ class GattCharacteristic(ServiceInterface):
         self._check(self.flags, self.flags & _ANY_SECURITY, 0, ATT_WRITE_NOT_PERMITTED)
         if not self.notifying:
             self.notifying = True
-            self.peer.att_subscribe()
+            self.peer.att_subscribe(self.value_handle, True)
             self.emit_properties_changed({"Notifying": True})
 
     @dbus_method()
     def StopNotify(self) -> None:
         if self.notifying:
             self.notifying = False
+            if self.peer.link is not None:
+                self.peer.att_subscribe(self.value_handle, False)
             self.emit_properties_changed({"Notifying": False})
 
     def deliver(self, value: bytes) -> bool:

@@ -6,8 +6,11 @@ frames, `vlink` framing), and receives connection, encryption, write and stop ev
 `PodRadio` keeps what the pod told the air (advertising payloads, GAP name, address
 mode, the attribute values it set), its `Link` (one BLE connection: handle, encryption),
 the GATT objects the adapter exported for it (`services`, `chars` by value handle) and
-`AirCounters` (ATT PDUs and bytes, both directions, at the default MTU). What happens on
-air is here: a notification reaches a subscribed client only on a live link, an
+`AirCounters` (ATT PDUs and bytes, both directions, at the default MTU) and the pod
+stack's CCCDs (`cccd`: what the connected central subscribed to, written by StartNotify;
+as in MicroPython's NimBLE binding, kept for the connection only, never for a bond, so a
+reconnected central must subscribe again or the pod must notify it itself). What happens
+on air is here: a notification reaches a subscribed client only on a live link, an
 indication is confirmed (or fails once the link is gone), the faults a test planned
 (`drop_plan`, `corrupt_plan`, set through EmulatedBlueZ) hit the values as they pass.
 What the pod's frames mean to BlueZ (discovery, GATT export, disconnection) the radio
@@ -102,6 +105,7 @@ class PodRadio:
         self.chars: dict[int, GattCharacteristic] = {}
         self.device: Device[PodRadio] | None = None
         self.link: Link | None = None
+        self.cccd: set[int] = set()  # value handles the connected central subscribed to
         self.traces: list[dict] = []
         self.trace_event = asyncio.Event()
         self.closed = asyncio.Event()
@@ -160,10 +164,10 @@ class PodRadio:
         value = payload[3:]
         self.values[handle] = value
         char = self.chars.get(handle)
-        if send_update and char is not None and self.link is not None:
-            # the stack notifies (or indicates) the subscribed central itself
-            if char.deliver(value):
-                self.air.add(_ATT_HEADER_BYTES + len(value))
+        if send_update and char is not None and self.link is not None and handle in self.cccd:
+            # the stack notifies (or indicates) the central subscribed to it itself
+            self.air.add(_ATT_HEADER_BYTES + len(value))
+            char.deliver(value)
 
     def _on_trace(self, op: int, payload: bytes) -> None:
         self.traces.append(json.loads(payload))
@@ -222,7 +226,9 @@ class PodRadio:
 
     def att_read(self, handle: int, offset: int) -> bytes:
         """A read request and its response (one PDU, at most MTU - 1 bytes from
-        `offset`); returns the whole value."""
+        `offset`); returns the whole value. The pod hears of it (_IRQ_GATTS_READ_REQUEST)."""
+        if self.link is not None:
+            self.send(vlink.frame_u16s(vlink.EV_READ, (self.link.conn_handle, handle)))
         value = self.values.get(handle, b"")
         self.air.add(_ATT_HEADER_BYTES)
         self.air.add(1 + len(value[offset:][: ATT_MTU_BYTES - 1]))
@@ -235,8 +241,13 @@ class PodRadio:
         if with_response:
             self.air.add(1)
 
-    def att_subscribe(self) -> None:
-        """The CCCD write request and its response."""
+    def att_subscribe(self, handle: int, on: bool) -> None:
+        """The CCCD write request and its response; the pod's stack keeps it for this
+        connection (no IRQ tells the firmware)."""
+        if on:
+            self.cccd.add(handle)
+        else:
+            self.cccd.discard(handle)
         self.air.add(_ATT_HEADER_BYTES + 2)
         self.air.add(1)
 
@@ -258,6 +269,7 @@ class PodRadio:
         """A central (6-byte address) connected: a new link; the pod hears of it and a
         connectable advertising set ends."""
         link = self.link = Link(device, conn_handle)
+        self.cccd = set()
         self.advertising = False
         self.send(vlink.frame(vlink.EV_CONNECT, struct.pack("<HB", conn_handle, 0) + central))
         return link
@@ -276,6 +288,7 @@ class PodRadio:
         and the client's subscriptions end."""
         link = self.link
         self.link = None
+        self.cccd = set()  # the binding keeps no CCCD, bonded or not
         if link is not None and tell_pod and not self.closed.is_set():
             self.send(vlink.frame(
                 vlink.EV_DISCONNECT, struct.pack("<HB", link.conn_handle, 0) + central

@@ -6,8 +6,12 @@ socket to the emulated BlueZ (`stridepod.virtualpod.bluez`), framed as in `vlink
 
 Put the directory holding this file on MICROPYPATH; set STRIDEPOD_VPOD_SOCKET to the
 emulator's unix socket. The one addition to the real API is `poll_events(timeout_ms)`:
-on the ESP32 the stack raises IRQs by itself; here the replay loop calls it between
-samples and the IRQ handler runs from there (like a scheduled IRQ on the device).
+on the ESP32 the stack raises IRQs by itself, running the handler synchronously on the
+NimBLE host task (MICROPY_PY_BLUETOOTH_USE_SYNC_EVENTS), between two bytecodes of the
+main task; here the replay loop calls it between samples and the IRQ handler runs from
+there. Like the ESP32 binding, a read of a characteristic raises
+_IRQ_GATTS_READ_REQUEST, and the CCCDs are the stack's (the emulated radio's): no IRQ
+when a central subscribes, and nothing kept for a bond when the link ends.
 """
 
 import json
@@ -30,6 +34,7 @@ from vlink import (  # noqa: F401
 _IRQ_CENTRAL_CONNECT = 1
 _IRQ_CENTRAL_DISCONNECT = 2
 _IRQ_GATTS_WRITE = 3
+_IRQ_GATTS_READ_REQUEST = 4
 _IRQ_GATTS_INDICATE_DONE = 20
 _IRQ_ENCRYPTION_UPDATE = 28
 
@@ -174,6 +179,10 @@ class BLE:
                 return
             self._store_remote_write(handle, payload[4:])
             self._irq(_IRQ_GATTS_WRITE, (conn, handle))
+        elif op == vlink.EV_READ:
+            conn, handle = struct.unpack_from("<HH", payload)
+            if conn in self._conns and handle in self._values:
+                self._irq(_IRQ_GATTS_READ_REQUEST, (conn, handle))
         elif op == vlink.EV_ENCRYPTION:
             conn, encrypted, authenticated, bonded, key_size = struct.unpack_from("<HBBBB", payload)
             if conn in self._conns:

@@ -26,6 +26,7 @@ EV_WRITE = 0x83  # u16 conn, u16 value handle, value
 EV_ENCRYPTION = 0x84  # u16 conn, u8 encrypted, u8 authenticated, u8 bonded, u8 key size
 EV_INDICATE_DONE = 0x85  # u16 conn, u16 value handle, u8 status
 EV_STOP = 0x86  # end the replay now
+EV_READ = 0x87  # u16 conn, u16 value handle: a central read it (_IRQ_GATTS_READ_REQUEST)
 
 # flags of a characteristic or descriptor in POD_REGISTER: MicroPython's `bluetooth` bits
 FLAG_BROADCAST = 0x0001
