@@ -1,13 +1,23 @@
 # Boots the pod: board file -> Pod -> Scheduler, windows to the BLE link (PodLink, which
 # logs each to flash first). `import main; main.record()` from the REPL starts the raw
 # sample stream for `stridepod record` instead.
-import asyncio
+import sys
 
-from podfw import board as boardfile
-from podfw.drivers.imu import ImuError
-from podfw.hw import EspHardware
-from podfw.pod import Pod
-from podfw.sampling.scheduler import Scheduler
+# The stridepod MicroPython image freezes the firmware library (boards/micropython): a
+# library deployed since (ROMFS at /rom/lib, or /lib) comes first, so a deploy updates
+# the pod without a new image. `stridepod dev deploy` checks where podfw comes from by
+# importing this module.
+if ".frozen" in sys.path:
+    sys.path.remove(".frozen")
+    sys.path.append(".frozen")
+
+import asyncio  # noqa: E402
+
+from podfw import board as boardfile  # noqa: E402
+from podfw.drivers.imu import ImuError  # noqa: E402
+from podfw.hw import EspHardware  # noqa: E402
+from podfw.pod import Pod  # noqa: E402
+from podfw.sampling.scheduler import Scheduler  # noqa: E402
 
 BOARD_FILE = "/board.json"
 BONDS_FILE = "/bonds.json"  # the BLE bonds (keys), kept across reboots

@@ -11,7 +11,10 @@ With `romfs`, the compiled library goes into a ROMFS image instead (`romfs.img`,
 `lib/podfw/...`): `mpremote romfs deploy` writes it to the board's ROMFS flash partition,
 which MicroPython mounts at `/rom` with `/rom` and `/rom/lib` on `sys.path`. Bytecode then
 runs in place from memory-mapped flash instead of being loaded into the heap. Only
-`main.py` and `board.json` go to the filesystem.
+`main.py` and `board.json` go to the filesystem. First the pod is asked what ROMFS it has
+(ROMFS_QUERY_SCRIPT): an image without ROMFS, a partition table without a `romfs`
+partition or one too small for the library stops the deploy with one line saying which
+and what to flash (the stridepod image of boards/micropython/).
 """
 
 from __future__ import annotations
@@ -211,8 +214,53 @@ print('HASHES' + json.dumps(out))
 """
 
 # Runs on the pod after a soft reset (raw REPL: main.py does not start): where podfw is
-# imported from.
-_WHERE_SCRIPT = "import podfw; print('PODFW ' + podfw.__file__)"
+# imported from when main.py imports it (main.py puts a frozen copy last on sys.path).
+_WHERE_SCRIPT = "import main, podfw; print('PODFW ' + podfw.__file__)"
+
+# Runs on the pod before a ROMFS deploy: what ROMFS it has. "ROMFS none": the image was
+# built without MICROPY_VFS_ROM (vfs.rom_ioctl missing); "ROMFS n size": n ROMFS
+# partitions, the first `size` bytes (mpremote's own query, tools/mpremote commands.py).
+ROMFS_QUERY_SCRIPT = """
+import vfs
+if not hasattr(vfs, 'rom_ioctl'):
+    print('ROMFS none')
+else:
+    n = vfs.rom_ioctl(1)
+    size = 0
+    if n > 0:
+        dev = vfs.rom_ioctl(2, 0)
+        size = dev.ioctl(4, 0) * dev.ioctl(5, 0) if hasattr(dev, 'ioctl') else len(dev)
+    print('ROMFS %d %d' % (n, size))
+"""
+
+
+def romfs_problem(query_output: str, image_bytes: int, board_file: Path) -> str | None:
+    """What stops a ROMFS deploy on the pod that printed `query_output`
+    (ROMFS_QUERY_SCRIPT), in one line with what to do; None when the image fits."""
+    line = next((ln for ln in query_output.splitlines() if ln.startswith("ROMFS ")), "")
+    definition = _micropython_board(board_file)
+    build = (f"build and flash the stridepod MicroPython image for {board_file.stem} "
+             f"(boards/micropython/{definition}, docs/flashing.md), or deploy without --romfs")
+    if line == "ROMFS none":
+        return ("the pod's MicroPython has no ROMFS (built without MICROPY_VFS_ROM, like "
+                f"every stock ESP32 image): {build}")
+    parts = line.split()
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        return "the pod did not say whether it has ROMFS: is MicroPython 1.25 or later running on it?"
+    if int(parts[1]) == 0:
+        return ("the pod's MicroPython supports ROMFS but its partition table has no "
+                f"partition labelled 'romfs': {build}")
+    if int(parts[2]) < image_bytes:
+        return (f"the pod's romfs partition holds {int(parts[2])} bytes, the library image "
+                f"is {image_bytes} bytes: {build}")
+    return None
+
+
+def _micropython_board(board_file: Path) -> str:
+    try:
+        return str(json.loads(board_file.read_text()).get("micropython_board") or "<BOARD>")
+    except (OSError, ValueError):
+        return "<BOARD>"
 
 
 def mpremote(port: str, *args: str) -> str:
@@ -231,6 +279,11 @@ def deploy(board_name: str, port: str | None = None, echo=print, romfs: bool = F
     result = build(board_name, romfs=romfs)
     what = ("a ROMFS image + " if result.romfs else "") + f"{len(result.files)} files"
     echo(f"built {what} for {result.board} ({result.arch})")
+    if result.romfs:
+        problem = romfs_problem(mpremote(port, "exec", ROMFS_QUERY_SCRIPT),
+                                result.romfs.stat().st_size, result.root / "board.json")
+        if problem:
+            raise StridepodError(problem)
     # One mpremote session (commands chained with "+"): write the ROMFS partition, make
     # folders, copy, hash, soft reset (mounts the new /rom), ask where podfw comes from.
     args = []
@@ -243,14 +296,7 @@ def deploy(board_name: str, port: str | None = None, echo=print, romfs: bool = F
     image_size = result.romfs.stat().st_size if result.romfs else 0
     args += ["+", "exec", _HASH_SCRIPT % (image_size, ROMFS_KEY, result.files)]
     args += ["+", "soft-reset", "+", "exec", _WHERE_SCRIPT]
-    try:
-        out = mpremote(port, *args)
-    except StridepodError as exc:
-        if result.romfs and "ROMFS" in str(exc):
-            raise StridepodError(
-                f"{exc} (the pod's MicroPython needs a ROMFS partition: docs/flashing.md)"
-            ) from None
-        raise
+    out = mpremote(port, *args)
     line = next((ln for ln in out.splitlines() if ln.startswith("HASHES")), None)
     if line is None:
         raise StridepodError("the pod did not report file hashes: is MicroPython running on it?")
