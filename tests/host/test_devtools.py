@@ -65,3 +65,21 @@ def test_unknown_board_names_the_known_ones():
     proc = run_cli("dev", "build", "--board", "no-such-board")
     assert proc.returncode == 2
     assert "unknown board 'no-such-board' (boards: " in proc.stderr
+
+
+def test_build_checks_the_board_file_as_the_pod_and_the_chip_would(tmp_path):
+    raw = json.loads((firmware_tree.BOARDS / "esp32-s3-devkitc-1.json").read_text())
+    raw["imu"]["model"] = "mpu6050"
+    wrong = tmp_path / "wrong-imu.json"
+    wrong.write_text(json.dumps(raw))
+    proc = run_cli("dev", "build", "--board", str(wrong))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (f"error: {wrong}: imu.model 'mpu6050' is not one of "
+                                   "lsm6dso, lsm6ds3trc, icm42688p")
+    raw["imu"]["model"] = "lsm6dso"
+    raw["imu"]["int1_pin"] = 40
+    wrong.write_text(json.dumps(raw))
+    proc = run_cli("dev", "build", "--board", str(wrong))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "error: wrong-imu.json: imu.int1_pin GPIO40 cannot wake the ESP32-S3 from deep sleep")

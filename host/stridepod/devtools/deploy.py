@@ -108,8 +108,29 @@ def library_romfs(arch: str, out: Path) -> Path:
     return image
 
 
+def check_board_file(board_path: Path) -> None:
+    """The board file as the pod will read it at boot (podfw.board, the firmware's own
+    checks) and its pins against the chip (devtools.pinout): a mistake is found before a
+    deploy, as one line, not at boot."""
+    import podfw  # noqa: F401  (the CPython stand-in for `micropython`)
+    from podfw import board as boardfile
+    from stridepod.devtools import pinout
+
+    try:
+        boardfile.load(str(board_path))
+    except boardfile.BoardError as exc:
+        raise StridepodError(str(exc)) from None
+    try:
+        problems = pinout.check_board(board_path)
+    except pinout.PinoutError:
+        return  # a board without header labels: nothing to check its pins against
+    if problems:
+        raise StridepodError("; ".join(problems))
+
+
 def build(board_name: str, out: Path = BUILD, romfs: bool = False) -> Build:
     board_path, board = load_board(board_name)
+    check_board_file(board_path)
     arch = board_arch(board_path, board)
     root = out / board_path.stem
     if root.exists():
