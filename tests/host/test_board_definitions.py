@@ -87,19 +87,25 @@ def table_problems(rows: list[Partition], flash_bytes: int = FLASH_BYTES) -> lis
     return problems
 
 
-def test_every_board_file_has_a_romfs_board_definition_that_freezes_the_firmware():
+def test_every_board_file_has_a_board_definition_of_its_chip():
     for board in BOARDS:
-        name = firmware_tree.load_board(str(board))[1].get("micropython_board")
+        raw = firmware_tree.load_board(str(board))[1]
+        name = raw.get("micropython_board")
         assert name, f"{board.name}: micropython_board"
-        folder = DEFINITIONS / name
-        header = (folder / "mpconfigboard.h").read_text()
-        assert re.search(r"#define MICROPY_VFS_ROM\s+\(1\)", header), name
-        cmake = (folder / "mpconfigboard.cmake").read_text()
-        assert "include(boards/mpconfigboard_esp32s3_common.cmake)" in cmake, name
-        assert "include(${MICROPY_BOARD_DIR}/../stridepod_common.cmake)" in cmake, name
-        manifest = (folder / "manifest.py").read_text()
-        assert 'include("$(PORT_DIR)/boards/manifest.py")' in manifest, name
-        assert 'include("../podfw_manifest.py")' in manifest, name
+        cmake = (DEFINITIONS / name / "mpconfigboard.cmake").read_text()
+        assert f"include(boards/mpconfigboard_{raw['chip']}_common.cmake)" in cmake, name
+
+
+@pytest.mark.parametrize("folder", sorted(DEFINITIONS.glob("STRIDEPOD_*")), ids=lambda p: p.name)
+def test_each_board_definition_has_romfs_the_partition_table_and_freezes_the_firmware(folder):
+    header = (folder / "mpconfigboard.h").read_text()
+    assert re.search(r"#define MICROPY_VFS_ROM\s+\(1\)", header)
+    cmake = (folder / "mpconfigboard.cmake").read_text()
+    assert re.search(r"include\(boards/mpconfigboard_esp32\w+_common\.cmake\)", cmake)
+    assert "include(${MICROPY_BOARD_DIR}/../stridepod_common.cmake)" in cmake
+    manifest = (folder / "manifest.py").read_text()
+    assert 'include("$(PORT_DIR)/boards/manifest.py")' in manifest
+    assert 'include("../podfw_manifest.py")' in manifest
     common = (DEFINITIONS / "stridepod_common.cmake").read_text()
     assert "partitions-stridepod.csv" in common and "MICROPY_FROZEN_MANIFEST" in common
 

@@ -102,6 +102,9 @@ HEADER_EXTRAS = {
     "STRIDEPOD_XIAO_ESP32S3": Header(labels={}, power_3v3="3V3", ground="GND",
                                      battery="BAT+ pad (back of the board)",
                                      on_board_led={21: "user LED (yellow)"}),
+    # the XIAO ESP32-C3 has no user LED (its only LED shows the charger)
+    "STRIDEPOD_XIAO_ESP32C3": Header(labels={}, power_3v3="3V3", ground="GND",
+                                     battery="BAT+ pad (back of the board)"),
 }
 
 # IMU breakouts: the strap pin that sets the I2C address, the level for each address,
