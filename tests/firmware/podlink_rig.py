@@ -43,9 +43,12 @@ class Rig:
             cadence_spm=cadence, impact_peak_cg=800 + index % 50, contact_ms=230,
             strike_heel=3, strike_mid=2, strike_fore=2, flags=flags))
 
-    def bonded_central(self, conn):
+    def bonded_central(self, conn, mtu=None):
+        """A bonded central on `conn`; with `mtu` it exchanges MTUs (offering `mtu`)."""
         self.ble.connect(conn)
         self.ble.encrypt(conn)
+        if mtu is not None:
+            self.ble.exchange_mtu(conn, mtu)
 
     def command(self, conn, data):
         self.ble.write(conn, self.cp, data)
@@ -67,6 +70,10 @@ class Rig:
         self.seen = 0
         return out
 
-    def records(self, conn):
-        return [wire.decode(data) for who, handle, data in self.ble.notified
+    def notifications(self, conn):
+        return [data for who, handle, data in self.ble.notified
                 if who == conn and handle == self.summary]
+
+    def records(self, conn):
+        return [wire.decode(record) for data in self.notifications(conn)
+                for record in wire.split_notification(data)]

@@ -10,6 +10,14 @@
 # bond (extmod/nimble/modbluetooth_nimble.c: "TODO: Implement CCCD persistence");
 # gatts_write(..., send_update=True) notifies the connections subscribed now, and
 # gatts_notify sends whatever the subscriptions.
+#
+# What NimBLE does on the ESP32 (MicroPython extmod/modbluetooth.c and
+# extmod/nimble/modbluetooth_nimble.c) and this module does too: config(mtu=) needs an
+# active stack (OSError ENODEV) and 23..527 (BLE_ATT_MTU_MAX; else OSError EINVAL); a
+# notification longer than the link's MTU - 3 is cut to it (ble_att_tx; MicroPython's
+# tests/multi_bluetooth/ble_mtu.py sends 64 bytes at MTU 50 and 47 arrive);
+# gatts_notify raises OSError(ENOMEM) when the stack's buffers are gone (notify_room);
+# gattc_exchange_mtu raises OSError(EALREADY) once the MTU was exchanged.
 import sys
 
 FLAG_READ = 0x0002
@@ -26,8 +34,14 @@ IRQ_ENCRYPTION_UPDATE = 28
 IRQ_GET_SECRET = 29
 IRQ_SET_SECRET = 30
 
+IRQ_MTU_EXCHANGED = 21
+
 ENOTCONN = 107
 ENOMEM = 12
+ENODEV = 19
+EINVAL = 22
+EALREADY = 114
+ATT_MTU_MAX = 527  # NimBLE's BLE_ATT_MTU_MAX
 
 
 class UUID:
@@ -59,6 +73,11 @@ class BLE:
         self.updates = []  # (handle, bytes) written with send_update
         self.advertising = []  # (interval_us, adv, resp)
         self.notify_room = None  # None = unlimited; else notifications before ENOMEM
+        self.enomem = 0  # notifications refused for want of buffers
+        self.mtu = {}  # conn -> exchanged ATT MTU (23 until exchange_mtu)
+        self.mtu_requests = []  # conns the firmware asked to exchange MTUs with
+        self.sink = None  # a bytearray: notifications are copied here instead of listed
+        self.sink_len = 0  # (no allocation, for tests under micropython.heap_lock)
 
     # -- the module API ---------------------------------------------------------------
     def active(self, *args):
@@ -69,6 +88,11 @@ class BLE:
     def config(self, *args, **kwargs):
         if args:
             return self.settings[args[0]]
+        if "mtu" in kwargs:
+            if not self.is_active:
+                raise OSError(ENODEV)
+            if not 23 <= kwargs["mtu"] <= ATT_MTU_MAX:
+                raise OSError(EINVAL)
         self.settings.update(kwargs)
         return None
 
@@ -113,9 +137,30 @@ class BLE:
             raise OSError(ENOTCONN)
         if self.notify_room is not None:
             if self.notify_room == 0:
+                self.enomem += 1
                 raise OSError(ENOMEM)
             self.notify_room -= 1
-        self.notified.append((conn, handle, bytes(self.values[handle] if data is None else data)))
+        if data is None:
+            data = self.values[handle]
+        n = len(data)
+        room = self.mtu.get(conn, 23) - 3
+        if n > room:
+            n = room  # NimBLE cuts the value to the MTU
+        if self.sink is not None:
+            sink = self.sink
+            at = self.sink_len
+            for i in range(n):
+                sink[at + i] = data[i]
+            self.sink_len = at + n
+            return
+        self.notified.append((conn, handle, bytes(data[:n])))
+
+    def gattc_exchange_mtu(self, conn):
+        if conn not in self.connected:
+            raise OSError(ENOTCONN)
+        if conn in self.mtu:
+            raise OSError(EALREADY)
+        self.mtu_requests.append(conn)
 
     def gatts_indicate(self, conn, handle, data=None):
         if conn not in self.connected:
@@ -137,6 +182,7 @@ class BLE:
     def disconnect(self, conn, addr=b"\x01\x02\x03\x04\x05\x06", addr_type=1):
         self.connected.discard(conn)
         self.cccd.pop(conn, None)  # the binding keeps no CCCD, bonded or not
+        self.mtu.pop(conn, None)
         return self.handler(IRQ_CENTRAL_DISCONNECT, (conn, addr_type, addr))
 
     def read(self, conn, handle):
@@ -156,6 +202,13 @@ class BLE:
     def write(self, conn, handle, data):
         self.values[handle] = bytes(data[:20])  # the default 20-byte value buffer truncates
         return self.handler(IRQ_GATTS_WRITE, (conn, handle))
+
+    def exchange_mtu(self, conn, central_mtu):
+        """The central's Exchange MTU request (or its answer to the pod's): the link
+        gets the smaller of the two preferred MTUs and the IRQ reports it."""
+        mtu = min(central_mtu, self.settings.get("mtu", 23))
+        self.mtu[conn] = mtu
+        return self.handler(IRQ_MTU_EXCHANGED, (conn, mtu))
 
     def ack_indication(self, conn, handle):
         return self.handler(IRQ_GATTS_INDICATE_DONE, (conn, handle, 0))

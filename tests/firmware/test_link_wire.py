@@ -145,3 +145,33 @@ def test_indications_decode():
     for bad in (b"", b"\x80", b"\x80\x04\x01\x00", b"\x81\x09", b"\x7f\x01\x01",
                 b"\x80\x04\x09"):
         assert_raises(wire.WireError, wire.decode_indication, bad)
+
+
+def test_records_per_notification_follows_the_mtu():
+    assert_equal(wire.MAX_RECORDS_PER_NOTIFICATION,
+                 (wire.MAX_ATT_MTU - wire.ATT_NOTIFY_HEADER) // wire.RECORD_SIZE, "maximum")
+    assert_equal([wire.records_per_notification(m) for m in (23, 42, 43, 63, 185, 247, 517)],
+                 [1, 1, 2, 3, 9, 12, 12], "records per notification")
+
+
+def test_packed_records_are_checked_one_by_one():
+    rng = Lcg(17)
+    records = [wire.encode_record(random_record(rng)) for _ in range(wire.MAX_RECORDS_PER_NOTIFICATION)]
+    packed = bytearray(b"".join(records))
+    parts = wire.split_notification(packed)
+    assert_equal(parts, records, "split")
+    for k in range(len(records)):
+        seq = wire.record_seq(records[k])
+        assert wire.record_ok_at(packed, k * wire.RECORD_SIZE, seq)
+        assert not wire.record_ok_at(packed, k * wire.RECORD_SIZE, seq + 1)
+    # one flipped bit damages exactly the record it is in
+    for i in range(0, len(packed), 7):
+        bad = bytearray(packed)
+        bad[i] ^= 1 << (i % 8)
+        hit = i // wire.RECORD_SIZE
+        for k in range(len(records)):
+            ok = wire.record_ok_at(bad, k * wire.RECORD_SIZE, wire.record_seq(records[k]))
+            assert_equal(ok, k != hit, "record %d with byte %d flipped" % (k, i))
+    for n in (0, 19, 21, 39, 241):
+        exc = assert_raises(wire.WireError, wire.split_notification, bytes(n))
+        assert "not a whole number" in str(exc)

@@ -297,6 +297,31 @@ class FlashLog:
             return False
         return wire.record_seq(buf) == seq
 
+    def read_run(self, seq, views, count):
+        """Reads up to `count` consecutive records from `seq` (never across a segment
+        end) into views[k - 1], the k-record view of one buffer (views[k - 1] holds k *
+        20 bytes); returns how many leading records are intact (0: `seq` is missing or
+        damaged). Allocates nothing: the backfill's per-notification path."""
+        i = self._segment_after(seq) - 1
+        if i < 0:
+            return 0
+        first, n = self._segments[i]
+        left = first + n - seq
+        if left <= 0:
+            return 0
+        if count > left:
+            count = left
+        view = views[count - 1]
+        got = self.storage.read(first, (seq - first) * wire.RECORD_SIZE, view)
+        if got is None or got < wire.RECORD_SIZE:
+            return 0
+        if count > got // wire.RECORD_SIZE:
+            count = got // wire.RECORD_SIZE
+        k = 0
+        while k < count and wire.record_ok_at(view, k * wire.RECORD_SIZE, seq + k):
+            k += 1
+        return k
+
     def next_present(self, seq):
         """The smallest kept sequence number >= seq, or next_seq when there is none."""
         i = self._segment_after(seq)

@@ -17,6 +17,7 @@ from micropython import const
 
 from podfw.link import uuids as U
 from podfw.link.uuids import CONTROL_POINT_UUID, STRIDEPOD_SERVICE_UUID, SUMMARY_UUID
+from podfw.link.wire import MAX_ATT_MTU
 
 _FLAG_READ = const(0x0002)
 _FLAG_WRITE = const(0x0008)
@@ -75,13 +76,15 @@ class Handles:
 
 
 def setup(ble, name):
-    """Configures security and privacy, registers the services; returns Handles.
+    """Configures security, privacy and the preferred ATT MTU (wire.MAX_ATT_MTU: the
+    stack offers it in every MTU exchange; the link gets the smaller of the two sides'),
+    registers the services; returns Handles.
     LE Secure Connections with bonding; the pod has no display or buttons, so pairing
     is "just works" (no MITM protection). The ESP32 port has the pairing and bonding API
     (MICROPY_PY_BLUETOOTH_ENABLE_PAIRING_BONDING in ports/esp32/mpconfigport.h, since
     MicroPython 1.20)."""
     ble.active(True)
-    ble.config(gap_name=name)
+    ble.config(gap_name=name, mtu=MAX_ATT_MTU)  # mtu: only once active (NimBLE's rule)
     ble.config(bond=True, le_secure=True, mitm=False, io=_IO_CAPABILITY_NO_INPUT_OUTPUT)
     ble.config(addr_mode=_ADDR_MODE_RPA)
     return Handles(ble.gatts_register_services(SERVICES))

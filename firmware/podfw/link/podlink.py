@@ -26,6 +26,16 @@
 # controller (optional): an object with start_session(), stop_session() and
 # calibrate(target) returning True on success; without it those commands answer "not
 # supported".
+#
+# Backfill speed: the pod prefers an ATT MTU of wire.MAX_ATT_MTU (gatt.setup) and asks for
+# it itself once per link (a central that never exchanges MTUs would keep 23); each
+# notification then packs as many whole records as the link's MTU - 3 bytes hold
+# (_IRQ_MTU_EXCHANGED tells the MTU), read straight from flash into one buffer allocated
+# at start for the largest MTU: streaming allocates nothing per notification. When the
+# stack is out of buffers (gatts_notify raises OSError ENOMEM) the records stay in that
+# buffer and go out on a later poll(); the stream never moves past a notification the
+# stack did not take. MicroPython has no call for a peripheral to ask for a connection
+# interval: the central chooses it (docs/protocol.md, "Link speed").
 from micropython import const
 
 from podfw.counters import WHERE_LINK, WHERE_LOG, Counters
@@ -38,6 +48,7 @@ _IRQ_CENTRAL_DISCONNECT = const(2)
 _IRQ_GATTS_WRITE = const(3)
 _IRQ_GATTS_READ_REQUEST = const(4)
 _IRQ_GATTS_INDICATE_DONE = const(20)
+_IRQ_MTU_EXCHANGED = const(21)
 _IRQ_ENCRYPTION_UPDATE = const(28)
 _IRQ_GET_SECRET = const(29)
 _IRQ_SET_SECRET = const(30)
@@ -75,6 +86,8 @@ class _Central:
         self.caught_up_due = False  # send EVENT_CAUGHT_UP when the stream reaches the end
         self.indications = []  # control-point indications waiting their turn
         self.indicating = False  # one indication in flight (ATT allows one at a time)
+        self.mtu = wire.ATT_DEFAULT_MTU  # until _IRQ_MTU_EXCHANGED
+        self.mtu_asked = False  # the pod's own MTU exchange request went out
 
     def secure(self):
         return self.encrypted and self.bonded
@@ -98,7 +111,13 @@ class PodLink:
         self._centrals = {}
         self._writes = []  # (conn, bytes) control-point writes not handled yet
         self._record = bytearray(wire.RECORD_SIZE)  # the window being published
-        self._stream_buf = bytearray(wire.RECORD_SIZE)  # a record read back for streaming
+        # records read back for a notification; views[k - 1] is its first k records
+        notify = memoryview(bytearray(wire.MAX_RECORDS_PER_NOTIFICATION * wire.RECORD_SIZE))
+        self._notify_views = tuple(notify[:k * wire.RECORD_SIZE]
+                                   for k in range(1, wire.MAX_RECORDS_PER_NOTIFICATION + 1))
+        self._notify_for = None  # the central whose records the buffer holds (a retry)
+        self._notify_seq = 0  # ... from this sequence number
+        self._notify_count = 0  # ... this many
         self._rsc = bytearray(4)
         self._session_base_s = None  # pod-clock second at which the session's window 0 began
         self._clock_generation = -1
@@ -252,6 +271,10 @@ class PodLink:
                 central = self._centrals.get(data[0])
                 if central is not None:
                     central.indicating = False
+            elif event == _IRQ_MTU_EXCHANGED:
+                central = self._centrals.get(data[0])
+                if central is not None:
+                    central.mtu = data[1]
             elif event == _IRQ_GET_SECRET:
                 if self.bonds is not None:
                     return self.bonds.get(data[0], data[1], data[2])
@@ -315,10 +338,26 @@ class PodLink:
         busy = False
         for central in list(self._centrals.values()):
             self._keep_subscriptions(central)
+            if not central.mtu_asked:
+                self._ask_mtu(central)
             if self._stream(central):
                 busy = True
             self._flush_indications(central)
         return busy
+
+    def _ask_mtu(self, central):
+        # Exchange MTU from the pod's side, as MicroPython's ble_mtu_peripheral test does
+        # (a GATT-client call: ports built without the client lack it). Centrals that
+        # exchange MTUs themselves (BlueZ, iOS, Android 14+) make this a repeat; for the
+        # others it is the only way past 23 bytes.
+        central.mtu_asked = True
+        exchange = getattr(self.ble, "gattc_exchange_mtu", None)
+        if exchange is None or central.mtu != wire.ATT_DEFAULT_MTU:
+            return
+        try:
+            exchange(central.conn)
+        except OSError:
+            pass  # EALREADY: the central's exchange came first; its IRQ has the MTU
 
     def handle_command(self, central, data):
         """Runs one control-point command and returns the response bytes. Never raises:
@@ -414,22 +453,27 @@ class PodLink:
         log = self.log
         if log.held:  # only records on flash are sent
             self.flush()
-        buf = self._stream_buf
+        per = wire.records_per_notification(central.mtu)
         budget = NOTIFY_BURST
         while budget > 0 and central.stream_next < log.next_seq:
             seq = log.next_present(central.stream_next)
             if seq >= log.next_seq:
                 central.stream_next = seq
                 break
-            if not log.read(seq, buf):
+            n = self._fill(central, seq, per)
+            if n == 0:
                 central.stream_next = seq + 1  # damaged on flash: the host sees a gap
                 continue
             try:
-                self.ble.gatts_notify(central.conn, self.handles.summary, buf)
+                self.ble.gatts_notify(central.conn, self.handles.summary,
+                                      self._notify_views[n - 1])
             except OSError:
-                return True  # stack out of buffers (or link closing): retry next poll
-            central.stream_next = seq + 1
-            central.sent += 1
+                # out of buffers (ENOMEM) or the link is closing: the records stay in
+                # the buffer for the next poll
+                return True
+            self._notify_for = None
+            central.stream_next = seq + n
+            central.sent += n
             budget -= 1
         if central.stream_next < log.next_seq:
             return True
@@ -438,6 +482,18 @@ class PodLink:
             self._queue_indication(central, wire.encode_event(
                 wire.EVENT_CAUGHT_UP, wire.caught_up_payload(log.next_seq, central.sent)))
         return False
+
+    def _fill(self, central, seq, per):
+        """Records from `seq` in the notify buffer for `central` (at most `per`, never
+        across a flash segment): kept from a notification the stack refused, else read
+        from flash. Returns how many (0: record `seq` is damaged)."""
+        if self._notify_for is central and self._notify_seq == seq:
+            return self._notify_count if self._notify_count < per else per
+        n = self.log.read_run(seq, self._notify_views, per)
+        self._notify_for = central
+        self._notify_seq = seq
+        self._notify_count = n
+        return n
 
     def _queue_indication(self, central, data):
         if len(central.indications) < MAX_PENDING_INDICATIONS:

@@ -3,7 +3,10 @@
 # and by the host (CPython, `from podfw.link import wire`). docs/protocol.md documents
 # every byte; keep the two in step.
 #
-# Summary record, 20 bytes, little-endian (one notification at the default ATT MTU):
+# Summary record, 20 bytes, little-endian. A notification of the summary characteristic
+# carries 1 to MAX_RECORDS_PER_NOTIFICATION whole records back to back (as many as the
+# link's ATT MTU - 3 bytes hold: one at the default MTU of 23, twelve at 247), each with
+# its own CRC:
 #   0      header: bits 7-4 version (1); bit 0 clock set; bit 1 session start;
 #          bit 2 a field was clipped to its maximum; bit 3 reserved (0)
 #   1-4    u32 sequence number (pod-wide, never reused for a different record)
@@ -26,6 +29,14 @@ from podfw.gait.config import PLACEMENTS
 
 VERSION = const(1)
 RECORD_SIZE = const(20)
+
+# ATT: a notification is opcode (1) + handle (2) + value, at most the link's ATT MTU.
+ATT_DEFAULT_MTU = const(23)
+ATT_NOTIFY_HEADER = const(3)
+# The ATT MTU the pod asks for: 247 + the 4-byte L2CAP header = 251 bytes, the largest
+# link-layer payload with Data Length Extension, so a notification is one radio packet.
+MAX_ATT_MTU = const(247)
+MAX_RECORDS_PER_NOTIFICATION = const(12)  # (MAX_ATT_MTU - ATT_NOTIFY_HEADER) // RECORD_SIZE
 
 HEADER_CLOCK_SET = const(0x01)
 HEADER_SESSION_START = const(0x02)
@@ -242,6 +253,40 @@ def check_record(data):
 def record_seq(data):
     """Sequence number of an (already checked) encoded record."""
     return struct.unpack_from("<I", data, 1)[0]
+
+
+def records_per_notification(mtu):
+    """Whole records one notification carries on a link with this ATT MTU (at least 1,
+    at most MAX_RECORDS_PER_NOTIFICATION)."""
+    n = (mtu - ATT_NOTIFY_HEADER) // RECORD_SIZE
+    if n < 1:
+        return 1
+    return n if n < MAX_RECORDS_PER_NOTIFICATION else MAX_RECORDS_PER_NOTIFICATION
+
+
+def record_ok_at(buf, offset, seq):
+    """True if buf[offset:offset + 20] is an intact v1 record with sequence `seq`
+    (version, CRC, reserved bits): check_record without raising or allocating, for the
+    pod's streaming path."""
+    if buf[offset] >> 4 != VERSION or buf[offset] & _HEADER_RESERVED:
+        return False
+    if buf[offset + 17] & (_STRIKES_RESERVED >> 8):
+        return False
+    if _crc16(buf, offset, offset + 18) != buf[offset + 18] | (buf[offset + 19] << 8):
+        return False
+    return (buf[offset + 1] | (buf[offset + 2] << 8) | (buf[offset + 3] << 16)
+            | (buf[offset + 4] << 24)) == seq
+
+
+def split_notification(data):
+    """The 20-byte records of a summary notification, in order (each still to be
+    checked with decode). Raises WireError when the length is not a whole number of
+    records."""
+    n = len(data)
+    if n == 0 or n % RECORD_SIZE:
+        raise WireError("summary notification is %d bytes, not a whole number of %d-byte "
+                        "records" % (n, RECORD_SIZE))
+    return [bytes(data[i:i + RECORD_SIZE]) for i in range(0, n, RECORD_SIZE)]
 
 
 def decode(data):
