@@ -11,10 +11,16 @@ address shows its identity address once bonded and, after a reboot (a new radio 
 the same identity), resolves to the device BlueZ already knows; BlueZ keeps the GATT
 objects of bonded devices only.
 
+The radio link's timing is `LinkParams` (airtime.py: connection interval, packets per
+event, PHY, Data Length Extension, the central's MTU and whether it exchanges MTUs), set
+for the next connections with `EmulatedBlueZ(link=...)` or `link_params`; each link's
+`clock` keeps its simulated air time.
+
 Fault injection for tests: `drop_link()` loses a link like a radio going out of range
 (whatever the pod sends after that is lost on air), `out_of_range()` hides a pod,
 `drop_after()` drops a link right after the n-th value of a characteristic reached the
-client, `corrupt_next()` flips a bit in the next values, `set_powered(False)` turns the
+client (or, with `cut=True`, while the n-th is on the air: it never arrives),
+`corrupt_next()` flips a bit in the next values, `set_powered(False)` turns the
 adapter off, `EmulatedBlueZ(adapter=False)` has none.
 
 Layers: adapter and gatt (D-Bus objects) call back through narrow protocols this class
@@ -41,6 +47,7 @@ from stridepod.virtualpod.bluez.adapter import (
     device_path,
     parse_advertising,
 )
+from stridepod.virtualpod.bluez.airtime import LinkParams
 from stridepod.virtualpod.bluez.gatt import (
     build_gatt_objects,
     objects_in_export_order,
@@ -89,8 +96,10 @@ class EmulatedBlueZ:
     """org.bluez on the bus at `bus_address`, with one adapter (hci0) unless
     `adapter=False`, and a unix socket (`pod_socket`) for virtual pods' radios."""
 
-    def __init__(self, bus_address: str, *, adapter: bool = True, powered: bool = True) -> None:
+    def __init__(self, bus_address: str, *, adapter: bool = True, powered: bool = True,
+                 link: LinkParams | None = None) -> None:
         self.bus_address = bus_address
+        self.link_params = link or LinkParams()
         self._with_adapter = adapter
         self._powered = powered
         self.bus: MessageBus | None = None
@@ -175,6 +184,7 @@ class EmulatedBlueZ:
             frames, rest = vlink.split_frames(rest + chunk)
             for op, payload in frames:
                 pod.handle_frame(op, payload)
+            pod.flush_tx_done()
             await self._drain_bus()
 
     def _pod_ended(self, pod: PodRadio) -> None:
@@ -321,6 +331,7 @@ class EmulatedBlueZ:
                 or pod.away_until > time.monotonic()):
             await asyncio.sleep(CONNECT_ATTEMPT_S)  # a connection attempt that hears nothing
             raise DBusError("org.bluez.Error.Failed", "le-connection-abort-by-timeout")
+        pod.link_params = self.link_params
         link = pod.connected(device, next(self._conn_handles) & 0xFFFF, self._central_address())
         if device.paired:
             pod.encrypt(link)
@@ -396,13 +407,16 @@ class EmulatedBlueZ:
         """For `seconds` from now the adapter neither hears nor reaches `pod`."""
         pod.away_until = time.monotonic() + seconds
 
-    def drop_after(self, pod: PodRadio, char_uuid: str, deliveries: int, away_s: float = 0.0) -> None:
+    def drop_after(self, pod: PodRadio, char_uuid: str, deliveries: int, away_s: float = 0.0,
+                   *, cut: bool = False) -> None:
         """Drops the link right after the pod's next `deliveries` notifications or
         indications of characteristic `char_uuid` reach the client (e.g. in the middle of
-        a backfill), then keeps the pod away_s out of range."""
+        a backfill), then keeps the pod away_s out of range. With `cut` the link drops
+        while the last of them is on the air: the client never gets it (a notification of
+        several records is lost whole, as a link-layer PDU cut short is)."""
         if deliveries < 1:
             raise ValueError("deliveries must be at least 1")
-        pod.drop_plan = (char_uuid.lower(), deliveries, away_s)
+        pod.drop_plan = (char_uuid.lower(), deliveries, away_s, cut)
 
     def corrupt_next(self, pod: PodRadio, char_uuid: str, count: int) -> None:
         """Flips a bit in each of the next `count` values of `char_uuid` that reach the

@@ -43,7 +43,7 @@ from stridepod.virtualpod.mp.vlink import (
 )
 
 CCCD_UUID = "00002902-0000-1000-8000-00805f9b34fb"
-ATT_MTU_BYTES = 23  # the default ATT MTU; the emulated link never exchanges a larger one
+ATT_MTU_BYTES = 23  # the default ATT MTU, until the link's MTU exchange
 
 # MicroPython characteristic flags (bluetooth docs) -> what a GATT client learns
 _PROPERTY_NAMES = (
@@ -84,6 +84,7 @@ class LinkSecurity(Protocol):
 
     encrypted: bool
     authenticated: bool
+    mtu: int
 
     @property
     def bonded(self) -> bool: ...
@@ -211,6 +212,10 @@ class GattCharacteristic(ServiceInterface):
         self.emit_properties_changed({"Value": value})
         return True
 
+    def mtu_changed(self) -> None:
+        """The link's MTU was exchanged: BlueZ (5.62+) shows it as `MTU`."""
+        self.emit_properties_changed({"MTU": self.MTU})
+
     def link_lost(self) -> None:
         if self.notifying:
             self.notifying = False
@@ -238,7 +243,8 @@ class GattCharacteristic(ServiceInterface):
 
     @dbus_property(access=PropertyAccess.READ)
     def MTU(self) -> DBusUInt16:
-        return ATT_MTU_BYTES
+        link = self.peer.link
+        return link.mtu if link is not None else ATT_MTU_BYTES
 
     @dbus_property(access=PropertyAccess.READ)
     def Handle(self) -> DBusUInt16:

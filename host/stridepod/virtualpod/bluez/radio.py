@@ -4,15 +4,19 @@ configuration, service registration, notifications and indications (pod -> adapt
 frames, `vlink` framing), and receives connection, encryption, write and stop events.
 
 `PodRadio` keeps what the pod told the air (advertising payloads, GAP name, address
-mode, the attribute values it set), its `Link` (one BLE connection: handle, encryption),
-the GATT objects the adapter exported for it (`services`, `chars` by value handle) and
-`AirCounters` (ATT PDUs and bytes, both directions, at the default MTU) and the pod
-stack's CCCDs (`cccd`: what the connected central subscribed to, written by StartNotify;
-as in MicroPython's NimBLE binding, kept for the connection only, never for a bond, so a
-reconnected central must subscribe again or the pod must notify it itself). What happens
-on air is here: a notification reaches a subscribed client only on a live link, an
-indication is confirmed (or fails once the link is gone), the faults a test planned
-(`drop_plan`, `corrupt_plan`, set through EmulatedBlueZ) hit the values as they pass.
+mode, preferred ATT MTU, the attribute values it set), its `Link` (one BLE connection:
+handle, encryption, ATT MTU, and a `LinkClock` that places every ATT PDU in simulated
+connection events, airtime.py), the GATT objects the adapter exported for it
+(`services`, `chars` by value handle), `AirCounters` (ATT PDUs and bytes, both
+directions) and the pod stack's CCCDs (`cccd`: what the connected central subscribed to,
+written by StartNotify; as in MicroPython's NimBLE binding, kept for the connection only,
+never for a bond, so a reconnected central must subscribe again or the pod must notify
+it itself). What happens on air is here: the MTU exchange (the central's on connecting
+if its `LinkParams` say so, or the pod's), a notification reaches a subscribed client
+only on a live link, an indication is confirmed (or fails once the link is gone), each
+PDU the pod sent frees its buffer in the pod's stack (`EV_TX_DONE`, as NimBLE frees its
+mbufs once the controller sent them), the faults a test planned (`drop_plan`,
+`corrupt_plan`, set through EmulatedBlueZ) hit the values as they pass.
 What the pod's frames mean to BlueZ (discovery, GATT export, disconnection) the radio
 leaves to its `RadioEvents` (the emulator); it never reaches into the emulator.
 """
@@ -25,6 +29,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from stridepod.virtualpod.bluez.adapter import Device
+from stridepod.virtualpod.bluez.airtime import LinkClock, LinkParams
 from stridepod.virtualpod.bluez.gatt import (
     ATT_MTU_BYTES,
     GattCharacteristic,
@@ -44,13 +49,20 @@ def format_address(raw: bytes) -> str:
 
 
 class Link:
-    """One BLE connection between the adapter and a pod."""
+    """One BLE connection between the adapter and a pod: its ATT MTU (23 until an
+    exchange) and its simulated air time (`clock`)."""
 
-    def __init__(self, device: "Device[PodRadio]", conn_handle: int) -> None:
+    def __init__(self, device: "Device[PodRadio]", conn_handle: int, params: LinkParams) -> None:
         self.device = device
         self.conn_handle = conn_handle
         self.encrypted = False
         self.authenticated = False
+        self.mtu = ATT_MTU_BYTES
+        self.params = params
+        self.clock = LinkClock(params)
+
+    def air(self, kind: str, handle: int, value: bytes, att_bytes: int) -> None:
+        self.clock.pdu(kind, handle, value, att_bytes, encrypted=self.encrypted)
 
     @property
     def bonded(self) -> bool:
@@ -58,15 +70,17 @@ class Link:
 
 
 class AirCounters:
-    """ATT PDUs and their bytes that crossed a link (both directions)."""
+    """ATT PDUs and their bytes that crossed a link (both directions), and the largest."""
 
     def __init__(self) -> None:
         self.pdus = 0
         self.bytes = 0
+        self.largest = 0
 
     def add(self, att_bytes: int) -> None:
         self.pdus += 1
         self.bytes += att_bytes
+        self.largest = max(self.largest, att_bytes)
 
 
 class RadioEvents(Protocol):
@@ -95,10 +109,15 @@ class PodRadio:
         self.advertising = False
         self.connectable = True
         self.away_until = 0.0  # out of the adapter's range until then (time.monotonic)
-        self.drop_plan: tuple[str, int, float] | None = None  # (char UUID, deliveries, away)
+        self.preferred_mtu = ATT_MTU_BYTES  # what the pod's stack offers (config(mtu=))
+        self.link_params = LinkParams()  # for the next connection (EmulatedBlueZ sets it)
+        self._tx_done: dict[int, int] = {}  # conn -> the pod's PDUs sent since the last report
+        # (char UUID, deliveries left, away_s, cut: the last one is lost on the air)
+        self.drop_plan: tuple[str, int, float, bool] | None = None
         self.corrupt_plan: tuple[str, int] | None = None  # (char UUID, values left to damage)
         self.adv_data = b""
         self.resp_data = b""
+        self.adv_interval_us = 0  # the pod's last gap_advertise interval
         self.values: dict[int, bytes] = {}
         self.layout: GattLayout = []
         self.services: list[GattService] = []
@@ -106,6 +125,7 @@ class PodRadio:
         self.device: Device[PodRadio] | None = None
         self.link: Link | None = None
         self.cccd: set[int] = set()  # value handles the connected central subscribed to
+        self.last_link: Link | None = None  # the latest link, also once it is gone
         self.traces: list[dict] = []
         self.trace_event = asyncio.Event()
         self.closed = asyncio.Event()
@@ -119,6 +139,7 @@ class PodRadio:
             vlink.POD_REGISTER: self._on_register,
             vlink.POD_CONFIG: self._on_config,
             vlink.POD_DISCONNECT: self._on_disconnect,
+            vlink.POD_EXCHANGE_MTU: self._on_exchange_mtu,
         }
 
     # -- pod -> adapter -----------------------------------------------------------------
@@ -136,10 +157,14 @@ class PodRadio:
         value = payload[4:]
         link = self.link
         on_link = link is not None and link.conn_handle == conn
-        if on_link:
-            self.air.add(_ATT_HEADER_BYTES + len(value))
-            if op == vlink.POD_INDICATE:
-                self.air.add(1)  # the client's confirmation
+        if link is not None and on_link:
+            indicate = op == vlink.POD_INDICATE
+            self._air(link, "indicate" if indicate else "notify", handle, value,
+                      _ATT_HEADER_BYTES + len(value))
+            self._tx_done[conn] = self._tx_done.get(conn, 0) + 1
+            if indicate:
+                link.clock.round_trip()
+                self._air(link, "confirm", handle, b"", 1)  # the client's confirmation
             self._reach_client(handle, value)
         if op == vlink.POD_INDICATE:
             # BlueZ confirms every indication on a live link; on a lost one the
@@ -155,7 +180,12 @@ class PodRadio:
             return
         if self.corrupt_plan is not None:
             value = self._maybe_corrupt(char, value)
-        if char.deliver(value) and self.drop_plan is not None and char.uuid == self.drop_plan[0]:
+        plan = self.drop_plan
+        if plan is not None and plan[3] and plan[1] == 1 and char.uuid == plan[0] and char.notifying:
+            self.drop_plan = None  # the link drops with this value on the air
+            self._events.drop_link(self, plan[2])
+            return
+        if char.deliver(value) and plan is not None and char.uuid == plan[0]:
             self._count_towards_drop()
 
     def _on_local_value(self, op: int, payload: bytes) -> None:
@@ -164,9 +194,10 @@ class PodRadio:
         value = payload[3:]
         self.values[handle] = value
         char = self.chars.get(handle)
-        if send_update and char is not None and self.link is not None and handle in self.cccd:
+        link = self.link
+        if send_update and char is not None and link is not None and handle in self.cccd:
             # the stack notifies (or indicates) the central subscribed to it itself
-            self.air.add(_ATT_HEADER_BYTES + len(value))
+            self._air(link, "notify", handle, value, _ATT_HEADER_BYTES + len(value))
             char.deliver(value)
 
     def _on_trace(self, op: int, payload: bytes) -> None:
@@ -182,6 +213,8 @@ class PodRadio:
         self.connectable = msg.get("connectable", True)
         self.advertising = msg["interval_us"] is not None
         if self.advertising:
+            self.adv_interval_us = msg["interval_us"]
+        if self.advertising:
             self._events.heard_advertising(self)
 
     def _on_register(self, op: int, payload: bytes) -> None:
@@ -195,11 +228,42 @@ class PodRadio:
         self.addr_mode = msg["addr_mode"]
         self.bond = msg["bond"]
         self.identity = format_address(bytes.fromhex(msg["addr"]))
+        self.preferred_mtu = msg.get("mtu", ATT_MTU_BYTES)
+
+    def _on_exchange_mtu(self, op: int, payload: bytes) -> None:
+        """gattc_exchange_mtu: the pod's Exchange MTU request; the central answers."""
+        (conn,) = struct.unpack_from("<H", payload)
+        link = self.link
+        if link is not None and link.conn_handle == conn:
+            self._exchange_mtu(link)
+
+    def _exchange_mtu(self, link: Link) -> None:
+        """Exchange MTU request and response (3 bytes each): the link gets the smaller of
+        the two sides' MTUs, the pod hears it (_IRQ_MTU_EXCHANGED), BlueZ shows it as
+        each characteristic's `MTU`."""
+        self._air(link, "mtu", 0, b"", 3)
+        link.clock.round_trip()
+        self._air(link, "mtu", 0, b"", 3)
+        link.mtu = max(ATT_MTU_BYTES, min(link.params.central_mtu, self.preferred_mtu))
+        self.send(vlink.frame_u16s(vlink.EV_MTU, (link.conn_handle, link.mtu)))
+        for char in self.chars.values():
+            char.mtu_changed()
 
     def _on_disconnect(self, op: int, payload: bytes) -> None:
         """gap_disconnect: the pod ended the link itself (it was told already)."""
         if self.link is not None and self.link.device.pod is self:
             asyncio.ensure_future(self._events.disconnect(self.link.device, notify_pod=False))
+
+    def _air(self, link: Link, kind: str, handle: int, value: bytes, att_bytes: int) -> None:
+        """An ATT PDU crossed `link`: counted, and placed in its connection events."""
+        self.air.add(att_bytes)
+        link.air(kind, handle, value, att_bytes)
+
+    def flush_tx_done(self) -> None:
+        """Tells the pod's stack which of its PDUs went out (frees their buffers)."""
+        for conn, count in self._tx_done.items():
+            self.send(vlink.frame_u16s(vlink.EV_TX_DONE, (conn, count)))
+        self._tx_done.clear()
 
     # -- faults a test planned ----------------------------------------------------------
 
@@ -215,9 +279,9 @@ class PodRadio:
 
     def _count_towards_drop(self) -> None:
         assert self.drop_plan is not None and self.link is not None
-        uuid, left, away_s = self.drop_plan
+        uuid, left, away_s, cut = self.drop_plan
         if left > 1:
-            self.drop_plan = (uuid, left - 1, away_s)
+            self.drop_plan = (uuid, left - 1, away_s, cut)
             return
         self.drop_plan = None
         self._events.drop_link(self, away_s)
@@ -230,16 +294,20 @@ class PodRadio:
         if self.link is not None:
             self.send(vlink.frame_u16s(vlink.EV_READ, (self.link.conn_handle, handle)))
         value = self.values.get(handle, b"")
-        self.air.add(_ATT_HEADER_BYTES)
-        self.air.add(1 + len(value[offset:][: ATT_MTU_BYTES - 1]))
+        link = self._live_link()
+        self._air(link, "read", handle, b"", _ATT_HEADER_BYTES)
+        link.clock.round_trip()
+        self._air(link, "read-response", handle, value, 1 + len(value[offset:][: link.mtu - 1]))
         return value
 
     def att_write(self, handle: int, value: bytes, *, with_response: bool) -> None:
         """A write request (with its response) or a write command."""
+        link = self._live_link()
         self.remote_write(handle, value)
-        self.air.add(_ATT_HEADER_BYTES + len(value))
+        self._air(link, "write", handle, value, _ATT_HEADER_BYTES + len(value))
         if with_response:
-            self.air.add(1)
+            link.clock.round_trip()
+            self._air(link, "write-response", handle, b"", 1)
 
     def att_subscribe(self, handle: int, on: bool) -> None:
         """The CCCD write request and its response; the pod's stack keeps it for this
@@ -248,8 +316,14 @@ class PodRadio:
             self.cccd.add(handle)
         else:
             self.cccd.discard(handle)
-        self.air.add(_ATT_HEADER_BYTES + 2)
-        self.air.add(1)
+        link = self._live_link()
+        self._air(link, "write", handle, b"", _ATT_HEADER_BYTES + 2)
+        link.clock.round_trip()
+        self._air(link, "write-response", handle, b"", 1)
+
+    def _live_link(self) -> Link:
+        assert self.link is not None, "an ATT request needs a link (GattCharacteristic checks)"
+        return self.link
 
     def local_value(self, handle: int) -> bytes:
         return self.values.get(handle, b"")
@@ -268,10 +342,12 @@ class PodRadio:
     def connected(self, device: "Device[PodRadio]", conn_handle: int, central: bytes) -> Link:
         """A central (6-byte address) connected: a new link; the pod hears of it and a
         connectable advertising set ends."""
-        link = self.link = Link(device, conn_handle)
+        link = self.link = self.last_link = Link(device, conn_handle, self.link_params)
         self.cccd = set()
         self.advertising = False
         self.send(vlink.frame(vlink.EV_CONNECT, struct.pack("<HB", conn_handle, 0) + central))
+        if link.params.central_exchanges_mtu:
+            self._exchange_mtu(link)
         return link
 
     def encrypt(self, link: Link) -> None:

@@ -4,6 +4,15 @@ the `micropython` unix binary as a virtual pod. Same API as on the ESP32 (`BLE()
 `gatts_read/write/notify/indicate/set_buffer`, `UUID`, `FLAG_*`); the radio is a local
 socket to the emulated BlueZ (`stridepod.virtualpod.bluez`), framed as in `vlink`.
 
+As NimBLE does on the ESP32 (MicroPython's extmod/modbluetooth.c and
+extmod/nimble/modbluetooth_nimble.c): `config(mtu=)` sets the MTU the stack offers in
+MTU exchanges (only while active: OSError ENODEV; 23-527: else OSError EINVAL);
+`gattc_exchange_mtu` asks for one (OSError EALREADY once done on that link); every
+exchange raises `_IRQ_MTU_EXCHANGED` (conn, mtu); a notification or indication longer
+than MTU - 3 is cut to it (ble_att_tx); each one holds one of TX_BUFFERS buffers (the
+mbufs of NimBLE's msys pool) until the controller has sent it, and with none free
+`gatts_notify`/`gatts_indicate` raise OSError(ENOMEM) (ble_hs_mbuf_from_flat failing).
+
 Put the directory holding this file on MICROPYPATH; set STRIDEPOD_VPOD_SOCKET to the
 emulator's unix socket. The one addition to the real API is `poll_events(timeout_ms)`:
 on the ESP32 the stack raises IRQs by itself, running the handler synchronously on the
@@ -36,12 +45,23 @@ _IRQ_CENTRAL_DISCONNECT = 2
 _IRQ_GATTS_WRITE = 3
 _IRQ_GATTS_READ_REQUEST = 4
 _IRQ_GATTS_INDICATE_DONE = 20
+_IRQ_MTU_EXCHANGED = 21
 _IRQ_ENCRYPTION_UPDATE = 28
 
 _FIRST_HANDLE = 0x10  # NimBLE puts GAP/GATT services below this
 _DEFAULT_BUFFER = 20
 _ENOTCONN = 107
 _EINVAL = 22
+_ENOMEM = 12
+_ENODEV = 19
+_EALREADY = 114
+_ATT_MTU_DEFAULT = 23
+_ATT_MTU_MAX = 527  # NimBLE's BLE_ATT_MTU_MAX
+_NIMBLE_PREFERRED_MTU = 256  # NimBLE's default (MicroPython's tests/multi_bluetooth/ble_mtu.py)
+# NimBLE's msys_1 pool on the ESP32: 12 blocks of 292 bytes (esp_nimble_cfg.h defaults);
+# one holds a notification of up to MTU 247 with its headers
+TX_BUFFERS = 12
+_FULL_WAIT_MS = 5  # poll_events(0) with every buffer queued waits this long for the radio
 
 
 class UUID:
@@ -113,12 +133,15 @@ class BLE:
         self._handler = None
         self._stopped = False
         self._conns = {}  # conn handle -> (addr_type, addr)
+        self._mtus = {}  # conn handle -> exchanged ATT MTU (or None: the pod's request is out)
+        self._tx_held = {}  # conn handle -> buffers its PDUs hold until sent
+        self.enomem = 0  # notifications and indications refused for want of a buffer
         self._values = {}  # value handle -> bytearray
         self._buffers = {}  # value handle -> [max length, append]
         self._config = {
             "gap_name": "",
             "addr_mode": 0,
-            "mtu": 23,
+            "mtu": _NIMBLE_PREFERRED_MTU,
             "rxbuf": 1024,
             "bond": False,
             "mitm": False,
@@ -143,6 +166,8 @@ class BLE:
         if self._stopped:
             return False
         wait = timeout_ms
+        if wait == 0 and self._tx_free() == 0:
+            wait = _FULL_WAIT_MS  # nothing to do but wait for the radio to send
         while True:
             ready = self._poller.poll(wait)
             if not ready:
@@ -190,6 +215,15 @@ class BLE:
                     _IRQ_ENCRYPTION_UPDATE,
                     (conn, bool(encrypted), bool(authenticated), bool(bonded), key_size),
                 )
+        elif op == vlink.EV_MTU:
+            conn, mtu = struct.unpack_from("<HH", payload)
+            if conn in self._conns:
+                self._mtus[conn] = mtu
+                self._irq(_IRQ_MTU_EXCHANGED, (conn, mtu))
+        elif op == vlink.EV_TX_DONE:
+            conn, count = struct.unpack_from("<HH", payload)
+            if conn in self._tx_held:
+                self._tx_held[conn] = max(0, self._tx_held[conn] - count)
         elif op == vlink.EV_INDICATE_DONE:
             conn, handle, status = struct.unpack_from("<HHB", payload)
             self._irq(_IRQ_GATTS_INDICATE_DONE, (conn, handle, status))
@@ -198,6 +232,8 @@ class BLE:
 
     def _drop(self, conn):
         addr_type, addr = self._conns.pop(conn)
+        self._mtus.pop(conn, None)
+        self._tx_held.pop(conn, None)  # the stack frees what it still held for the link
         self._irq(_IRQ_CENTRAL_DISCONNECT, (conn, addr_type, addr))
 
     def _store_remote_write(self, handle, data):
@@ -233,6 +269,10 @@ class BLE:
         for name in kwargs:
             if name not in self._config:
                 raise ValueError("unknown config param")
+        if "mtu" in kwargs:
+            self._need_active(_ENODEV)
+            if not _ATT_MTU_DEFAULT <= kwargs["mtu"] <= _ATT_MTU_MAX:
+                raise OSError(_EINVAL)
         self._config.update(kwargs)
         self._send_json(
             vlink.POD_CONFIG,
@@ -242,6 +282,7 @@ class BLE:
                 "addr": self._addr.hex(),
                 "bond": bool(self._config["bond"]),
                 "le_secure": bool(self._config["le_secure"]),
+                "mtu": self._config["mtu"],
             },
         )
         return None
@@ -249,9 +290,9 @@ class BLE:
     def irq(self, handler):
         self._handler = handler
 
-    def _need_active(self):
+    def _need_active(self, errno=_EINVAL):
         if not self._active:
-            raise OSError(_EINVAL)
+            raise OSError(errno)
 
     # -- GAP ----------------------------------------------------------------------------
 
@@ -350,7 +391,30 @@ class BLE:
         value = self._value(value_handle) if data is None else data
         if conn_handle not in self._conns:
             raise OSError(_ENOTCONN)
+        if self._tx_free() == 0:
+            self.enomem += 1
+            raise OSError(_ENOMEM)
+        room = (self._mtus.get(conn_handle) or _ATT_MTU_DEFAULT) - 3
+        if len(value) > room:
+            value = memoryview(value)[:room]  # NimBLE cuts the value to the link's MTU
+        self._tx_held[conn_handle] = self._tx_held.get(conn_handle, 0) + 1
         self._send(vlink.frame_u16s(op, (conn_handle, value_handle), value))
+
+    def _tx_free(self):
+        held = 0
+        for n in self._tx_held.values():
+            held += n
+        return TX_BUFFERS - held
+
+    # -- GATT client (only what a peripheral uses) --------------------------------------
+
+    def gattc_exchange_mtu(self, conn_handle):
+        if conn_handle not in self._conns:
+            raise OSError(_ENOTCONN)
+        if conn_handle in self._mtus:
+            raise OSError(_EALREADY)
+        self._mtus[conn_handle] = None  # asked; EV_MTU brings the result
+        self._send(vlink.frame_u16s(vlink.POD_EXCHANGE_MTU, (conn_handle,)))
 
     # -- virtual pod only ---------------------------------------------------------------
 

@@ -16,8 +16,9 @@ POD_LOCAL_VALUE = 3  # u16 value handle, u8 send_update, value  (gatts_write)
 POD_NOTIFY = 4  # u16 conn, u16 value handle, value
 POD_INDICATE = 5  # u16 conn, u16 value handle, value
 POD_DISCONNECT = 6  # u16 conn  (gap_disconnect)
-POD_CONFIG = 7  # JSON {"gap_name": ..., "addr_mode": ..., "addr": hex}
+POD_CONFIG = 7  # JSON {"gap_name": ..., "addr_mode": ..., "addr": hex, "mtu": preferred ATT MTU}
 POD_TRACE = 8  # JSON, what the replay script did (windows computed, end of recording)
+POD_EXCHANGE_MTU = 9  # u16 conn  (gattc_exchange_mtu: the pod's Exchange MTU request)
 
 # host -> pod
 EV_CONNECT = 0x81  # u16 conn, u8 addr type, 6-byte address
@@ -27,6 +28,8 @@ EV_ENCRYPTION = 0x84  # u16 conn, u8 encrypted, u8 authenticated, u8 bonded, u8 
 EV_INDICATE_DONE = 0x85  # u16 conn, u16 value handle, u8 status
 EV_STOP = 0x86  # end the replay now
 EV_READ = 0x87  # u16 conn, u16 value handle: a central read it (_IRQ_GATTS_READ_REQUEST)
+EV_MTU = 0x88  # u16 conn, u16 ATT MTU  (an MTU exchange completed)
+EV_TX_DONE = 0x89  # u16 conn, u16 count  (the controller sent that many of the pod's PDUs)
 
 # flags of a characteristic or descriptor in POD_REGISTER: MicroPython's `bluetooth` bits
 FLAG_BROADCAST = 0x0001

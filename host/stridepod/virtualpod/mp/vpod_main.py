@@ -147,7 +147,7 @@ class ReplayPod:
 
     def report_done(self):
         self.ble.trace({"kind": "done", "windows": self.windows, "next_seq": self.log.next_seq,
-                        "oldest_seq": self.log.oldest_seq})
+                        "oldest_seq": self.log.oldest_seq, "enomem": self.ble.enomem})
 
     def serve_until_stopped(self):
         while self.running:
