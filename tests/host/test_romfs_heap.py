@@ -29,6 +29,10 @@ spec.loader.exec_module(heap)
 # and the as-allocated one within one pool step of it.
 GOAL = 48 * 1024
 POOL_STEP = 8 * 1024
+# The BLE link and flash log on top (not in the goal): 21.0 KB before issue 19, 22.4 KB
+# with its notify buffer allocated at start (240 bytes and the 12 views of it that
+# streaming uses instead of allocating; the views are half that size on the ESP32).
+LINK_BUDGET = 24 * 1024
 # The architecture field of a .mpy header (MicroPython's MP_NATIVE_ARCH_* numbers).
 MPY_ARCH = {"x64": 2, "xtensawin": 10, "rv32imc": 11}
 
@@ -52,7 +56,7 @@ def test_heap_after_start_with_the_names_apart_is_under_48_kb(image):
     # the names the firmware interns: its modules' identifiers and paths
     assert 300 < apart.names < 1000, apart
     assert apart.total + apart.names * heap.QSTR_ENTRY_BYTES < GOAL, apart
-    assert apart.link > 0 and apart.link_names > 0, apart  # reported by the benchmark
+    assert 0 < apart.link < LINK_BUDGET and apart.link_names > 0, apart  # also in the benchmark
 
 
 @pytest.mark.parametrize("board", firmware_tree.list_boards(), ids=lambda p: p.stem)

@@ -195,3 +195,24 @@ def test_random_control_point_writes_never_raise(firmware_link, writes):
         calibrations = sum(1 for b, d in writes if b and len(d) == 2 and d[0] == wire.OP_CALIBRATE
                            and d[1] in (1, 2))
         assert link.counters.link_errors == calibrations  # only the controller's own failures count
+
+
+@given(st.lists(records, min_size=1, max_size=wire.MAX_RECORDS_PER_NOTIFICATION),
+       st.data())
+def test_a_packed_notification_is_its_records_each_checked_alone(batch, data):
+    packed = b"".join(bytes(wire.encode_record(r)) for r in batch)
+    assert len(packed) <= wire.MAX_ATT_MTU - wire.ATT_NOTIFY_HEADER
+    assert [wire.decode(part) for part in wire.split_notification(packed)] == batch
+    # one flipped bit: only the record it falls in is rejected
+    bit = data.draw(st.integers(0, 8 * len(packed) - 1))
+    damaged = bytearray(packed)
+    damaged[bit // 8] ^= 1 << (bit % 8)
+    for k, part in enumerate(wire.split_notification(damaged)):
+        if k == bit // (8 * wire.RECORD_SIZE):
+            with pytest.raises(wire.WireError, match="summary record"):
+                wire.decode(part)
+        else:
+            assert wire.decode(part) == batch[k]
+    cut = data.draw(st.integers(1, len(packed) - 1).filter(lambda n: n % wire.RECORD_SIZE))
+    with pytest.raises(wire.WireError, match="not a whole number"):
+        wire.split_notification(packed[:cut])

@@ -3,7 +3,9 @@ subscribe, ask for a backfill from the last stored sequence, store every record 
 once, and reconnect with exponential backoff when the link drops.
 
 Exactly once: the pod streams its flash log in sequence order from the sequence asked
-for, then goes live (docs/protocol.md). The client stores only the record it expects
+for, then goes live (docs/protocol.md); a notification carries one or more whole
+records (as many as the link's ATT MTU holds), each checked on its own. The client
+stores only the record it expects
 next (`expected`): an older one is a duplicate and is skipped, a newer one means
 something went missing on the way, so it asks again from `expected` (and ignores such
 gaps until the pod answers: they are the tail of the stream it replaces). A record never
@@ -94,6 +96,7 @@ class SyncResult:
     sessions: int = 0  # connections that reached the backfill
     link_drops: int = 0
     next_seq: int = 0  # the pod's next sequence number when last heard
+    att_mtu: int = 0  # the last link's ATT MTU as BlueZ reports it (23 before BlueZ 5.62)
     elapsed_s: float = 0.0
     errors: list[str] = field(default_factory=list)
 
@@ -270,9 +273,8 @@ class PodSync:
         async with _connected(device, self.response_timeout_s) as (client, queue):
             self.result.address = client.address  # the identity address once bonded
             serial = await _serial(client)
-            await client.start_notify(
-                profile.SUMMARY, lambda _c, data: queue.put_nowait(("rec", bytes(data)))
-            )
+            self.result.att_mtu = _att_mtu(client)
+            await client.start_notify(profile.SUMMARY, lambda _c, data: _queue_records(queue, data))
             await self._command(client, queue, wire.OP_SET_TIME, pod_clock_now())
             # which log the pod keeps: a wiped log restarts numbering under a new id, so
             # its records are a new series in the store rather than clashing with the old
@@ -456,6 +458,25 @@ async def _connected(device: Any, timeout_s: float) -> AsyncIterator[tuple[Any, 
             await client.disconnect()
         except Exception as exc:  # noqa: BLE001 - the link is going anyway
             log.debug("disconnect failed: %s", exc)
+
+
+def _queue_records(queue: asyncio.Queue, data: bytes | bytearray) -> None:
+    """One summary notification: each of its records goes to the queue on its own (a
+    notification that is not whole records goes as it is, to be rejected)."""
+    try:
+        records = wire.split_notification(data)
+    except wire.WireError:
+        records = [bytes(data)]
+    for record in records:
+        queue.put_nowait(("rec", record))
+
+
+def _att_mtu(client: Any) -> int:
+    """The link's ATT MTU: bleak derives a characteristic's largest write without
+    response (MTU - 3) from BlueZ's `MTU` property (`BleakClient.mtu_size` on BlueZ is
+    23 unless a private call asked BlueZ first)."""
+    char = client.services.get_characteristic(profile.SUMMARY)
+    return char.max_write_without_response_size + 3 if char is not None else 0
 
 
 async def _serial(client: Any) -> str:

@@ -21,6 +21,7 @@ from stridepod.ble.client import (
 )
 from stridepod.store.database import Store
 from stridepod.virtualpod.bluez import EmulatedBlueZ
+from stridepod.virtualpod.bluez.airtime import LinkParams
 from stridepod.virtualpod.bus import PrivateBus
 from stridepod.virtualpod.launcher import PodSettings, VirtualPod
 
@@ -34,14 +35,19 @@ class VirtualRig:
 
 @contextlib.asynccontextmanager
 async def virtual_rig(recording: str | os.PathLike, settings: PodSettings | None = None,
-                      *, powered: bool = True, adapter: bool = True) -> AsyncIterator[VirtualRig]:
-    """A private bus, an emulated BlueZ on it (as this process's system bus) and a
-    virtual pod replaying `recording`; everything is stopped on exit. Run it in a fresh
-    event loop: bleak keeps one BlueZ connection per loop."""
+                      *, powered: bool = True, adapter: bool = True,
+                      link: LinkParams | None = None,
+                      log_dir: str | os.PathLike | None = None) -> AsyncIterator[VirtualRig]:
+    """A private bus, an emulated BlueZ on it (as this process's system bus; its radio
+    links have `link`'s parameters, phone-like by default) and a virtual pod replaying
+    `recording` (its flash log in `log_dir` when given, else a temporary one);
+    everything is stopped on exit. Run it in a fresh event loop: bleak keeps one BlueZ
+    connection per loop."""
     with PrivateBus() as bus, bus.as_system_bus():
-        async with EmulatedBlueZ(bus.address, powered=powered, adapter=adapter) as bluez:
+        async with EmulatedBlueZ(bus.address, powered=powered, adapter=adapter,
+                                 link=link) as bluez:
             try:
-                async with VirtualPod(bluez, recording, settings) as pod:
+                async with VirtualPod(bluez, recording, settings, log_dir=log_dir) as pod:
                     yield VirtualRig(bus, bluez, pod)
             finally:
                 await close_bleak_bluez_connection()
