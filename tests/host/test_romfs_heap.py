@@ -29,10 +29,11 @@ spec.loader.exec_module(heap)
 # and the as-allocated one within one pool step of it.
 GOAL = 48 * 1024
 POOL_STEP = 8 * 1024
-# The BLE link and flash log on top (not in the goal): 21.0 KB before issue 19, 22.4 KB
-# with its notify buffer allocated at start (240 bytes and the 12 views of it that
-# streaming uses instead of allocating; the views are half that size on the ESP32).
-LINK_BUDGET = 24 * 1024
+# The BLE link and flash log on top (not in the goal): 24.3 KB before issue 19's notify
+# views, 25.2 KB with them (12 memoryviews of the flash log's 240-byte buffer for held
+# records, which streaming slices instead of allocating; 16-byte objects on the ESP32,
+# 32 here). The budget keeps the link from growing unseen.
+LINK_BUDGET = 26 * 1024
 # The architecture field of a .mpy header (MicroPython's MP_NATIVE_ARCH_* numbers).
 MPY_ARCH = {"x64": 2, "xtensawin": 10, "rv32imc": 11}
 

@@ -223,6 +223,11 @@ class FlashLog:
             self.flush()
         return seq
 
+    def scratch(self):
+        """The buffer held records wait in (hold_records * 20 bytes, a memoryview), for
+        the caller to use while nothing is held; every append overwrites it."""
+        return self._held_view
+
     def flush(self):
         """Writes the held records: one storage append per segment they fall in, oldest
         segments evicted first when the ring is full. Returns how many were written."""

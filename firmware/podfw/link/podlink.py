@@ -30,11 +30,12 @@
 # Backfill speed: the pod prefers an ATT MTU of wire.MAX_ATT_MTU (gatt.setup) and asks for
 # it itself once per link (a central that never exchanges MTUs would keep 23); each
 # notification then packs as many whole records as the link's MTU - 3 bytes hold
-# (_IRQ_MTU_EXCHANGED tells the MTU), read straight from flash into one buffer allocated
-# at start for the largest MTU: streaming allocates nothing per notification. When the
-# stack is out of buffers (gatts_notify raises OSError ENOMEM) the records stay in that
-# buffer and go out on a later poll(); the stream never moves past a notification the
-# stack did not take. MicroPython has no call for a peripheral to ask for a connection
+# (_IRQ_MTU_EXCHANGED tells the MTU), read straight from flash into the flash log's
+# 240-byte buffer for held records (free while a stream runs), through views made at
+# start: streaming allocates nothing per notification. When the stack is out of buffers
+# (gatts_notify raises OSError ENOMEM) the records stay in that buffer (unless a new
+# record was logged meanwhile) and go out on a later poll(); the stream never moves past
+# a notification the stack did not take. MicroPython has no call for a peripheral to ask for a connection
 # interval: the central chooses it (docs/protocol.md, "Link speed").
 from micropython import const
 
@@ -111,13 +112,20 @@ class PodLink:
         self._centrals = {}
         self._writes = []  # (conn, bytes) control-point writes not handled yet
         self._record = bytearray(wire.RECORD_SIZE)  # the window being published
-        # records read back for a notification; views[k - 1] is its first k records
-        notify = memoryview(bytearray(wire.MAX_RECORDS_PER_NOTIFICATION * wire.RECORD_SIZE))
+        # records read back for a notification, in the flash log's buffer for held
+        # records (free whenever a stream runs: it writes what is held first, and
+        # appends while streaming write at once); views[k - 1] is its first k records
+        size = wire.MAX_RECORDS_PER_NOTIFICATION * wire.RECORD_SIZE
+        notify = log.scratch()
+        if len(notify) < size:
+            notify = memoryview(bytearray(size))
         self._notify_views = tuple(notify[:k * wire.RECORD_SIZE]
                                    for k in range(1, wire.MAX_RECORDS_PER_NOTIFICATION + 1))
         self._notify_for = None  # the central whose records the buffer holds (a retry)
         self._notify_seq = 0  # ... from this sequence number
         self._notify_count = 0  # ... this many
+        self._notify_logged = 0  # ... read while the log's next_seq was this (an append
+        # since then overwrote the buffer)
         self._rsc = bytearray(4)
         self._session_base_s = None  # pod-clock second at which the session's window 0 began
         self._clock_generation = -1
@@ -487,12 +495,14 @@ class PodLink:
         """Records from `seq` in the notify buffer for `central` (at most `per`, never
         across a flash segment): kept from a notification the stack refused, else read
         from flash. Returns how many (0: record `seq` is damaged)."""
-        if self._notify_for is central and self._notify_seq == seq:
+        if (self._notify_for is central and self._notify_seq == seq
+                and self._notify_logged == self.log.next_seq):
             return self._notify_count if self._notify_count < per else per
         n = self.log.read_run(seq, self._notify_views, per)
         self._notify_for = central
         self._notify_seq = seq
         self._notify_count = n
+        self._notify_logged = self.log.next_seq
         return n
 
     def _queue_indication(self, central, data):
