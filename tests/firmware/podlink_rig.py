@@ -70,6 +70,12 @@ class Rig:
         self.seen = 0
         return out
 
+    def log_record(self, seq):
+        """The encoded record `seq` as the flash log holds it."""
+        buf = bytearray(wire.RECORD_SIZE)
+        assert self.log.read(seq, buf), "record %d is not in the log" % seq
+        return buf
+
     def notifications(self, conn):
         return [data for who, handle, data in self.ble.notified
                 if who == conn and handle == self.summary]

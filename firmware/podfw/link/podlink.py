@@ -156,7 +156,7 @@ class PodLink:
         """Logs one WindowSummary, then sends it (RSC cadence to the centrals subscribed
         to it, the record to streaming bonded centrals). Returns its sequence number, or
         None when the flash log refused it (counted in log_failures; the pod keeps
-        running).
+        running, and nothing a central writes can make a window unencodable).
 
         While no central streams records the log holds them in RAM and writes them a
         minute at a time (flashlog: one flash erase per batch instead of per record);
@@ -387,6 +387,8 @@ class PodLink:
 
     def _run(self, central, op, param):
         if op == wire.OP_SET_TIME:
+            if param > wire.MAX_SET_TIME_S:  # the clock would run past the u32 timestamp
+                return wire.encode_response(op, wire.RESULT_INVALID_PARAMETER)
             self.clock.set_s(param)
             return wire.encode_response(op, wire.RESULT_SUCCESS)
         if op == wire.OP_BACKFILL:

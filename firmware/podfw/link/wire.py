@@ -51,7 +51,12 @@ MAX_CONTACT_MS = const(4095)
 MAX_STRIKES = const(31)
 
 # Control point (write by the central; responses and events come back as indications).
-OP_SET_TIME = const(0x01)  # u32 seconds since 2000-01-01 UTC
+OP_SET_TIME = const(0x01)  # u32 seconds since 2000-01-01 UTC, at most MAX_SET_TIME_S
+# the latest time set-time accepts: 2099-12-31 23:59:59 UTC. Later values are refused
+# (invalid parameter): a clock set near the end of the u32 timestamp would run past it
+# while the pod logs. Not a const(): it is beyond the ESP32's small ints.
+MAX_SET_TIME_S = 3155759999
+MAX_TIME_S = 0xFFFFFFFF  # the last second a record's u32 timestamp holds
 OP_START_SESSION = const(0x02)
 OP_STOP_SESSION = const(0x03)
 OP_BACKFILL = const(0x04)  # u32 first sequence wanted; streams it and everything after, then live
@@ -191,17 +196,16 @@ def encode_fields(seq, time_s, duration_ms, steps, cadence_spm, impact_peak_cg, 
     strike_heel, c5 = _clip(strike_heel, MAX_STRIKES)
     strike_mid, c6 = _clip(strike_mid, MAX_STRIKES)
     strike_fore, c7 = _clip(strike_fore, MAX_STRIKES)
+    time_s, c8 = _clip(time_s, MAX_TIME_S)  # the pod logs every window, whatever its clock
     header = VERSION << 4
     if clock_set:
         header |= HEADER_CLOCK_SET
     if session_start:
         header |= HEADER_SESSION_START
-    if c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7:
+    if c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8:
         header |= HEADER_CLIPPED
     if not (0 <= seq <= 0xFFFFFFFF):
         raise WireError("sequence number %d does not fit u32" % seq)
-    if not (0 <= time_s <= 0xFFFFFFFF):
-        raise WireError("timestamp %d does not fit u32" % time_s)
     struct.pack_into("<BIIBBB", buf, 0, header, seq, time_s, duration_ds, steps, cadence_spm)
     buf[12] = impact_peak_cg & 0xFF
     buf[13] = (impact_peak_cg >> 8) | ((contact_ms & 0x0F) << 4)
