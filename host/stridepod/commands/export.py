@@ -72,7 +72,7 @@ def command(directory: Path, fmt: str, as_json: bool) -> None:
     pain_log, planned_sessions, goals, pod_records (every record synced from a pod) and
     imports (which files were imported)."""
     written = {}
-    with current().open_store(must_exist=True) as store:
+    with current().open_store(write=False) as store:
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -103,7 +103,7 @@ def command(seconds: float, address: str | None, scan_timeout: float, save: Path
         save.write_text("".join(p.hex() + "\n" for p in packets))
     result = morning_hrv_from_notifications(packets)
     morning = (day.date() if day else dt.date.today()).isoformat()
-    with current().open_store() as store:
+    with current().open_store(write=True) as store:
         store.add_wellness_days([{"date": morning, "rmssd_ms": round(result.rmssd_ms, 2),
                                   "source": "strap"}])
     if as_json:

@@ -48,7 +48,7 @@ def command(paths: tuple[Path, ...]) -> None:
     ctx = current()
     out = output.console()
     total = sum(entry.size for entry in plan(list(paths)) if entry.path is None or entry.path.exists())
-    with ctx.open_store() as store, output.progress("importing", total=total or None) as advance:
+    with ctx.open_store(write=True) as store, output.progress("importing", total=total or None) as advance:
         summary = import_all(store, list(paths), lambda o: _report(o, out),
                              progress=lambda size: advance(size), debug=ctx.debug)
     c = summary.counts

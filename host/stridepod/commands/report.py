@@ -30,7 +30,7 @@ def command(out_dir: Path | None, as_of: dt.datetime | None, as_json: bool) -> N
     from stridepod.report.summary import verdict
 
     target = out_dir or default_report_dir(current().db_path)
-    with current().open_store(must_exist=True) as store, output.progress("drawing the report", total=1) as advance:
+    with current().open_store(write=False) as store, output.progress("drawing the report", total=1) as advance:
         report = write_report(store, target, as_of_date(as_of))
         advance()
     if as_json:

@@ -45,7 +45,7 @@ def command(target: str | None, follow: bool, scan_timeout: float, recording: Pa
     each exactly once. A dropped link is retried with growing pauses."""
     if recording is not None and (target or follow):
         raise click.UsageError("--virtual syncs its own pod: leave out TARGET and --follow")
-    with current().open_store() as store, output.progress("syncing", total=None) as advance:
+    with current().open_store(write=True) as store, output.progress("syncing", total=None) as advance:
         seen = 0
 
         def progress(p: SyncProgress) -> None:

@@ -43,7 +43,7 @@ def assessed(as_of: dt.datetime | None) -> tuple[dt.date, Assessment]:
     from stridepod.store.history import assess_store
 
     day = as_of_date(as_of)
-    with current().open_store(must_exist=True) as store:
+    with current().open_store(write=False) as store:
         return day, assess_store(store, day)
 
 

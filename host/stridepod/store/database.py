@@ -4,28 +4,36 @@ Everything stridepod knows lives here: summary records synced from pods, wellnes
 (resting HR, HRV, sleep), runs, the pain log, planned sessions, and which files were
 already imported. The file is created readable by its owner only (it holds health data),
 the schema carries its version (`PRAGMA user_version`) and is brought up to date by the
-migrations below, applied in order, each in its own transaction.
+migrations below, applied in order, each in its own transaction, after a copy of the file
+is kept beside it (`NAME.schema-<version>.bak`).
+
+Opening checks what the file is before anything is written: another program's SQLite
+file, a newer stridepod's or an inconsistent schema is refused (`stridepod.store.faults`
+words each case). A store opened `read_only` is never written: an older schema is
+upgraded in a copy in memory, a missing file reads as an empty store. A store opened for
+writing is checked (`PRAGMA quick_check`) first, so a damaged file is not written to.
 
 Writes that belong together happen in one transaction, so an interrupted sync (Ctrl-C,
-dropped link, power cut) leaves either all of a batch or none of it.
+dropped link, power cut, full disk) leaves either all of a batch or none of it. Every
+SQLite failure leaves a method as a one-line `StoreError`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from stridepod.errors import StridepodError
+from stridepod.privatefiles import private_dir, replacing
+from stridepod.store import faults
+from stridepod.store.faults import LOCK_WAIT_S, StoreError
 
-
-class StoreError(StridepodError):
-    pass
-
+__all__ = ["LOCK_WAIT_S", "MIGRATIONS", "SCHEMA_VERSION", "Store", "StoreError", "Table"]
 
 # Each entry upgrades the schema from version i to i + 1. Never edit a released entry:
 # append a new one, so existing stores upgrade the same way fresh ones are built.
@@ -104,6 +112,7 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
+Schema = dict[str, tuple[str, ...]]  # table -> its column names
 
 # What the TEXT and INTEGER columns hold, for typed exports (SQLite keeps dates as ISO text
 # and booleans as 0/1): "date", "local_time" (ISO date-time, no zone), "utc_time" (ISO
@@ -120,6 +129,64 @@ COLUMN_MEANING: dict[tuple[str, str], str] = {
     ("goals", "date"): "date",
 }
 
+
+def _schema(conn: sqlite3.Connection) -> Schema:
+    names = [n for (n,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%'"
+        " ESCAPE '\\' ORDER BY name")]
+    return {n: tuple(c for (c,) in conn.execute("SELECT name FROM pragma_table_info(?)", (n,)))
+            for n in names}
+
+
+@functools.cache
+def schema_at(version: int) -> Schema:
+    """The tables and columns a store at `version` has (the migrations run in memory)."""
+    conn = sqlite3.connect(":memory:")
+    for script in MIGRATIONS[:version]:
+        conn.executescript(script)
+    return _schema(conn)
+
+
+def _check_schema(path: Path, version: int, found: Schema) -> None:
+    """Refuses a file that is not a stridepod store this version can use (one line)."""
+    ours = {name for v in range(1, SCHEMA_VERSION + 1) for name in schema_at(v)}
+    if found and not found.keys() & ours:
+        listed = ", ".join(sorted(found)[:5]) + (", ..." if len(found) > 5 else "")
+        raise StoreError(f"{path} is another program's SQLite database (tables {listed}), "
+                         "not a stridepod store: choose another file with --db; "
+                         "nothing was written")
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"{path} was written by a newer stridepod (schema {version}, this "
+                         f"version knows up to {SCHEMA_VERSION}): upgrade stridepod; "
+                         "nothing was written")
+    if version == 0 and not found:
+        return  # a new store
+    expected = schema_at(version) if version > 0 else {}
+    missing = [t for t in expected if t not in found]
+    changed = [t for t in expected if t in found and set(found[t]) != set(expected[t])]
+    if version < 0 or version == 0 or missing or changed:
+        detail = (f"schema version {version}, which no stridepod writes" if version <= 0
+                  else f"schema {version} " + "; ".join(
+                      ([f"without table(s) {', '.join(missing)}"] if missing else [])
+                      + ([f"with other columns in {', '.join(changed)}"] if changed else [])))
+        raise StoreError(f"{path} has an inconsistent schema ({detail}): another program's "
+                         f"file or a damaged store; {faults.restore_hint(path)}; "
+                         "nothing was written")
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _guarded(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+    """SQLite failures inside a Store method leave it as one-line StoreErrors."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self.errors_explained():
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class Table:
@@ -202,45 +269,75 @@ def _jsonable(value: Any) -> Any:
 class Store:
     """An open store. Use `Store.open(path)`, ideally as a context manager."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path):
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, read_only: bool = False,
+                 lock_wait_s: float = LOCK_WAIT_S):
         self._conn = conn
         self.path = path
+        self.read_only = read_only
+        self.lock_wait_s = lock_wait_s
 
     # -- opening -------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike) -> Store:
+    def open(cls, path: str | os.PathLike, *, read_only: bool = False,
+             lock_wait_s: float = LOCK_WAIT_S) -> Store:
+        """The store at `path`, created (owner-only) when missing unless `read_only`.
+        Waits up to `lock_wait_s` for another program's lock, then says which holds it."""
         path = Path(path).expanduser()
         if path.is_dir():
             raise StoreError(f"{path} is a directory, not a stridepod database")
+        if read_only and not path.exists():
+            conn = sqlite3.connect(":memory:", isolation_level=None)  # nothing to read
+        elif read_only:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                                   isolation_level=None, timeout=lock_wait_s)
+        else:
+            _create_private(path)
+            conn = sqlite3.connect(path, isolation_level=None, timeout=lock_wait_s)
+        store = cls(conn, path, read_only=read_only, lock_wait_s=lock_wait_s)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            # Create the file ourselves so it is never readable by others, whatever the umask.
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise StoreError(f"cannot open database {path}: {exc.strerror}") from None
-        try:
-            if os.fstat(fd).st_size == 0:
-                os.fchmod(fd, 0o600)
-        finally:
-            os.close(fd)
-        conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
-        store = cls(conn, path)
-        try:
-            conn.execute("PRAGMA foreign_keys = ON")
-            store._migrate()
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            raise StoreError(f"{path} is not a stridepod database ({exc})") from None
+            with store.errors_explained():
+                store._prepare()
+        except BaseException:
+            store.close()
+            raise
         return store
 
-    def _migrate(self) -> None:
-        version = self.schema_version
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} was written by a newer stridepod (schema {version}, "
-                f"this version knows up to {SCHEMA_VERSION}); upgrade stridepod"
-            )
+    def _prepare(self) -> None:
+        conn = self._conn
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("BEGIN")  # one read snapshot for the checks
+        try:
+            version = self.schema_version
+            _check_schema(self.path, version, _schema(conn))
+            if not self.read_only:
+                problem = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+                if problem != "ok":
+                    raise faults.damaged(self.path, problem)
+        finally:
+            conn.execute("COMMIT")
+        if version == SCHEMA_VERSION:
+            return
+        if self.read_only:  # upgrade a copy in memory: a read never writes the file
+            memory = sqlite3.connect(":memory:", isolation_level=None)
+            conn.backup(memory)
+            conn.close()
+            self._conn = memory
+        elif version > 0:
+            self._keep_backup(version)
+        self._migrate(version)
+
+    def _keep_backup(self, version: int) -> None:
+        """A copy of the file as it is, beside it, before the schema changes."""
+        target = self.path.with_name(f"{self.path.name}.schema-{version}.bak")
+        with replacing(target) as temp:
+            copy = sqlite3.connect(temp)
+            try:
+                self._conn.backup(copy)
+            finally:
+                copy.close()
+
+    def _migrate(self, version: int) -> None:
         for target in range(version + 1, SCHEMA_VERSION + 1):
             # executescript would commit on its own; run the statements inside one
             # explicit transaction so a failed migration leaves the old version intact.
@@ -250,7 +347,7 @@ class Store:
                 conn.execute(f"PRAGMA user_version = {target}")
 
     @property
-    def schema_version(self) -> int:
+    def schema_version(self) -> int:  # read while opening, inside errors_explained
         return self._conn.execute("PRAGMA user_version").fetchone()[0]
 
     def close(self) -> None:
@@ -263,28 +360,48 @@ class Store:
         self.close()
 
     @contextmanager
+    def errors_explained(self) -> Iterator[None]:
+        """SQLite failures in the block become one-line StoreErrors (see faults)."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise faults.explain(exc, self.path, self.lock_wait_s,
+                                 writing=not self.read_only) from exc
+        except OverflowError as exc:  # an int beyond SQLite's 64 bits
+            raise StoreError(f"cannot store this in {self.path}: a number is too large "
+                             f"({exc}); nothing was written") from exc
+
+    @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All writes inside commit together or not at all (also on Ctrl-C)."""
+        """All writes inside commit together or not at all (also on Ctrl-C and when the
+        disk is full: SQLite may have rolled back already, which is then left as it is)."""
         conn = self._conn
         if conn.in_transaction:  # nested: the outer transaction decides
             yield conn
             return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with self.errors_explained():
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass  # the first failure is the one to report
+                raise
 
     # -- pod records ---------------------------------------------------------------------
 
+    @_guarded
     def last_sequence(self, pod_id: str) -> int | None:
         row = self._conn.execute(
             "SELECT MAX(seq) FROM pod_records WHERE pod_id = ?", (pod_id,)
         ).fetchone()
         return row[0]
 
+    @_guarded
     def add_pod_records(self, pod_id: str, records: Iterable[Any]) -> int:
         """Store decoded wire records; returns how many were new. A record whose
         (pod_id, seq) is already stored is skipped, so replays and backfill overlaps are
@@ -303,6 +420,7 @@ class Store:
             )
             return conn.total_changes - before
 
+    @_guarded
     def pod_records(self, pod_id: str | None = None, since_seq: int = 0) -> list[dict]:
         """Stored records in sequence order (of one pod from `since_seq` on, or all), each
         the decoded record plus `pod_id` and `received_at` (UTC, ISO)."""
@@ -315,11 +433,13 @@ class Store:
         return [{**json.loads(record), "pod_id": pod, "received_at": received}
                 for pod, received, record in cursor]
 
+    @_guarded
     def pod_record_count(self) -> int:
         return self._conn.execute("SELECT COUNT(*) FROM pod_records").fetchone()[0]
 
     # -- imports -------------------------------------------------------------------------
 
+    @_guarded
     def imported(self, sha256: str) -> dict | None:
         """The earlier import of a file with this content hash, if any."""
         row = self._conn.execute(
@@ -329,12 +449,14 @@ class Store:
             return None
         return dict(zip(("path", "kind", "rows", "imported_at"), row, strict=True))
 
+    @_guarded
     def note_import(self, sha256: str, path: str, kind: str, rows: int) -> None:
         self._conn.execute(
             "INSERT OR REPLACE INTO imports (sha256, path, kind, rows) VALUES (?, ?, ?, ?)",
             (sha256, path, kind, rows),
         )
 
+    @_guarded
     def imports(self) -> list[dict]:
         cursor = self._conn.execute(
             "SELECT sha256, path, kind, rows, imported_at FROM imports ORDER BY imported_at"
@@ -343,10 +465,12 @@ class Store:
 
     # -- the runner's history and plan --------------------------------------------------
 
+    @_guarded
     def upsert(self, table: Table, rows: Iterable[Mapping]) -> int:
         """Add or update rows of a history table (see `Table` for how rows merge).
-        Returns how many rows were added or changed: 0 when the same data comes again."""
-        values = [table.values(row) for row in rows]
+        Returns how many rows were added or changed: 0 when the same data comes again.
+        `rows` may be a generator: they are stored as they come, in one transaction."""
+        values = (table.values(row) for row in rows)
         with self.transaction() as conn:
             before = conn.total_changes
             try:
@@ -355,6 +479,7 @@ class Store:
                 raise StoreError(f"cannot store {table.name} row: {exc}") from None
             return conn.total_changes - before
 
+    @_guarded
     def rows(self, table: Table, since: str | None = None) -> list[dict]:
         """Rows in date order, from `since` (an ISO date) on when given."""
         return _dicts(self._conn.execute(
@@ -384,6 +509,7 @@ class Store:
     def runs(self, since: str | None = None) -> list[dict]:
         return self.rows(RUNS, since)
 
+    @_guarded
     def run_keys(self, prefix: str) -> list[str]:
         """Keys of the stored runs whose key starts with `prefix` (e.g. one pod's runs)."""
         return [k for (k,) in self._conn.execute(
@@ -404,6 +530,7 @@ class Store:
     def goals(self, since: str | None = None) -> list[dict]:
         return self.rows(GOALS, since)
 
+    @_guarded
     def column_types(self, name: str) -> list[tuple[str, str]]:
         """Each column of a table with what it holds: "date", "local_time", "utc_time",
         "bool", "real", "integer" or "text", from the schema alone (the same for every
@@ -414,12 +541,27 @@ class Store:
         return [(col, COLUMN_MEANING.get((name, col), declared.get(decl.upper(), "text")))
                 for _, col, decl, *_ in self._conn.execute(f"PRAGMA table_info({name})")]
 
+    @_guarded
     def table(self, name: str) -> tuple[list[str], list[tuple]]:
         """Column names and rows of one table, for export."""
         if name not in TABLES:
             raise StoreError(f"no table {name!r}; tables: {', '.join(TABLES)}")
         cursor = self._conn.execute(f"SELECT * FROM {name}")
         return [d[0] for d in cursor.description], cursor.fetchall()
+
+
+def _create_private(path: Path) -> None:
+    """Creates a missing store file owner-only (0600, its folder 0700), whatever the umask."""
+    try:
+        private_dir(path.parent)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise StoreError(f"cannot open database {path}: {exc.strerror}") from None
+    try:
+        if os.fstat(fd).st_size == 0:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def _statements(script: str) -> list[str]:
