@@ -1,3 +1,3 @@
-from stridepod.cli import main
+from stridepod.entry import main
 
 main()

@@ -42,11 +42,19 @@ class _TrimmedStdout:
         return getattr(sys.stdout, "encoding", None) or "utf-8"
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """rich would exit 1; the reader going away ends the command as stridepod.entry
+        says (quietly, exit code 141)."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def console() -> Console:
     """Human-readable output on stdout, wrapped to the terminal's width (80 columns when
     it is not a terminal, or $COLUMNS); silent with --quiet (errors still go to stderr).
     No emoji codes: a note's ":word:" is printed as written."""
-    return Console(file=_TrimmedStdout(), quiet=current().quiet, highlight=False, soft_wrap=False,  # type: ignore[arg-type]
+    return _Console(file=_TrimmedStdout(), quiet=current().quiet, highlight=False, soft_wrap=False,  # type: ignore[arg-type]
                    emoji=False)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -77,17 +78,23 @@ class PrivateBus:
              f"--config-file={config}", "--print-address=1"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            start_new_session=True,  # Ctrl-C reaches stridepod, which stops the daemon
         )
-        assert self._proc.stdout is not None
-        line = self._proc.stdout.readline().decode().strip()
-        if not line:
-            err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
+        try:
+            assert self._proc.stdout is not None
+            line = self._proc.stdout.readline().decode().strip()
+            if not line:
+                err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
+                if self._proc.wait() == -signal.SIGINT:  # Ctrl-C reached it as it started
+                    raise KeyboardInterrupt
+                raise StridepodError(f"dbus-daemon did not start: {err.strip()[:200]}")
+            self.address = line
+            deadline = time.monotonic() + 5
+            while not socket_path.exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        except BaseException:  # failed, or Ctrl-C while starting: no daemon left behind
             self.stop()
-            raise StridepodError(f"dbus-daemon did not start: {err.strip()[:200]}")
-        self.address = line
-        deadline = time.monotonic() + 5
-        while not socket_path.exists() and time.monotonic() < deadline:
-            time.sleep(0.01)
+            raise
         return self
 
     def stop(self) -> None:

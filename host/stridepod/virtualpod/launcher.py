@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -94,18 +95,25 @@ class VirtualPeripheral:
             micropython_binary(), str(MP_DIR / self.script), *arguments,
             env=env, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,  # Ctrl-C reaches stridepod, which stops the pod
         )
         assert self.proc.stderr is not None
         self._stderr_task = asyncio.ensure_future(self.proc.stderr.read())
         try:
-            async with asyncio.timeout(timeout):
-                while len(self.bluez.pods) <= known and not self._stderr_task.done():
-                    await asyncio.sleep(0.01)
-        except TimeoutError:
-            pass
-        if len(self.bluez.pods) <= known:
-            err = await self._stop_process()
-            raise StridepodError(f"the {self.kind} did not start: {err[-300:] or 'no output'}")
+            try:
+                async with asyncio.timeout(timeout):
+                    while len(self.bluez.pods) <= known and not self._stderr_task.done():
+                        await asyncio.sleep(0.01)
+            except TimeoutError:
+                pass
+            if len(self.bluez.pods) <= known:
+                if self.proc.returncode == -signal.SIGINT:  # Ctrl-C reached it as it started
+                    raise KeyboardInterrupt
+                err = await self._stop_process()
+                raise StridepodError(f"the {self.kind} did not start: {err[-300:] or 'no output'}")
+        except BaseException:  # failed, or cancelled (Ctrl-C) while starting: stop it now
+            await self.stop()
+            raise
         self.radio = self.bluez.pods[known]
         return self
 
@@ -116,6 +124,8 @@ class VirtualPeripheral:
         if proc.returncode is None:
             if self.radio is not None:
                 self.radio.stop()
+            else:  # still starting: it cannot be asked to stop
+                proc.kill()
             try:
                 await asyncio.wait_for(proc.wait(), 5)
             except TimeoutError:

@@ -121,13 +121,18 @@ class EmulatedBlueZ:
 
     async def start(self) -> "EmulatedBlueZ":
         self._dir = tempfile.TemporaryDirectory(prefix="stridepod-radio-")
-        self._server = await asyncio.start_unix_server(self._serve_pod, path=self.pod_socket)
-        self.bus = await MessageBus(bus_address=self.bus_address, bus_type=BusType.SYSTEM).connect()
-        _tolerate_full_socket(self.bus)
-        if self._with_adapter:
-            self.adapter = Adapter(self, ADAPTER_ADDRESS, self._powered)
-            self.bus.export(ADAPTER_PATH, self.adapter)
-        await self.bus.request_name("org.bluez")
+        try:
+            self._server = await asyncio.start_unix_server(self._serve_pod, path=self.pod_socket)
+            self.bus = await MessageBus(bus_address=self.bus_address,
+                                        bus_type=BusType.SYSTEM).connect()
+            _tolerate_full_socket(self.bus)
+            if self._with_adapter:
+                self.adapter = Adapter(self, ADAPTER_ADDRESS, self._powered)
+                self.bus.export(ADAPTER_PATH, self.adapter)
+            await self.bus.request_name("org.bluez")
+        except BaseException:  # failed, or cancelled (Ctrl-C) while starting: undo it all
+            await self.stop()
+            raise
         return self
 
     async def stop(self) -> None:
