@@ -69,7 +69,7 @@ def private_dir(path: Path) -> Path:
                 if folder.is_dir() and folder.stat().st_mode & 0o077:
                     os.chmod(folder, DIR_MODE)
     except OSError as exc:
-        raise PrivateFileError(f"cannot create folder {path}: {exc.strerror}") from None
+        raise PrivateFileError(f"cannot create {path}: {exc.strerror}") from None
     return path
 
 

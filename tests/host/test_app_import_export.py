@@ -159,7 +159,7 @@ def test_export_and_report_into_a_file_are_one_line_errors(stridepod_cli, tmp_pa
     assert result.exit_code == 2 and result.stderr.startswith(f"error: cannot create {taken / 'out'}")
     result = stridepod_cli("report", "-o", taken / "report")
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"error: cannot write the report to {taken / 'report'}")
+    assert result.stderr.startswith(f"error: cannot create {taken / 'report'}")
     assert "Traceback" not in result.stderr
 
 

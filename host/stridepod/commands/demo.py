@@ -16,6 +16,7 @@ from stridepod.ble.profile import POD_EPOCH
 from stridepod.commands import output
 from stridepod.commands.context import current
 from stridepod.errors import StridepodError
+from stridepod.privatefiles import private_dir, private_file
 from stridepod.store.database import Store
 from stridepod.store.paths import data_dir
 from stridepod.store.podruns import update_pod_runs
@@ -50,7 +51,7 @@ def shift_history(sources: list[Path], target_dir: Path, last_day: dt.date) -> t
     copies = []
     for source, rows in tables.items():
         copy = target_dir / source.name
-        with copy.open("w", newline="") as fh:
+        with private_file(copy, "w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows({**r, "date": (dt.date.fromisoformat(r["date"]) + shift).isoformat()}
@@ -91,8 +92,7 @@ def run_demo(out_dir: Path, db: Path, fresh: bool, done: Callable[[str, str], No
     from stridepod.report.build import write_report
     from stridepod.report.summary import verdict
 
-    inputs = out_dir / "inputs"
-    inputs.mkdir(parents=True, exist_ok=True)
+    inputs = private_dir(out_dir / "inputs")  # the folder and its parents owner-only
     if fresh and db.exists():
         db.unlink()  # the demo's own database, rebuilt on every run
     yesterday = dt.date.today() - dt.timedelta(days=1)

@@ -10,16 +10,20 @@ import click
 
 from stridepod.commands import output
 from stridepod.commands.context import current
-from stridepod.errors import StridepodError
+from stridepod.privatefiles import private_dir, private_file, spreadsheet_safe
 from stridepod.store.database import TABLES, Store
+
+# Every file is owner-only and replaced whole: a full disk leaves the earlier export's
+# file or none, never a partial one (stridepod.privatefiles).
 
 
 def export_csv(store: Store, table: str, path: Path) -> int:
+    """One table as CSV; text a spreadsheet would run as a formula gets a leading '."""
     columns, rows = store.table(table)
-    with path.open("w", newline="", encoding="utf-8") as fh:
+    with private_file(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(columns)
-        writer.writerows(rows)
+        writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
     return len(rows)
 
 
@@ -34,7 +38,8 @@ def export_parquet(store: Store, table: str, path: Path) -> int:
     types = dict(store.column_types(table))
     arrays = [pa.array([_typed(row[i], types[name]) for row in rows], type=_arrow_type(types[name]))
               for i, name in enumerate(columns)]
-    pq.write_table(pa.Table.from_arrays(arrays, names=columns), path)
+    with private_file(path, "wb") as fh:
+        pq.write_table(pa.Table.from_arrays(arrays, names=columns), fh)
     return len(rows)
 
 
@@ -73,10 +78,7 @@ def command(directory: Path, fmt: str, as_json: bool) -> None:
     imports (which files were imported)."""
     written = {}
     with current().open_store(write=False) as store:
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StridepodError(f"cannot create {directory}: {exc.strerror}") from None
+        private_dir(directory)  # once the store opened: a mistyped --db creates nothing
         for table in TABLES:
             path = directory / f"{table}.{fmt}"
             written[table] = {"path": str(path), "rows": WRITERS[fmt](store, table, path)}

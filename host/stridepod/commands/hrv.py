@@ -13,6 +13,7 @@ import click
 from stridepod.commands import output
 from stridepod.commands.context import current
 from stridepod.errors import StridepodError
+from stridepod.privatefiles import write_private
 
 # The recovery model, importers and plotting are imported when the command runs, so
 # `stridepod --help` and the other commands start quickly.
@@ -100,7 +101,7 @@ def command(seconds: float, address: str | None, scan_timeout: float, save: Path
 
     packets = read_packets(source) if source else record_packets(seconds, scan_timeout, address)
     if save:
-        save.write_text("".join(p.hex() + "\n" for p in packets))
+        write_private(save, "".join(p.hex() + "\n" for p in packets))
     result = morning_hrv_from_notifications(packets)
     morning = (day.date() if day else dt.date.today()).isoformat()
     with current().open_store(write=True) as store:

@@ -20,6 +20,7 @@ import numpy as np
 import podfw  # noqa: F401  (installs the micropython stand-in)
 from podfw import rawframe as F
 from stridepod.errors import StridepodError
+from stridepod.privatefiles import private_dir, replacing, write_private
 from stridepod.recordings.dumpfile import FORMAT, PLACEMENTS
 
 # Sent to the pod's REPL to leave the normal firmware and start raw mode (firmware/main.py).
@@ -203,10 +204,12 @@ class Recorder:
         csv_path = Path(out)
         if csv_path.suffix != ".csv":
             csv_path = csv_path.with_name(csv_path.name + ".csv")
-        try:
-            csv_path.parent.mkdir(parents=True, exist_ok=True)
-            rows = self._write_csv(csv_path, info)
-            csv_path.with_suffix(".json").write_text(json.dumps(self._sidecar(info, rows), indent=1))
+        try:  # owner-only (a runner's gait), each file whole or not at all
+            private_dir(csv_path.parent)
+            with replacing(csv_path) as temp:
+                rows = self._write_csv(temp, info)
+            write_private(csv_path.with_suffix(".json"),
+                          json.dumps(self._sidecar(info, rows), indent=1))
         except OSError as exc:
             raise RecorderError(f"cannot write {csv_path}: {exc.strerror or exc}") from None
         return self.result(csv_path)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stridepod.errors import StridepodError
+from stridepod.privatefiles import private_dir, write_private
 from stridepod.recovery import Assessment, Config, assess
 from stridepod.recovery.assess import Prepared, prepare
 from stridepod.recovery.baseline import CALIBRATING, DRIFTING, SignalSeries
@@ -106,16 +106,10 @@ def write_report(store: Store, out_dir: Path, as_of: dt.date,
     history = load_history(store, as_of, LOOKBACK_DAYS)
     a = assess(history, as_of, cfg)
     images = figures(prepare(history, as_of, cfg), gait_runs(store, as_of), cfg)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        paths = {}
-        for name, png in images.items():
-            paths[name] = out_dir / f"{name}.png"
-            paths[name].write_bytes(png)
-        page = out_dir / "report.html"
-        page.write_text(render_html(a, images, history_summary(store)), encoding="utf-8")
-    except OSError as exc:
-        raise StridepodError(f"cannot write the report to {out_dir}: {exc.strerror}") from None
+    # owner-only, each file whole (a full disk leaves the earlier report's file or none)
+    private_dir(out_dir)
+    paths = {name: write_private(out_dir / f"{name}.png", png) for name, png in images.items()}
+    page = write_private(out_dir / "report.html", render_html(a, images, history_summary(store)))
     return Report(page, paths, a)
 
 
