@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # System packages the test suite needs, from Debian: dbus-daemon for the emulated BlueZ bus,
-# chromium and its driver for the report's layout test in a real headless browser.
+# chromium and its driver for the report's layout test in a real headless browser, the
+# sqlite3 shell as another program holding the store's lock (tests/host/test_faults_lock.py).
 set -euo pipefail
 declare -A PACKAGE_OF=(
   [dbus-daemon]=dbus
   [chromium]=chromium
   [chromedriver]=chromium-driver
+  [sqlite3]=sqlite3
 )
 missing=()
-for cmd in dbus-daemon chromium chromedriver; do
+for cmd in dbus-daemon chromium chromedriver sqlite3; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${PACKAGE_OF[$cmd]}")
 done
 if [ ${#missing[@]} -eq 0 ]; then

@@ -6,11 +6,19 @@ import math
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from stridepod.commands import output
 from stridepod.errors import StridepodError
 from stridepod.recordings import dumpfile
-from stridepod.recordings.replay import DEFAULT_UNITS, GaitResult, SensorUnits, combine_feet, replay
+from stridepod.recordings.replay import (
+    DEFAULT_UNITS,
+    GaitResult,
+    SensorUnits,
+    combine_feet,
+    replay,
+    replay_stream,
+)
 
 ENGINES = ("firmware", "reference")
 
@@ -24,10 +32,34 @@ def run_engine(rec: dumpfile.Recording, engine: str, units: SensorUnits, window_
     return replay(rec, units, window_s)
 
 
-def as_json(rec: dumpfile.Recording, engine: str, result: GaitResult) -> dict:
+def analyse(path: str, engine: str, units: SensorUnits,
+            window_s: int) -> tuple[dumpfile.DumpStream, GaitResult]:
+    """The recording at `path` and the engine's result. The firmware engine reads it part
+    by part (memory independent of its length); the float reference, whose filters run
+    forward and backward, holds it whole."""
+    stream = dumpfile.open_stream(path)
+    if engine == "firmware":
+        return stream, replay_stream(stream, units, window_s)
+    rec = dumpfile.load(path)
+    stream.samples, stream.duration_s = rec.samples, rec.duration_s
+    return stream, run_engine(rec, engine, units, window_s)
+
+
+def notes(stream: dumpfile.DumpStream) -> list[str]:
+    """What the runner should know about the recording the result came from."""
+    if not stream.gaps:
+        return []
+    return [f"{stream.name}: {stream.gaps} gap{'s' * (stream.gaps != 1)} in t "
+            f"({stream.gap_s:.2f} s without samples): the engine counts samples, so times "
+            f"after a gap are early by up to {stream.gap_s:.2f} s"]
+
+
+def as_json(rec: dumpfile.DumpStream, engine: str, result: GaitResult,
+            notes: list[str]) -> dict:
     return {
         "recording": rec.name,
         "engine": engine,
+        "notes": notes,
         "placement": rec.placement,
         "initial_contacts_s": [round(t, 4) for t in result.initial_contacts_s],
         "final_contacts_s": [round(t, 4) for t in result.final_contacts_s],
@@ -70,18 +102,20 @@ def command(recording: str, engine: str, window_s: int, acc_lsb_per_g: float,
     if not (64 <= acc_lsb_per_g <= 65536) or not (0.5 <= gyro_lsb_per_dps <= 1000):
         raise StridepodError("sensor sensitivity out of range (--acc-lsb-per-g 64..65536, "
                              "--gyro-lsb-per-dps 0.5..1000)")
-    rec = dumpfile.load(recording)
     units = SensorUnits(acc_lsb_per_g=acc_lsb_per_g, gyro_lsb_per_dps=gyro_lsb_per_dps)
-    result = run_engine(rec, engine, units, window_s)
+    rec, result = analyse(recording, engine, units, window_s)
+    said = notes(rec)
     if other_foot:
-        other = dumpfile.load(other_foot)
+        other = dumpfile.open_stream(other_foot)
         if {rec.placement, other.placement} not in ({"left_foot", "right_foot"},
                                                    {"left_insole", "right_insole"}):
             raise StridepodError(f"--other-foot: {rec.name} is {rec.placement} and "
                                  f"{other.name} is {other.placement}, not a left/right pair")
-        result = combine_feet(result, run_engine(other, engine, units, window_s))
+        other, other_result = analyse(other_foot, engine, units, window_s)
+        said += notes(other)
+        result = combine_feet(result, other_result)
     if json_out:
-        output.emit_json(as_json(rec, engine, result))
+        output.emit_json(as_json(rec, engine, result, said))
         return
     m = result.metrics()
     out = output.console()
@@ -105,6 +139,8 @@ def command(recording: str, engine: str, window_s: int, acc_lsb_per_g: float,
     strikes = m["strikes"]
     if any(strikes.values()):
         out.print("strike pattern   " + ", ".join(f"{k} {v}" for k, v in strikes.items()))
+    for note in said:
+        out.print(f"[yellow]note:[/yellow] {escape(note)}")
     out.print(f"\nwindows of {window_s} s: start, steps, cadence, impact mean/peak (g), "
               "contact (ms), flags")
     for w in result.windows:

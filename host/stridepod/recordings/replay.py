@@ -1,7 +1,9 @@
 """Runs the pod's gait engine (the firmware code itself, under CPython) on a recording.
 
 The recording is quantised to the pod's integer sensor units first, exactly as the pod's
-drivers would deliver them (16-bit registers, saturating), then pushed sample by sample.
+drivers would deliver them (16-bit registers, saturating), then pushed sample by sample:
+whole (`replay`) or part by part as it is read (`replay_stream`, memory independent of
+the recording's length).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import numpy as np
 import podfw  # noqa: F401  (installs the CPython stand-in for `micropython`)
 from podfw.gait.config import GaitConfig
 from podfw.gait.engine import EV_FINAL_CONTACT, EV_INITIAL_CONTACT, GaitEngine
+from podfw.gait.pressure import MAX_ZONES
 from stridepod.errors import StridepodError
-from stridepod.recordings.dumpfile import Recording, SensorUnits, quantise
+from stridepod.recordings.dumpfile import DumpStream, Recording, SensorUnits, quantise
 
 DEFAULT_UNITS = SensorUnits()
 
@@ -105,26 +108,28 @@ class QuantisedRecording:
     config: GaitConfig
 
 
-def engine_config(rec: Recording, units: SensorUnits = DEFAULT_UNITS,
+def engine_config(rec: Recording | DumpStream, units: SensorUnits = DEFAULT_UNITS,
                   window_s: int = 5) -> GaitConfig:
-    has_imu = rec.acc is not None or rec.gyro is not None
+    has_acc, has_gyro = bool(rec.acc_axes), bool(rec.gyro_axes)
     zones = None
-    if rec.pressure is not None:
+    if rec.has_pressure:
         zone_meta = rec.zones
-        if zone_meta:
-            zones = [(int(z.get("x", 0)), int(z.get("y", 0))) for z in zone_meta]
-        else:
+        if not zone_meta:
             raise ReplayError(f"{rec.path}: pressure columns but no pressure_zones in the sidecar")
-    if rec.acc is None and rec.gyro is not None:
+        if len(zone_meta) > MAX_ZONES:
+            raise ReplayError(f"{rec.path}: {len(zone_meta)} pressure zones; the pod's engine "
+                              f"takes up to {MAX_ZONES}")
+        zones = [(int(z.get("x", 0)), int(z.get("y", 0))) for z in zone_meta]
+    if has_gyro and not has_acc:
         raise ReplayError(f"{rec.path}: a gyroscope without an accelerometer is not a pod")
     try:
         return GaitConfig(
-            imu_rate_hz=rec.rate_hz if has_imu else 0,
+            imu_rate_hz=rec.rate_hz if has_acc else 0,
             pressure_rate_hz=rec.rate_hz if zones else 100,
             placement=rec.placement,
             acc_lsb_per_g=units.acc_lsb_per_g,
             gyro_lsb_per_dps=units.gyro_lsb_per_dps,
-            has_gyro=rec.gyro is not None,
+            has_gyro=has_gyro,
             zone_xy=zones,
             pressure_lsb_per_newton=units.pressure_lsb_per_unit,
             window_s=window_s,
@@ -133,13 +138,19 @@ def engine_config(rec: Recording, units: SensorUnits = DEFAULT_UNITS,
         raise ReplayError(f"{rec.path}: {exc}") from None
 
 
-def quantise_recording(rec: Recording, units: SensorUnits = DEFAULT_UNITS,
-                       window_s: int = 5) -> QuantisedRecording:
-    config = engine_config(rec, units, window_s)
-    n = rec.samples
+def _pressure_scale(rec: Recording | DumpStream, units: SensorUnits) -> float:
+    unit = (rec.meta.get("units") or {}).get("p", "N")
+    if unit not in PRESSURE_UNITS:
+        raise ReplayError(
+            f"{rec.path}: pressure unit {unit!r} unknown (one of {', '.join(PRESSURE_UNITS)})")
+    return PRESSURE_UNITS[unit] * units.pressure_lsb_per_unit / 10.0
+
+
+def _quantise_part(rec: Recording, units: SensorUnits, config: GaitConfig,
+                   pressure_scale: float) -> tuple[np.ndarray | None, np.ndarray | None]:
     imu = None
     if config.has_imu:
-        imu = np.zeros((n, 6), dtype=np.int32)
+        imu = np.zeros((rec.samples, 6), dtype=np.int32)
         acc = quantise(rec.acc, units.acc_lsb_per_g, units.full_scale)
         for k, axis in enumerate(rec.acc_axes):
             imu[:, "xyz".index(axis[1])] = acc[:, k]
@@ -149,24 +160,30 @@ def quantise_recording(rec: Recording, units: SensorUnits = DEFAULT_UNITS,
                 imu[:, 3 + "xyz".index(axis[1])] = gyro[:, k]
     pressure = None
     if rec.pressure is not None:  # then engine_config gave the engine its zones
-        unit = (rec.meta.get("units") or {}).get("p", "N")
-        if unit not in PRESSURE_UNITS:
-            raise ReplayError(
-                f"{rec.path}: pressure unit {unit!r} unknown (one of {', '.join(PRESSURE_UNITS)})")
-        scale = PRESSURE_UNITS[unit] * units.pressure_lsb_per_unit / 10.0
-        pressure = quantise(np.clip(rec.pressure, 0, None), scale, units.full_scale)
+        pressure = quantise(np.clip(rec.pressure, 0, None), pressure_scale, units.full_scale)
+    return imu, pressure
+
+
+def quantise_recording(rec: Recording, units: SensorUnits = DEFAULT_UNITS,
+                       window_s: int = 5) -> QuantisedRecording:
+    config = engine_config(rec, units, window_s)
+    scale = _pressure_scale(rec, units) if rec.has_pressure else 1.0
+    imu, pressure = _quantise_part(rec, units, config, scale)
     return QuantisedRecording(imu=imu, pressure=pressure, config=config)
 
 
-def run_engine(q: QuantisedRecording) -> GaitResult:
-    """Pushes every sample through the firmware engine and collects what it emits."""
-    eng = GaitEngine(q.config)
-    result = GaitResult(steps_per_contact=eng.steps_per_contact)
-    rec = array("i", [0, 0, 0, 0])
-    ring = eng.events
+class EngineRun:
+    """The firmware engine fed part by part; what it emits is collected in a GaitResult
+    (events and windows: proportional to the strides, not to the samples)."""
 
-    def drain():
-        while ring.pop_into(rec):
+    def __init__(self, config: GaitConfig):
+        self.engine = GaitEngine(config)
+        self.result = GaitResult(steps_per_contact=self.engine.steps_per_contact)
+        self._event = array("i", [0, 0, 0, 0])
+
+    def _drain(self) -> None:
+        eng, result, rec = self.engine, self.result, self._event
+        while eng.events.pop_into(rec):
             if rec[0] == EV_INITIAL_CONTACT:
                 result.initial_contacts_s.append(rec[1] / 1000.0)
                 result.impact_g.append(rec[2] / 100.0)
@@ -177,27 +194,49 @@ def run_engine(q: QuantisedRecording) -> GaitResult:
         while (w := eng.poll_window()) is not None:
             result.windows.append(w.as_dict())
 
-    imu = q.imu.tolist() if q.imu is not None else None
-    pressure = [array("i", row) for row in q.pressure.tolist()] if q.pressure is not None else None
-    n = len(imu) if imu is not None else len(pressure or [])
-    push_imu = eng.push_imu
-    push_pressure = eng.push_pressure
-    for i in range(n):
-        if imu is not None:
-            push_imu(*imu[i])
-        if pressure is not None:
-            push_pressure(pressure[i])
-        if ring.size or eng.ready_count:
-            drain()
-    last = eng.finish()
-    if last is not None:
-        result.windows.append(last.as_dict())
-    drain()
-    return result
+    def push(self, imu: np.ndarray | None, pressure: np.ndarray | None) -> EngineRun:
+        """Pushes every sample of one part (int arrays in chip units, as quantised)."""
+        eng, ring = self.engine, self.engine.events
+        rows = imu.tolist() if imu is not None else None
+        scans = [array("i", row) for row in pressure.tolist()] if pressure is not None else None
+        n = len(rows) if rows is not None else len(scans or [])
+        push_imu, push_pressure = eng.push_imu, eng.push_pressure
+        for i in range(n):
+            if rows is not None:
+                push_imu(*rows[i])
+            if scans is not None:
+                push_pressure(scans[i])
+            if ring.size or eng.ready_count:
+                self._drain()
+        return self
+
+    def finish(self) -> GaitResult:
+        last = self.engine.finish()
+        if last is not None:
+            self.result.windows.append(last.as_dict())
+        self._drain()
+        return self.result
+
+
+def run_engine(q: QuantisedRecording) -> GaitResult:
+    """Pushes every sample through the firmware engine and collects what it emits."""
+    return EngineRun(q.config).push(q.imu, q.pressure).finish()
 
 
 def replay(rec: Recording, units: SensorUnits = DEFAULT_UNITS, window_s: int = 5) -> GaitResult:
     return run_engine(quantise_recording(rec, units, window_s))
+
+
+def replay_stream(stream: DumpStream, units: SensorUnits = DEFAULT_UNITS,
+                  window_s: int = 5) -> GaitResult:
+    """`replay` on a recording read part by part: the same result, in memory bounded by
+    dumpfile.CHUNK_ROWS and the events, whatever the recording's length."""
+    config = engine_config(stream, units, window_s)
+    scale = _pressure_scale(stream, units) if stream.has_pressure else 1.0
+    run = EngineRun(config)
+    for part in stream.chunks():
+        run.push(*_quantise_part(part, units, config, scale))
+    return run.finish()
 
 
 def combine_feet(left: GaitResult, right: GaitResult) -> GaitResult:

@@ -164,11 +164,13 @@ def _check_schema(path: Path, version: int, found: Schema) -> None:
     expected = schema_at(version) if version > 0 else {}
     missing = [t for t in expected if t not in found]
     changed = [t for t in expected if t in found and set(found[t]) != set(expected[t])]
-    if version < 0 or version == 0 or missing or changed:
+    later = sorted(t for t in found.keys() & ours if t not in expected)  # a later schema's
+    if version <= 0 or missing or changed or later:
+        problems = ([f"without table(s) {', '.join(missing)}"] if missing else []) + (
+            [f"with other columns in {', '.join(changed)}"] if changed else []) + (
+            [f"with the later schema's {', '.join(later)}"] if later else [])
         detail = (f"schema version {version}, which no stridepod writes" if version <= 0
-                  else f"schema {version} " + "; ".join(
-                      ([f"without table(s) {', '.join(missing)}"] if missing else [])
-                      + ([f"with other columns in {', '.join(changed)}"] if changed else [])))
+                  else f"schema {version} " + "; ".join(problems))
         raise StoreError(f"{path} has an inconsistent schema ({detail}): another program's "
                          f"file or a damaged store; {faults.restore_hint(path)}; "
                          "nothing was written")

@@ -104,7 +104,8 @@ def _command_line(pid: int) -> str:
             args = fh.read().split(b"\0")
     except OSError:
         return "a program that has exited since"
-    text = " ".join(a.decode(errors="replace") for a in args if a)
+    # paths by their last part: "python3 lock_holder.py stridepod.db", "sqlite3 stridepod.db"
+    text = " ".join(os.path.basename(a.decode(errors="replace")) for a in args if a)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
