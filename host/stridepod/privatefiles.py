@@ -36,16 +36,19 @@ class PrivateFileError(StridepodError):
     pass
 
 
-def write_error(path: Path, exc: OSError) -> PrivateFileError:
-    reason = exc.strerror or str(exc)
+def _reason(exc: OSError) -> str:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        reason = "the disk is full"
-    elif exc.errno == errno.EFBIG:
-        reason = "the file would exceed the size limit"
-    elif exc.errno == errno.EROFS:
-        reason = "read-only file system"
-    return PrivateFileError(f"cannot write {path}: {reason} (an earlier {path.name}, if any, "
-                            "is unchanged)")
+        return "the disk is full"
+    if exc.errno == errno.EFBIG:
+        return "the file would exceed the size limit"
+    if exc.errno == errno.EROFS:
+        return "read-only file system"
+    return exc.strerror or str(exc)
+
+
+def write_error(path: Path, exc: OSError) -> PrivateFileError:
+    return PrivateFileError(f"cannot write {path}: {_reason(exc)} (an earlier {path.name}, "
+                            "if any, is unchanged)")
 
 
 def private_dir(path: Path) -> Path:
@@ -69,7 +72,7 @@ def private_dir(path: Path) -> Path:
                 if folder.is_dir() and folder.stat().st_mode & 0o077:
                     os.chmod(folder, DIR_MODE)
     except OSError as exc:
-        raise PrivateFileError(f"cannot create {path}: {exc.strerror}") from None
+        raise PrivateFileError(f"cannot create {path}: {_reason(exc)}") from None
     return path
 
 

@@ -325,11 +325,17 @@ class Store:
             conn.backup(memory)
             conn.close()
             self._conn = memory
-        elif version > 0:
-            self._keep_backup(version)
-        self._migrate(version)
+            self._migrate(version)
+            return
+        backup = self._keep_backup(version) if version > 0 else None
+        try:
+            self._migrate(version)
+        except BaseException:
+            if backup is not None and self.schema_version == version:
+                backup.unlink(missing_ok=True)  # nothing changed: nothing to restore from
+            raise
 
-    def _keep_backup(self, version: int) -> None:
+    def _keep_backup(self, version: int) -> Path:
         """A copy of the file as it is, beside it, before the schema changes."""
         target = self.path.with_name(f"{self.path.name}.schema-{version}.bak")
         with replacing(target) as temp:
@@ -338,6 +344,7 @@ class Store:
                 self._conn.backup(copy)
             finally:
                 copy.close()
+        return target
 
     def _migrate(self, version: int) -> None:
         for target in range(version + 1, SCHEMA_VERSION + 1):
@@ -553,15 +560,20 @@ class Store:
 
 
 def _create_private(path: Path) -> None:
-    """Creates a missing store file owner-only (0600, its folder 0700), whatever the umask."""
+    """Creates a missing store file owner-only (0600, its folder 0700), whatever the umask.
+    An existing file is left to SQLite (on read-only media its writes are refused)."""
+    if path.exists():
+        return
+    private_dir(path.parent)
     try:
-        private_dir(path.parent)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # another stridepod made it meanwhile
     except OSError as exc:
-        raise StoreError(f"cannot open database {path}: {exc.strerror}") from None
+        raise StoreError(f"cannot create database {path}: {exc.strerror}; nothing was "
+                         "written") from None
     try:
-        if os.fstat(fd).st_size == 0:
-            os.fchmod(fd, 0o600)
+        os.fchmod(fd, 0o600)
     finally:
         os.close(fd)
 

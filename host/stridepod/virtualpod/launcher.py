@@ -85,7 +85,13 @@ class VirtualPeripheral:
 
     async def start(self, timeout: float = 30) -> Self:
         self._tmp = tempfile.TemporaryDirectory(prefix="stridepod-vpod-")
-        arguments = self._arguments(Path(self._tmp.name))
+        try:
+            arguments = self._arguments(Path(self._tmp.name))
+        except OSError as exc:  # a full or read-only temporary folder
+            self._tmp.cleanup()
+            self._tmp = None
+            raise StridepodError(f"the {self.kind} cannot write its inputs to "
+                                 f"{tempfile.gettempdir()}: {exc.strerror or exc}") from None
         env = dict(os.environ)
         env["MICROPYPATH"] = os.pathsep.join([str(MP_DIR), str(FIRMWARE_DIR), ".frozen"])
         env["STRIDEPOD_VPOD_SOCKET"] = self.bluez.pod_socket
