@@ -28,6 +28,9 @@ def test_demo_produces_the_report_from_a_synced_pod_and_the_bundled_history(
     assert f"report: {out / 'report' / 'report.html'}" in result.stdout
     db = out / "demo.db"
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    # it holds health data: every folder owner-only, every file too
+    for path in (out, *out.rglob("*")):
+        assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), path
     conn = sqlite3.connect(db)
     # a 38.7 s and a 53.5 s walk in 5 s windows
     assert conn.execute("SELECT COUNT(*) FROM pod_records").fetchone()[0] == 8 + 11

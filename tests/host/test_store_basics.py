@@ -32,6 +32,29 @@ def test_old_store_is_migrated_in_order(tmp_path):
         assert store.runs() == []
 
 
+def test_an_upgrade_keeps_a_backup_and_a_read_never_upgrades_the_file(tmp_path):
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0])
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO pod_records (pod_id, seq, record) VALUES ('p', 3, '{\"seq\": 3}')")
+    conn.commit()
+    conn.close()
+    old = path.read_bytes()
+    with Store.open(path, read_only=True) as store:  # read through an upgraded copy in memory
+        assert store.schema_version == SCHEMA_VERSION and store.runs() == []
+        assert store.last_sequence("p") == 3
+    assert path.read_bytes() == old and sorted(p.name for p in tmp_path.iterdir()) == ["old.db"]
+    with Store.open(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+    backup = tmp_path / "old.db.schema-1.bak"
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    kept = sqlite3.connect(backup)
+    assert kept.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert kept.execute("SELECT seq FROM pod_records").fetchall() == [(3,)]
+    kept.close()
+
+
 def test_newer_schema_is_refused(tmp_path):
     path = tmp_path / "new.db"
     conn = sqlite3.connect(path)

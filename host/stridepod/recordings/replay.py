@@ -18,7 +18,7 @@ from podfw.gait.config import GaitConfig
 from podfw.gait.engine import EV_FINAL_CONTACT, EV_INITIAL_CONTACT, GaitEngine
 from podfw.gait.pressure import MAX_ZONES
 from stridepod.errors import StridepodError
-from stridepod.recordings.dumpfile import DumpStream, Recording, SensorUnits, quantise
+from stridepod.recordings.dumpfile import CHUNK_ROWS, DumpStream, Recording, SensorUnits, quantise
 
 DEFAULT_UNITS = SensorUnits()
 
@@ -227,14 +227,14 @@ def replay(rec: Recording, units: SensorUnits = DEFAULT_UNITS, window_s: int = 5
     return run_engine(quantise_recording(rec, units, window_s))
 
 
-def replay_stream(stream: DumpStream, units: SensorUnits = DEFAULT_UNITS,
-                  window_s: int = 5) -> GaitResult:
-    """`replay` on a recording read part by part: the same result, in memory bounded by
-    dumpfile.CHUNK_ROWS and the events, whatever the recording's length."""
+def replay_stream(stream: DumpStream, units: SensorUnits = DEFAULT_UNITS, window_s: int = 5,
+                  rows: int = CHUNK_ROWS) -> GaitResult:
+    """`replay` on a recording read `rows` at a time: the same result, in memory bounded
+    by `rows` and the events, whatever the recording's length."""
     config = engine_config(stream, units, window_s)
     scale = _pressure_scale(stream, units) if stream.has_pressure else 1.0
     run = EngineRun(config)
-    for part in stream.chunks():
+    for part in stream.chunks(rows):
         run.push(*_quantise_part(part, units, config, scale))
     return run.finish()
 

@@ -288,6 +288,8 @@ class Store:
         path = Path(path).expanduser()
         if path.is_dir():
             raise StoreError(f"{path} is a directory, not a stridepod database")
+        if path.is_file():
+            _refuse_foreign_wal(path)
         if read_only and not path.exists():
             conn = sqlite3.connect(":memory:", isolation_level=None)  # nothing to read
         elif read_only:
@@ -557,6 +559,29 @@ class Store:
             raise StoreError(f"no table {name!r}; tables: {', '.join(TABLES)}")
         cursor = self._conn.execute(f"SELECT * FROM {name}")
         return [d[0] for d in cursor.description], cursor.fetchall()
+
+
+def _refuse_foreign_wal(path: Path) -> None:
+    """A file in WAL mode (stridepod's never are, others' often) is checked before it is
+    opened for real: opening it would create its -wal and -shm files, even read-only.
+    Read as immutable (no locks, no companion files); what cannot be read that way is
+    left to the real opening to explain."""
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(20)
+    except OSError:
+        return
+    if header[:16] != faults.SQLITE_HEADER or header[18:20] != b"\x02\x02":
+        return
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        found = _schema(conn)
+    except sqlite3.DatabaseError:
+        return
+    finally:
+        conn.close()
+    _check_schema(path, version, found)
 
 
 def _create_private(path: Path) -> None:
