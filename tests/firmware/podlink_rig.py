@@ -9,6 +9,26 @@ from podfw.gait.summary import WindowSummary  # noqa: E402
 from podfw.link import clock, flashlog, gatt, podlink, wire  # noqa: E402
 
 
+class Controller:
+    """The pod runtime's side of the control point: sessions always start and stop,
+    only the imu-still calibration works; every call is recorded."""
+
+    def __init__(self):
+        self.calls = []
+
+    def start_session(self):
+        self.calls.append("start")
+        return True
+
+    def stop_session(self):
+        self.calls.append("stop")
+        return True
+
+    def calibrate(self, target):
+        self.calls.append(("calibrate", target))
+        return target == wire.CALIBRATE_IMU_STILL
+
+
 class Rig:
     """A pod (PodLink on a scratch flash log) and the test acting as its centrals."""
 

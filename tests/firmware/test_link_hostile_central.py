@@ -12,7 +12,7 @@ radio_recorder.install()  # before podfw.link.gatt imports `bluetooth`
 from podfw.gait.config import GaitConfig  # noqa: E402
 from podfw.gait.summary import WindowSummary  # noqa: E402
 from podfw.link import wire  # noqa: E402
-from podlink_rig import Rig  # noqa: E402
+from podlink_rig import Controller, Rig  # noqa: E402
 
 # u32 values at the limits of every u32 field and of the ESP32's 31-bit small ints
 U32_LIMITS = (0, 1, 0x3FFFFFFF, 0x40000000, 0x7FFFFFFF, 0x80000000,
@@ -20,19 +20,6 @@ U32_LIMITS = (0, 1, 0x3FFFFFFF, 0x40000000, 0x7FFFFFFF, 0x80000000,
               0xFFFFFFFE, 0xFFFFFFFF)
 FILLS = (0x00, 0x01, 0x7F, 0x80, 0xFF)
 CAPACITY = 128  # a small ring, so a backfill from 0 streams quickly and the ring wraps
-
-
-class Controller:
-    """The pod runtime's side: sessions always start and stop, only imu-still works."""
-
-    def start_session(self):
-        return True
-
-    def stop_session(self):
-        return True
-
-    def calibrate(self, target):
-        return target == wire.CALIBRATE_IMU_STILL
 
 
 def _u32(value):

@@ -12,27 +12,10 @@ radio_recorder.install()  # before podfw.link.gatt imports `bluetooth`
 from podfw.gait.config import GaitConfig  # noqa: E402
 from podfw.gait.summary import FLAG_WALKING  # noqa: E402
 from podfw.link import gatt, podlink, wire  # noqa: E402
-from podlink_rig import Rig  # noqa: E402
+from podlink_rig import Controller, Rig  # noqa: E402
 
 _FLAG_READ_ENCRYPTED = 0x0200
 _FLAG_WRITE_ENCRYPTED = 0x1000
-
-
-class Controller:
-    def __init__(self):
-        self.calls = []
-
-    def start_session(self):
-        self.calls.append("start")
-        return True
-
-    def stop_session(self):
-        self.calls.append("stop")
-        return True
-
-    def calibrate(self, target):
-        self.calls.append(("calibrate", target))
-        return target == wire.CALIBRATE_IMU_STILL
 
 
 def test_services_security_and_advertising():

@@ -36,6 +36,14 @@ def stridepod_cli(tmp_path, capsys, monkeypatch):
     return run
 
 
+@pytest.fixture(scope="session")
+def real_store(tmp_path_factory):
+    """A store of real data, built once (faults_rig.build_store); copy it, never write it."""
+    from faults_rig import build_store
+
+    return build_store(tmp_path_factory.mktemp("real-store") / "stridepod.db")
+
+
 @pytest.fixture
 def write_file(tmp_path):
     """`write_file(name, text)` writes `text` (UTF-8) to tmp_path/name and returns the path."""

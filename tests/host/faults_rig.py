@@ -15,6 +15,7 @@ import asyncio
 import dataclasses
 import os
 import shutil
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -95,6 +96,23 @@ def copy_store(seed: Path, folder: Path, name: str = "stridepod.db") -> Path:
     shutil.copyfile(seed, db)
     os.chmod(db, 0o600)
     return db
+
+
+def assert_store_whole(db: Path, name: str) -> None:
+    """After a command stopped part way (Ctrl-C, a full disk): the file is sound and holds
+    whole transactions only (an import's file all or nothing, a sync's records from 0
+    without a gap)."""
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        if name == "import":  # each file one transaction: all of it or none
+            runs = conn.execute("SELECT count(*) FROM runs WHERE source LIKE 'csv:%'").fetchone()[0]
+            assert runs in (0, 30), runs
+        if name == "sync":  # the records of the new pod: from 0, without a gap
+            seqs = [s for (s,) in conn.execute(
+                "SELECT seq FROM pod_records WHERE pod_id IN (SELECT pod_id FROM pod_records"
+                " GROUP BY pod_id HAVING min(received_at) >= (SELECT max(received_at)"
+                " FROM pod_records WHERE seq = 0)) ORDER BY seq")]
+            assert seqs == list(range(len(seqs))), seqs
 
 
 def one_line_error(result, *words: str) -> str:

@@ -15,13 +15,10 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from faults_rig import (
     DATA,
     ROOT,
     Snapshot,
-    build_store,
     copy_store,
     one_line_error,
     read_commands,
@@ -105,11 +102,11 @@ INSERT INTO runs (date, km, minutes) VALUES ('2022-01-20', 8.2, 44);
 """
 
 
-def tampered(seed: Path, sql: str) -> Callable[[Path], None]:
+def tampered(real_store: Path, sql: str) -> Callable[[Path], None]:
     """The real store with `sql` run on it (not through stridepod)."""
 
     def make(path: Path) -> None:
-        copy_store(seed, path.parent, path.name)
+        copy_store(real_store, path.parent, path.name)
         conn = sqlite3.connect(path)
         conn.executescript(sql)
         conn.commit()
@@ -122,7 +119,7 @@ def copied(source: Path) -> Callable[[Path], None]:
     return lambda path: path.write_bytes(source.read_bytes())
 
 
-def cases(seed: Path) -> dict[str, tuple[Callable[[Path], None], tuple[str, ...]]]:
+def cases(real_store: Path) -> dict[str, tuple[Callable[[Path], None], tuple[str, ...]]]:
     """name -> (makes the file, words the refusal must have)."""
     return {
         "firefox places.sqlite (WAL, schema 75)": (
@@ -142,39 +139,34 @@ def cases(seed: Path) -> dict[str, tuple[Callable[[Path], None], tuple[str, ...]
             lambda p: p.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 40),
             ("damaged",)),
         "store, user_version -1": (
-            tampered(seed, "PRAGMA user_version = -1"), (INCONSISTENT, "version -1")),
+            tampered(real_store, "PRAGMA user_version = -1"), (INCONSISTENT, "version -1")),
         "store, user_version -2**31": (
-            tampered(seed, "PRAGMA user_version = -2147483648"), (INCONSISTENT, "-2147483648")),
-        "store, user_version 0": (tampered(seed, "PRAGMA user_version = 0"), (INCONSISTENT,)),
+            tampered(real_store, "PRAGMA user_version = -2147483648"), (INCONSISTENT, "-2147483648")),
+        "store, user_version 0": (tampered(real_store, "PRAGMA user_version = 0"), (INCONSISTENT,)),
         "store, user_version 1 with schema 2's tables": (
-            tampered(seed, "PRAGMA user_version = 1"), (INCONSISTENT, "later schema's")),
+            tampered(real_store, "PRAGMA user_version = 1"), (INCONSISTENT, "later schema's")),
         "store, runs table dropped": (
-            tampered(seed, "DROP TABLE runs"), (INCONSISTENT, "without table(s) runs")),
+            tampered(real_store, "DROP TABLE runs"), (INCONSISTENT, "without table(s) runs")),
         "store, a column gone": (
-            tampered(seed, "ALTER TABLE runs DROP COLUMN kind"),
+            tampered(real_store, "ALTER TABLE runs DROP COLUMN kind"),
             (INCONSISTENT, "other columns in runs")),
         "store, user_version 3": (
-            tampered(seed, "PRAGMA user_version = 3"), ("newer stridepod", "schema 3")),
+            tampered(real_store, "PRAGMA user_version = 3"), ("newer stridepod", "schema 3")),
         "store, user_version 2**31-1": (
-            tampered(seed, "PRAGMA user_version = 2147483647"), ("newer stridepod",)),
+            tampered(real_store, "PRAGMA user_version = 2147483647"), ("newer stridepod",)),
         "schema 2 without its tables": (
             lambda p: sqlite_file(p, "", 2), (INCONSISTENT, "without table(s)")),
     }
-
-
-@pytest.fixture(scope="module")
-def seed(tmp_path_factory) -> Path:
-    return build_store(tmp_path_factory.mktemp("seed") / "seed.db")
 
 
 def folder_state(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-def test_foreign_newer_and_inconsistent_files_are_refused_untouched(stridepod_cli, seed,
+def test_foreign_newer_and_inconsistent_files_are_refused_untouched(stridepod_cli, real_store,
                                                                      tmp_path):
     refused = 0
-    for i, (name, (make, words)) in enumerate(cases(seed).items()):
+    for i, (name, (make, words)) in enumerate(cases(real_store).items()):
         folder = tmp_path / f"case{i}"
         folder.mkdir()
         db = folder / "stridepod.db"
@@ -190,9 +182,9 @@ def test_foreign_newer_and_inconsistent_files_are_refused_untouched(stridepod_cl
     assert refused == 19 * 4
 
 
-def test_a_table_of_the_runners_own_in_the_store_is_left_alone(stridepod_cli, seed, tmp_path):
+def test_a_table_of_the_runners_own_in_the_store_is_left_alone(stridepod_cli, real_store, tmp_path):
     db = tmp_path / "stridepod.db"
-    tampered(seed, "CREATE TABLE my_shoes (name TEXT, km REAL)")(db)
+    tampered(real_store, "CREATE TABLE my_shoes (name TEXT, km REAL)")(db)
     for command, args in {**read_commands(tmp_path / "out"),
                           **write_commands(tmp_path, sync=False)}.items():
         before = Snapshot.of(db)

@@ -18,7 +18,6 @@ import pytest
 
 from faults_rig import (
     Snapshot,
-    build_store,
     copy_store,
     one_line_error,
     read_commands,
@@ -44,11 +43,6 @@ SHELL_SQL = {  # the same locks taken by the sqlite3 command-line shell
 # which commands each lock blocks (rollback journal: readers need no lock but SHARED)
 BLOCKS = {"SHARED": {"write"}, "IMMEDIATE": {"write"}, "EXCLUSIVE": {"read", "write"}}
 WAIT_S = "0.3"
-
-
-@pytest.fixture(scope="module")
-def seed(tmp_path_factory) -> Path:
-    return build_store(tmp_path_factory.mktemp("seed") / "seed.db")
 
 
 class Holder:
@@ -88,13 +82,13 @@ def cases(tmp_path: Path) -> list[tuple[str, str, list[str]]]:
 
 @pytest.mark.parametrize("program", ["python", "sqlite3"])
 @pytest.mark.parametrize("lock", sorted(BLOCKS))
-def test_a_lock_holder_is_named_and_nothing_is_written(stridepod_cli, seed, tmp_path, program,
+def test_a_lock_holder_is_named_and_nothing_is_written(stridepod_cli, real_store, tmp_path, program,
                                                        lock):
     if program == "sqlite3":
         assert shutil.which("sqlite3"), "the sqlite3 shell is missing (tools/ensure-system-packages.sh)"
     tried = 0
     for kind, name, args in cases(tmp_path):
-        db = copy_store(seed, tmp_path / f"{kind}-{name}")
+        db = copy_store(real_store, tmp_path / f"{kind}-{name}")
         before = Snapshot.of(db)
         holder = Holder(program, db, lock, tmp_path)
         try:

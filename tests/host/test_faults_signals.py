@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from faults_rig import DATA, ROOT, build_store, copy_store
+from faults_rig import DATA, ROOT, assert_store_whole, copy_store
 
 DUMPS = ROOT.parent / "shared" / "datasets" / "dumps"
 LONG_RUN = DUMPS / "adept_outdoor_run_left_ankle.csv"  # 25 min, 150,000 rows
@@ -46,11 +45,6 @@ from stridepod.entry import main
 main(sys.argv[1:])
 """
 DELAYS_S = {"import": 6, "sync": 8, "export": 4, "analyze": 4, "today": 4}
-
-
-@pytest.fixture(scope="module")
-def seed(tmp_path_factory) -> Path:
-    return build_store(tmp_path_factory.mktemp("seed") / "seed.db")
 
 
 def command(name: str, db: Path, out: Path) -> list[str]:
@@ -104,25 +98,11 @@ def leftovers(tmp: Path) -> list[str]:
     return found
 
 
-def store_whole(db: Path, name: str) -> None:
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        if name == "import":  # each file one transaction: all of it or none
-            runs = conn.execute("SELECT count(*) FROM runs WHERE source LIKE 'csv:%'").fetchone()[0]
-            assert runs in (0, 30), runs
-        if name == "sync":  # the records of the new pod: from 0, without a gap
-            seqs = [s for (s,) in conn.execute(
-                "SELECT seq FROM pod_records WHERE pod_id IN (SELECT pod_id FROM pod_records"
-                " GROUP BY pod_id HAVING min(received_at) >= (SELECT max(received_at)"
-                " FROM pod_records WHERE seq = 0)) ORDER BY seq")]
-            assert seqs == list(range(len(seqs))), seqs
-
-
-def test_ctrl_c_at_any_point_is_interrupted_130_and_leaves_the_store_whole(seed, tmp_path):
+def test_ctrl_c_at_any_point_is_interrupted_130_and_leaves_the_store_whole(real_store, tmp_path):
     outcomes = {"interrupted": 0, "finished": 0}
     for name, count in DELAYS_S.items():
         # how long the command takes here, to spread the interrupts over all of it
-        db = copy_store(seed, tmp_path / f"{name}-time")
+        db = copy_store(real_store, tmp_path / f"{name}-time")
         started = time.monotonic()
         proc = start(command(name, db, tmp_path / f"{name}-time" / "out"), short_tmp(),
                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -131,7 +111,7 @@ def test_ctrl_c_at_any_point_is_interrupted_130_and_leaves_the_store_whole(seed,
         for k in range(count):
             case = tmp_path / f"{name}-{k}"
             tmp = short_tmp()  # the bus's socket path must stay under 108 bytes
-            db = copy_store(seed, case)
+            db = copy_store(real_store, case)
             proc = start(command(name, db, case / "out"), tmp, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
             time.sleep(span * k / count)
@@ -145,7 +125,7 @@ def test_ctrl_c_at_any_point_is_interrupted_130_and_leaves_the_store_whole(seed,
                 assert proc.returncode == 0 and not lines, (name, k, proc.returncode, err[-2000:])
                 outcomes["finished"] += 1
             assert leftovers(tmp) == [], (name, k)
-            store_whole(db, name)
+            assert_store_whole(db, name)
             assert not list(case.rglob("*.tmp")), (name, k)
     print(f"Ctrl-C: {outcomes}")
     assert outcomes["interrupted"] >= sum(DELAYS_S.values()) // 2, outcomes
@@ -168,8 +148,8 @@ LONG_OUTPUTS = ("analyze --json",)
 
 
 @pytest.mark.parametrize("after_bytes", [0, 1])
-def test_a_closed_pipe_ends_quietly_with_141(seed, tmp_path, after_bytes):
-    db = copy_store(seed, tmp_path / "store")
+def test_a_closed_pipe_ends_quietly_with_141(real_store, tmp_path, after_bytes):
+    db = copy_store(real_store, tmp_path / "store")
     for name, args in PIPE_COMMANDS.items():
         if after_bytes and name not in LONG_OUTPUTS:
             continue  # a short output fits the pipe and is written before the reader leaves

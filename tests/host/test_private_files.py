@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from faults_rig import DATA, build_store, copy_store
+from faults_rig import DATA, copy_store
 from stridepod.privatefiles import FORMULA_STARTS, private_dir, private_file, spreadsheet_safe
 from stridepod.store.database import Store
 
@@ -91,12 +91,11 @@ def test_exported_cells_never_open_as_formulas(stridepod_cli, tmp_path, write_fi
     assert spreadsheet_safe("2026-11-10") == "2026-11-10"
 
 
-def test_read_commands_never_create_or_touch_a_store(stridepod_cli, tmp_path):
+def test_read_commands_never_create_or_touch_a_store(stridepod_cli, tmp_path, real_store):
     missing = tmp_path / "nothing-here" / "stridepod.db"
     assert stridepod_cli("--db", missing, "today").exit_code == 0
     assert not missing.parent.exists()
-    seed = build_store(tmp_path / "seed.db")
-    db = copy_store(seed, tmp_path / "store")
+    db = copy_store(real_store, tmp_path / "store")
     before = (db.read_bytes(), sorted(p.name for p in db.parent.iterdir()))
     for args in (["today"], ["plan"], ["export", tmp_path / "x"], ["report", "-o", tmp_path / "r"]):
         assert stridepod_cli("--db", db, *args).exit_code == 0

@@ -18,14 +18,19 @@ def test_new_store_is_owner_only_and_at_latest_schema(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_old_store_is_migrated_in_order(tmp_path):
-    path = tmp_path / "old.db"
+def schema1_store(path):
+    """A store as the first release wrote it, with one pod record."""
     conn = sqlite3.connect(path)
     conn.executescript(MIGRATIONS[0])
     conn.execute("PRAGMA user_version = 1")
     conn.execute("INSERT INTO pod_records (pod_id, seq, record) VALUES ('p', 3, '{\"seq\": 3}')")
     conn.commit()
     conn.close()
+
+
+def test_old_store_is_migrated_in_order(tmp_path):
+    path = tmp_path / "old.db"
+    schema1_store(path)
     with Store.open(path) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert store.last_sequence("p") == 3
@@ -34,12 +39,7 @@ def test_old_store_is_migrated_in_order(tmp_path):
 
 def test_an_upgrade_keeps_a_backup_and_a_read_never_upgrades_the_file(tmp_path):
     path = tmp_path / "old.db"
-    conn = sqlite3.connect(path)
-    conn.executescript(MIGRATIONS[0])
-    conn.execute("PRAGMA user_version = 1")
-    conn.execute("INSERT INTO pod_records (pod_id, seq, record) VALUES ('p', 3, '{\"seq\": 3}')")
-    conn.commit()
-    conn.close()
+    schema1_store(path)
     old = path.read_bytes()
     with Store.open(path, read_only=True) as store:  # read through an upgraded copy in memory
         assert store.schema_version == SCHEMA_VERSION and store.runs() == []

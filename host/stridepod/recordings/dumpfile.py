@@ -48,8 +48,26 @@ class DumpError(StridepodError):
     pass
 
 
+class _Sidecar:
+    """What a recording's sidecar says, for Recording and DumpStream."""
+
+    meta: dict
+
+    @property
+    def rate_hz(self) -> float:
+        return float(self.meta["rate_hz"])
+
+    @property
+    def placement(self) -> str:
+        return self.meta["placement"]
+
+    @property
+    def zones(self) -> list[dict]:
+        return list(self.meta.get("pressure_zones") or [])
+
+
 @dataclass
-class Recording:
+class Recording(_Sidecar):
     name: str
     path: Path
     meta: dict
@@ -62,10 +80,6 @@ class Recording:
     truth: dict | None = field(default=None)
 
     @property
-    def rate_hz(self) -> float:
-        return float(self.meta["rate_hz"])
-
-    @property
     def samples(self) -> int:
         return len(self.t)
 
@@ -74,20 +88,12 @@ class Recording:
         return float(self.t[-1] - self.t[0]) if len(self.t) else 0.0
 
     @property
-    def placement(self) -> str:
-        return self.meta["placement"]
-
-    @property
-    def zones(self) -> list[dict]:
-        return list(self.meta.get("pressure_zones") or [])
-
-    @property
     def has_pressure(self) -> bool:
         return self.pressure is not None
 
 
 @dataclass
-class DumpStream:
+class DumpStream(_Sidecar):
     """A recording's header and sidecar; `chunks()` reads its samples part by part."""
 
     name: str
@@ -102,18 +108,6 @@ class DumpStream:
     duration_s: float = 0.0  # t of the last row read (the first is 0)
     gaps: int = 0  # steps of t longer than GAP_PERIODS sample periods, so far
     gap_s: float = 0.0  # time those steps span beyond one sample period each
-
-    @property
-    def rate_hz(self) -> float:
-        return float(self.meta["rate_hz"])
-
-    @property
-    def placement(self) -> str:
-        return self.meta["placement"]
-
-    @property
-    def zones(self) -> list[dict]:
-        return list(self.meta.get("pressure_zones") or [])
 
     @property
     def has_pressure(self) -> bool:

@@ -119,8 +119,9 @@ def explain(exc: sqlite3.Error, path: Path, lock_wait_s: float, *, writing: bool
         return StoreError(f"{path} is in use: {who} held it for longer than {lock_wait_s:g} s; "
                           f"close it or try again later; {unchanged}")
     if code == sqlite3.SQLITE_FULL:
-        return StoreError(f"the disk holding {path} is full: this change was not stored "
-                          "(the file is as it was); free some space and try again")
+        return StoreError(f"the disk holding {path} is full: the change in progress was not "
+                          "stored (what was stored before it is whole); free some space and "
+                          "try again")
     if code == sqlite3.SQLITE_READONLY:
         return StoreError(f"{path} is read-only (read-only media or no write permission): "
                           f"{unchanged}")
