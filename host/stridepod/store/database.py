@@ -320,6 +320,8 @@ class Store:
                     raise faults.damaged(self.path, problem)
         finally:
             conn.execute("COMMIT")
+        if not self.read_only:
+            self._probe_write(version)
         if version == SCHEMA_VERSION:
             return
         if self.read_only:  # upgrade a copy in memory: a read never writes the file
@@ -336,6 +338,17 @@ class Store:
             if backup is not None and self.schema_version == version:
                 backup.unlink(missing_ok=True)  # nothing changed: nothing to restore from
             raise
+
+    def _probe_write(self, version: int) -> None:
+        """A write rolled back at once: a store that is read-only, held by another writer
+        or on a full disk says so now, before a command's work (a whole sync) is done."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(f"PRAGMA user_version = {version}")  # the same value: no change
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
 
     def _keep_backup(self, version: int) -> Path:
         """A copy of the file as it is, beside it, before the schema changes."""
