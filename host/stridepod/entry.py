@@ -30,17 +30,35 @@ class PipeClosed(Exception):  # noqa: N818 - what happened, not an error of the 
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        from stridepod.cli import main as run_command
+        try:
+            from stridepod.cli import main as run_command
 
-        run_command(argv)
-    except KeyboardInterrupt:
-        stop("interrupted", EXIT_INTERRUPTED)
-    except (BrokenPipeError, PipeClosed):
-        stop(None, EXIT_PIPE_CLOSED)
+            run_command(argv)
+        except KeyboardInterrupt:
+            stop("interrupted", EXIT_INTERRUPTED)
+        except (BrokenPipeError, PipeClosed):
+            stop(None, EXIT_PIPE_CLOSED)
+    except SystemExit as exc:
+        if exc.code in (EXIT_INTERRUPTED, EXIT_PIPE_CLOSED):
+            _quiet_from_now_on()
+        raise
     finally:
         # the command is over: a Ctrl-C while Python shuts down changes nothing (Python
         # would otherwise restore the default handler and die by the signal)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _quiet_from_now_on() -> None:
+    """After "interrupted" (or a closed pipe) nothing more is said: what the interrupt cut
+    short (an event loop being set up, a coroutine not yet started) would otherwise be
+    reported by Python's finalizers as the process exits. The data is safe by then
+    (transactions rolled back, files replaced only whole); only these messages go."""
+    import logging
+    import warnings
+
+    sys.unraisablehook = lambda _unraisable: None
+    warnings.simplefilter("ignore")
+    logging.disable(logging.CRITICAL)
 
 
 def stop(message: str | None, code: int) -> None:

@@ -25,7 +25,7 @@ RECORDINGS = ("gaitmap_walk_left", "gaitpdb_JuCo01_01_left", "alcantara_run_03",
 def test_read_in_parts_is_the_same_as_read_whole(name):
     whole = replay(dumpfile.load(DUMPS / name))
     rows = dumpfile.open_stream(DUMPS / name)
-    for size in (977, dumpfile.CHUNK_ROWS):  # a prime: parts end anywhere in a window
+    for size in (977, dumpfile.PART_ROWS):  # a prime: parts end anywhere in a window
         stream = dumpfile.open_stream(DUMPS / name)
         parts = replay_stream(stream, rows=size)
         assert parts.windows == whole.windows and parts.initial_contacts_s == whole.initial_contacts_s

@@ -6,11 +6,11 @@ pressure, unit in the sidecar). Sidecar `NAME.json`: `format`, `rate_hz`, `place
 `units`, optional `pressure_zones` [{name, x, y}]. Every problem is a `DumpError` with one
 line that names the file (and the line of the CSV).
 
-`open_stream(path)` reads the header and the sidecar; its `chunks()` parse and check
-`CHUNK_ROWS` rows at a time, so a recording of any length is read in bounded memory
+`open_stream(path)` reads the header and the sidecar; its `parts()` parse and check
+`PART_ROWS` rows at a time, so a recording of any length is read in bounded memory
 (`stridepod analyze`). `load(path)` reads the whole recording into arrays (the float
 reference engine and evaluation need it whole). Both apply the same checks, among them:
-`t` strictly increasing, and its median step within 1 % of 1 / `rate_hz` in every chunk
+`t` strictly increasing, and its median step within 1 % of 1 / `rate_hz` in every part
 (the engine counts samples, so a wrong rate would be a wrong cadence). Steps longer than
 1.5 sample periods are gaps (lost samples): counted, not refused (`DumpStream.gaps`).
 """
@@ -36,7 +36,7 @@ ACC_COLUMNS = ("ax", "ay", "az")
 GYRO_COLUMNS = ("gx", "gy", "gz")
 _ZONE = re.compile(r"^p([1-9][0-9]?)$")
 FULL_SCALE = _FULL_SCALE  # a 16-bit sensor reading's largest value (the engine's clip level)
-CHUNK_ROWS = 1 << 16  # rows parsed and checked at a time (about 5 MB of floats at most)
+PART_ROWS = 1 << 16  # rows parsed and checked at a time (about 5 MB of floats at most)
 RATE_TOLERANCE = 0.01  # largest relative difference of t's median step from 1 / rate_hz
 GAP_PERIODS = 1.5  # a step of t longer than this many sample periods is a gap
 ZONE_COORDINATE_LIMIT = 1e6  # |x|, |y| of a pressure zone, in the sidecar's own unit
@@ -94,7 +94,7 @@ class Recording(_Sidecar):
 
 @dataclass
 class DumpStream(_Sidecar):
-    """A recording's header and sidecar; `chunks()` reads its samples part by part."""
+    """A recording's header and sidecar; `parts()` reads its samples part by part."""
 
     name: str
     path: Path
@@ -113,7 +113,7 @@ class DumpStream(_Sidecar):
     def has_pressure(self) -> bool:
         return bool(self.zone_columns)
 
-    def chunks(self, rows: int = CHUNK_ROWS) -> Iterator[Recording]:
+    def parts(self, rows: int = PART_ROWS) -> Iterator[Recording]:
         """The samples, `rows` at a time, each part checked (t from the first sample)."""
         state = _StreamState()
         block: list[str] = []
@@ -127,16 +127,16 @@ class DumpStream(_Sidecar):
                     block.append(line)
                     numbers.append(number)
                     if len(block) == rows:
-                        yield self._chunk(block, numbers, state)
+                        yield self._part(block, numbers, state)
                         block, numbers = [], []
         except (OSError, UnicodeDecodeError) as exc:
             raise DumpError(f"{self.path}: cannot read ({exc})") from None
         if block:
-            yield self._chunk(block, numbers, state)
+            yield self._part(block, numbers, state)
         if state.t0 is None:
             raise DumpError(f"{self.path}: no samples after the header")
 
-    def _chunk(self, lines: list[str], numbers: list[int], state: _StreamState) -> Recording:
+    def _part(self, lines: list[str], numbers: list[int], state: _StreamState) -> Recording:
         data = _parse(self.path, lines, numbers, len(self.header))
         col = {h: i for i, h in enumerate(self.header)}
         bad = ~np.isfinite(data)
@@ -190,7 +190,7 @@ class DumpStream(_Sidecar):
 @dataclass
 class _StreamState:
     t0: float | None = None  # t of the first sample
-    last_t: float | None = None  # t of the last sample of the previous chunk
+    last_t: float | None = None  # t of the last sample of the previous part
 
 
 def sidecar_path(csv_path: Path) -> Path:
@@ -208,7 +208,7 @@ def _csv_path(path: str | Path) -> Path:
 
 def open_stream(path: str | Path) -> DumpStream:
     """NAME.csv (or NAME, or NAME.json) with its sidecar and, if present, truth; the
-    samples are read by `chunks()`."""
+    samples are read by `parts()`."""
     path = _csv_path(path)
     if not path.is_file():
         raise DumpError(f"{path}: no such recording")
@@ -228,7 +228,7 @@ def open_stream(path: str | Path) -> DumpStream:
 def load(path: str | Path) -> Recording:
     """The whole recording in memory (see `open_stream` for one of any length)."""
     stream = open_stream(path)
-    parts = list(stream.chunks())
+    parts = list(stream.parts())
 
     def joined(name: str) -> np.ndarray | None:
         arrays = [getattr(p, name) for p in parts]

@@ -18,7 +18,7 @@ from podfw.gait.config import GaitConfig
 from podfw.gait.engine import EV_FINAL_CONTACT, EV_INITIAL_CONTACT, GaitEngine
 from podfw.gait.pressure import MAX_ZONES
 from stridepod.errors import StridepodError
-from stridepod.recordings.dumpfile import CHUNK_ROWS, DumpStream, Recording, SensorUnits, quantise
+from stridepod.recordings.dumpfile import PART_ROWS, DumpStream, Recording, SensorUnits, quantise
 
 DEFAULT_UNITS = SensorUnits()
 
@@ -228,13 +228,13 @@ def replay(rec: Recording, units: SensorUnits = DEFAULT_UNITS, window_s: int = 5
 
 
 def replay_stream(stream: DumpStream, units: SensorUnits = DEFAULT_UNITS, window_s: int = 5,
-                  rows: int = CHUNK_ROWS) -> GaitResult:
+                  rows: int = PART_ROWS) -> GaitResult:
     """`replay` on a recording read `rows` at a time: the same result, in memory bounded
     by `rows` and the events, whatever the recording's length."""
     config = engine_config(stream, units, window_s)
     scale = _pressure_scale(stream, units) if stream.has_pressure else 1.0
     run = EngineRun(config)
-    for part in stream.chunks(rows):
+    for part in stream.parts(rows):
         run.push(*_quantise_part(part, units, config, scale))
     return run.finish()
 
