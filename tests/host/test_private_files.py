@@ -93,7 +93,8 @@ def test_exported_cells_never_open_as_formulas(stridepod_cli, tmp_path, write_fi
 
 def test_read_commands_never_create_or_touch_a_store(stridepod_cli, tmp_path, real_store):
     missing = tmp_path / "nothing-here" / "stridepod.db"
-    assert stridepod_cli("--db", missing, "today").exit_code == 0
+    refused = stridepod_cli("--db", missing, "today")
+    assert refused.exit_code == 2 and "no stridepod database at" in refused.stderr
     assert not missing.parent.exists()
     db = copy_store(real_store, tmp_path / "store")
     before = (db.read_bytes(), sorted(p.name for p in db.parent.iterdir()))
