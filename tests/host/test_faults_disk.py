@@ -110,7 +110,7 @@ def write_cases(tmp_path: Path, seeds: dict[str, Path]) -> list[dict]:
             "hrv": ({}, ["hrv", "--from-file", str(seeds["morning"]), "--date", "2022-01-23"]),
             "export": ({f"out/{t}.csv": seeds["old"] for t in tables}, ["export", "OUT"]),
             "report": ({f"out/{f}": seeds["old"] for f in
-                        ("report.html", "gait.png", "load.png", "wellness.png")},
+                        ("report.html", "gait.png", "load.png")},
                        ["report", "-o", "OUT", "--date", "2022-01-20"]),
             "upgrade": ({"stridepod.db": seeds["schema1"]},
                         ["import", str(DATA / "demo_sessions.csv")]),

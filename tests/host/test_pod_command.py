@@ -21,7 +21,7 @@ RECORDING = bundled("gaitpdb_JuCo01_01_left.csv")  # an 8-zone insole at 100 Hz
 def test_info_shows_the_pods_setup(stridepod_cli):
     result = stridepod_cli("pod", "info", "--virtual", RECORDING)
     assert result.exit_code == 0, result.stderr
-    line = result.stdout.strip()
+    line = " ".join(result.stdout.split())  # as wrapped to the terminal's width
     assert line.startswith("pod VP000001 (") and "left_insole, no IMU, pressure zones 100 Hz" in line
     assert "5 s windows" in line and "clock not set" in line
     answer = json.loads(stridepod_cli("pod", "info", "--virtual", RECORDING, "--json").stdout)

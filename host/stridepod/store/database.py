@@ -4,13 +4,14 @@ Everything stridepod knows lives here: summary records synced from pods, wellnes
 (resting HR, HRV, sleep), runs, the pain log, planned sessions, and which files were
 already imported. The file is created readable by its owner only (it holds health data),
 the schema carries its version (`PRAGMA user_version`) and is brought up to date by the
-migrations below, applied in order, each in its own transaction, after a copy of the file
+migrations (`stridepod.store.schema`), applied in order, each in its own transaction, after a copy of the file
 is kept beside it (`NAME.schema-<version>.bak`).
 
 Opening checks what the file is before anything is written: another program's SQLite
-file, a newer stridepod's or an inconsistent schema is refused (`stridepod.store.faults`
-words each case). A store opened `read_only` is never written: an older schema is
-upgraded in a copy in memory, a missing file reads as an empty store. A store opened for
+file, a newer stridepod's or an inconsistent schema is refused (`schema.check_schema`;
+`stridepod.store.faults` words every failure). A store opened `read_only` is never
+written: an older schema is upgraded in a copy in memory, a missing file reads as an
+empty store (the command line refuses it before: `commands.context.open_store`). A store opened for
 writing is checked (`PRAGMA quick_check`) first, so a damaged file is not written to.
 
 Writes that belong together happen in one transaction, so an interrupted sync (Ctrl-C,
@@ -32,149 +33,17 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from stridepod.privatefiles import private_dir, replacing
 from stridepod.store import faults
 from stridepod.store.faults import LOCK_WAIT_S, StoreError
-
-__all__ = ["LOCK_WAIT_S", "MIGRATIONS", "SCHEMA_VERSION", "Store", "StoreError", "Table"]
-
-# Each entry upgrades the schema from version i to i + 1. Never edit a released entry:
-# append a new one, so existing stores upgrade the same way fresh ones are built.
-MIGRATIONS: tuple[str, ...] = (
-    # 1: pod records, exactly once per (pod, sequence number)
-    """
-    CREATE TABLE pod_records (
-        pod_id      TEXT    NOT NULL,
-        seq         INTEGER NOT NULL,
-        received_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
-        record      TEXT    NOT NULL,  -- the decoded wire record as JSON
-        PRIMARY KEY (pod_id, seq)
-    ) WITHOUT ROWID;
-    """,
-    # 2: the runner's history and plan (columns named as in stridepod.recovery.model),
-    #    and the files it came from
-    """
-    CREATE TABLE imports (
-        sha256      TEXT PRIMARY KEY,
-        path        TEXT NOT NULL,
-        kind        TEXT NOT NULL,
-        rows        INTEGER NOT NULL,
-        imported_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-    );
-    CREATE TABLE wellness_days (
-        date       TEXT PRIMARY KEY,  -- ISO date of the morning
-        resting_hr REAL,
-        rmssd_ms   REAL,
-        sleep_h    REAL,              -- the night before
-        source     TEXT NOT NULL
-    );
-    CREATE TABLE runs (
-        source_key    TEXT PRIMARY KEY,  -- the same run imported again has the same key
-        source        TEXT NOT NULL,     -- 'pod', 'fit', 'csv'
-        start         TEXT NOT NULL,     -- ISO date-time, the runner's local time
-        date          TEXT NOT NULL,
-        duration_min  REAL NOT NULL,
-        distance_km   REAL,
-        rpe           REAL,
-        avg_hr        REAL,
-        max_hr        REAL,
-        steps         INTEGER,
-        cadence_spm   REAL,
-        impact_g_mean REAL,
-        impact_g_peak REAL,
-        contact_ms    REAL,
-        strike_heel   REAL,              -- shares of strikes, 0..1
-        strike_mid    REAL,
-        strike_fore   REAL,
-        asymmetry_pct REAL,
-        pace_s_per_km REAL,
-        kind          TEXT NOT NULL DEFAULT ''
-    );
-    CREATE INDEX runs_by_date ON runs (date);
-    CREATE TABLE pain_log (
-        date         TEXT NOT NULL,
-        site         TEXT NOT NULL,      -- knee, shin, achilles, ...
-        during       REAL CHECK (during BETWEEN 0 AND 10),
-        next_morning REAL CHECK (next_morning BETWEEN 0 AND 10),
-        PRIMARY KEY (date, site)
-    );
-    CREATE TABLE planned_sessions (
-        date         TEXT PRIMARY KEY,
-        kind         TEXT NOT NULL,
-        duration_min REAL,
-        distance_km  REAL,
-        intensity    TEXT NOT NULL DEFAULT '',
-        back_to_back INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE TABLE goals (
-        date        TEXT PRIMARY KEY,
-        name        TEXT NOT NULL,
-        distance_km REAL
-    );
-    """,
+from stridepod.store.schema import (
+    COLUMN_MEANING,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    check_schema,
+    read_schema,
+    refuse_foreign_wal,
 )
 
-SCHEMA_VERSION = len(MIGRATIONS)
-Schema = dict[str, tuple[str, ...]]  # table -> its column names
-
-# What the TEXT and INTEGER columns hold, for typed exports (SQLite keeps dates as ISO text
-# and booleans as 0/1): "date", "local_time" (ISO date-time, no zone), "utc_time" (ISO
-# date-time ending in Z), "bool". Other columns follow their declared SQLite type.
-COLUMN_MEANING: dict[tuple[str, str], str] = {
-    ("pod_records", "received_at"): "utc_time",
-    ("imports", "imported_at"): "utc_time",
-    ("wellness_days", "date"): "date",
-    ("runs", "start"): "local_time",
-    ("runs", "date"): "date",
-    ("pain_log", "date"): "date",
-    ("planned_sessions", "date"): "date",
-    ("planned_sessions", "back_to_back"): "bool",
-    ("goals", "date"): "date",
-}
-
-
-def _schema(conn: sqlite3.Connection) -> Schema:
-    names = [n for (n,) in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%'"
-        " ESCAPE '\\' ORDER BY name")]
-    return {n: tuple(c for (c,) in conn.execute("SELECT name FROM pragma_table_info(?)", (n,)))
-            for n in names}
-
-
-@functools.cache
-def schema_at(version: int) -> Schema:
-    """The tables and columns a store at `version` has (the migrations run in memory)."""
-    conn = sqlite3.connect(":memory:")
-    for script in MIGRATIONS[:version]:
-        conn.executescript(script)
-    return _schema(conn)
-
-
-def _check_schema(path: Path, version: int, found: Schema) -> None:
-    """Refuses a file that is not a stridepod store this version can use (one line)."""
-    ours = {name for v in range(1, SCHEMA_VERSION + 1) for name in schema_at(v)}
-    if found and not found.keys() & ours:
-        listed = ", ".join(sorted(found)[:5]) + (", ..." if len(found) > 5 else "")
-        raise StoreError(f"{path} is another program's SQLite database (tables {listed}), "
-                         "not a stridepod store: choose another file with --db; "
-                         "nothing was written")
-    if version > SCHEMA_VERSION:
-        raise StoreError(f"{path} was written by a newer stridepod (schema {version}, this "
-                         f"version knows up to {SCHEMA_VERSION}): upgrade stridepod; "
-                         "nothing was written")
-    if version == 0 and not found:
-        return  # a new store
-    expected = schema_at(version) if version > 0 else {}
-    missing = [t for t in expected if t not in found]
-    changed = [t for t in expected if t in found and set(found[t]) != set(expected[t])]
-    later = sorted(t for t in found.keys() & ours if t not in expected)  # a later schema's
-    if version <= 0 or missing or changed or later:
-        problems = ([f"without table(s) {', '.join(missing)}"] if missing else []) + (
-            [f"with other columns in {', '.join(changed)}"] if changed else []) + (
-            [f"with the later schema's {', '.join(later)}"] if later else [])
-        detail = (f"schema version {version}, which no stridepod writes" if version <= 0
-                  else f"schema {version} " + "; ".join(problems))
-        raise StoreError(f"{path} has an inconsistent schema ({detail}): another program's "
-                         f"file or a damaged store; {faults.restore_hint(path)}; "
-                         "nothing was written")
-
+__all__ = ["COLUMN_MEANING", "LOCK_WAIT_S", "MIGRATIONS", "SCHEMA_VERSION", "Store",
+           "StoreError", "Table"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -289,7 +158,7 @@ class Store:
         if path.is_dir():
             raise StoreError(f"{path} is a directory, not a stridepod database")
         if path.is_file():
-            _refuse_foreign_wal(path)
+            refuse_foreign_wal(path)
         if read_only and not path.exists():
             conn = sqlite3.connect(":memory:", isolation_level=None)  # nothing to read
         elif read_only:
@@ -313,7 +182,7 @@ class Store:
         conn.execute("BEGIN")  # one read snapshot for the checks
         try:
             version = self.schema_version
-            _check_schema(self.path, version, _schema(conn))
+            check_schema(self.path, version, read_schema(conn))
             if not self.read_only:
                 problem = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
                 if problem != "ok":
@@ -572,29 +441,6 @@ class Store:
             raise StoreError(f"no table {name!r}; tables: {', '.join(TABLES)}")
         cursor = self._conn.execute(f"SELECT * FROM {name}")
         return [d[0] for d in cursor.description], cursor.fetchall()
-
-
-def _refuse_foreign_wal(path: Path) -> None:
-    """A file in WAL mode (stridepod's never are, others' often) is checked before it is
-    opened for real: opening it would create its -wal and -shm files, even read-only.
-    Read as immutable (no locks, no companion files); what cannot be read that way is
-    left to the real opening to explain."""
-    try:
-        with open(path, "rb") as fh:
-            header = fh.read(20)
-    except OSError:
-        return
-    if header[:16] != faults.SQLITE_HEADER or header[18:20] != b"\x02\x02":
-        return
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
-    try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        found = _schema(conn)
-    except sqlite3.DatabaseError:
-        return
-    finally:
-        conn.close()
-    _check_schema(path, version, found)
 
 
 def _create_private(path: Path) -> None:

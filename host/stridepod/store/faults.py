@@ -9,7 +9,7 @@ cause, and says what happened to the data:
 - damaged: checked with `PRAGMA quick_check` when an operation fails (a corrupt page, an
   I/O error, a header that is not SQLite's); the line says what to restore from;
 - another program's file, a newer stridepod's, an inconsistent schema (see
-  `stridepod.store.database.Store._check_schema`).
+  `stridepod.store.schema.check_schema`).
 
 A failed write is rolled back (SQLite's journal), so "not stored" is exact: the file is
 as it was before the command. Nothing here writes to the store.
