@@ -29,6 +29,7 @@ class PipeClosed(Exception):  # noqa: N818 - what happened, not an error of the 
 
 
 def main(argv: list[str] | None = None) -> None:
+    sys.unraisablehook = _interrupt_where_it_can_stop
     try:
         try:
             from stridepod.cli import main as run_command
@@ -46,6 +47,21 @@ def main(argv: list[str] | None = None) -> None:
         # the command is over: a Ctrl-C while Python shuts down changes nothing (Python
         # would otherwise restore the default handler and die by the signal)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _interrupt_where_it_can_stop(unraisable: sys.UnraisableHookArgs) -> None:
+    """A Ctrl-C that lands in a finalizer or a weak-reference callback (the import system
+    has some) cannot propagate: Python would print it as "Exception ignored in ..." and
+    the command would run on. It is raised again at the next point that can stop the
+    command; every other unraisable error is reported as Python does."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        import _thread
+
+        # from another thread: the main thread takes it at its next check, once out of
+        # here (were that a finalizer again, this hook runs again)
+        _thread.start_new_thread(_thread.interrupt_main, ())
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 def _quiet_from_now_on() -> None:

@@ -165,3 +165,31 @@ def test_a_closed_pipe_ends_quietly_with_141(real_store, tmp_path, after_bytes):
             os.close(read_end)
         _, err = proc.communicate(timeout=120)
         assert (proc.returncode, err) == (141, ""), (name, proc.returncode, err[-2000:])
+
+
+FINALIZER_INTERRUPT = """\
+import signal, sys, time
+import stridepod.cli
+
+class Finalized:
+    def __del__(self):
+        raise KeyboardInterrupt  # what Python's SIGINT handler does when Ctrl-C lands here
+
+def command(argv):
+    Finalized()  # collected at once: the interrupt hits its finalizer, where it cannot propagate
+    for _ in range(500):  # the command's work goes on (5 s)
+        time.sleep(0.01)
+    print("finished")
+
+stridepod.cli.main = command
+from stridepod.entry import main
+main([])
+"""
+
+
+def test_a_ctrl_c_that_lands_in_a_finalizer_still_interrupts():
+    """Python prints such an interrupt as "Exception ignored in ..." and runs on (seen with
+    the import system's lock callbacks); stridepod raises it again where it can stop."""
+    proc = subprocess.run([sys.executable, "-c", FINALIZER_INTERRUPT], capture_output=True,
+                          text=True, timeout=60)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (130, "", "interrupted\n")
