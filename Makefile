@@ -22,6 +22,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	bash tools/ensure-system-packages.sh
+	$(BIN)/python -m stridepod.devtools.interpreters
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
