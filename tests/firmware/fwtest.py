@@ -37,20 +37,39 @@ def assert_raises(exc_type, func, *args):
 
 
 class Lcg:
-    # deterministic pseudo-random numbers, the same on every interpreter
+    """Deterministic pseudo-random numbers, the same on every interpreter, computed in
+    31-bit small ints (no big int, so nothing allocates on a 32-bit MicroPython): a
+    24-bit linear congruential generator (Visual Basic 6's Rnd: multiplier 0x43FD43FD,
+    increment 0xC39EC3, modulo 2**24; full period) multiplied in 12-bit halves; below(n)
+    takes the top 16 bits of one step, or 30 bits of two steps when n > 2**16."""
+
     def __init__(self, seed):
-        self.state = seed
+        self.state = seed & 0xFFFFFF
+
+    def step(self):
+        s = self.state
+        s0 = s & 0xFFF
+        s1 = s >> 12
+        # 0xFD43FD = 0xFD4 * 4096 + 0x3FD; the 0xFD4 * s1 * 4096 term is outside 24 bits
+        low = 0x3FD * s0 + (((0xFD4 * s0 + 0x3FD * s1) & 0xFFF) << 12) + 0xC39EC3
+        self.state = low & 0xFFFFFF
+        return self.state
 
     def below(self, n):
-        self.state = (self.state * 1103515245 + 12345) & 0x7FFFFFFF
-        return (self.state >> 8) % n
+        if n <= 0x10000:
+            return (self.step() >> 8) % n
+        return (((self.step() >> 8) << 14) | (self.step() >> 10)) % n
 
 
 def read_dump_columns(name):
-    """Reads ../shared/datasets/dumps/NAME.csv into (header, list of float rows)."""
-    rows = []
-    with open(DATASETS + "/dumps/" + name + ".csv") as f:
-        header = f.readline().strip().split(",")
-        for line in f:
-            rows.append([float(v) for v in line.split(",")])
-    return header, rows
+    """(header, rows) of ../shared/datasets/dumps/NAME.csv; rows yields each row as a list
+    of floats while the file is read (a whole recording would not fit the pod's heap)."""
+    f = open(DATASETS + "/dumps/" + name + ".csv")
+    header = f.readline().strip().split(",")
+
+    def rows():
+        with f:
+            for line in f:
+                yield [float(v) for v in line.split(",")]
+
+    return header, rows()

@@ -1,5 +1,5 @@
 # Storage helpers for the flash-log tests: a scratch directory, a littlefs volume on a
-# RAM block device (the filesystem the ESP32 port uses), and a wrapper that cuts the
+# block device (the filesystem the ESP32 port uses), and a wrapper that cuts the
 # power in the middle of a write.
 import os
 from array import array
@@ -105,28 +105,53 @@ class ScratchStorage:
         remove_tree(self.storage.root)
 
 
-class RamBlockDevice:
-    """Block device for os.VfsLfs2 that counts erases (flash wear)."""
+def _scratch_file():
+    return "/tmp/stridepod-flash-" + "".join("%02x" % b for b in os.urandom(6))
 
-    def __init__(self, block_size, blocks):
+
+def _copy(src, dst, block_size):
+    buf = bytearray(block_size)
+    while True:
+        n = src.readinto(buf)
+        if not n:
+            return
+        dst.write(memoryview(buf)[:n])
+
+
+class FileBlockDevice:
+    """Block device for os.VfsLfs2 that counts erases (flash wear). Its flash is a
+    scratch file (unlinked once open, so nothing stays behind), not a bytearray: the
+    pod's flash is not heap, and the tests run with the pod's heap budget. `image` (a
+    file written by snapshot()) gives its first contents, else it starts zeroed."""
+
+    def __init__(self, block_size, blocks, image=None):
         self.block_size = block_size
-        self.data = bytearray(block_size * blocks)
+        self.blocks = blocks
         self.erases = 0
         self.erased = array("H", bytes(2 * blocks))  # erases of each block
+        path = _scratch_file()
+        with open(path, "wb") as f:
+            if image is None:
+                zeros = bytearray(block_size)
+                for _ in range(blocks):
+                    f.write(zeros)
+            else:
+                with open(image, "rb") as src:
+                    _copy(src, f, block_size)
+        self.file = open(path, "r+b")
+        os.remove(path)
 
     def readblocks(self, block, buf, offset=0):
-        start = block * self.block_size + offset
-        buf[:] = memoryview(self.data)[start:start + len(buf)]
+        self.file.seek(block * self.block_size + offset)
+        self.file.readinto(buf)
 
     def writeblocks(self, block, buf, offset=None):
-        if offset is None:
-            offset = 0
-        start = block * self.block_size + offset
-        self.data[start:start + len(buf)] = buf
+        self.file.seek(block * self.block_size + (offset or 0))
+        self.file.write(buf)
 
     def ioctl(self, op, arg):
         if op == 4:  # block count
-            return len(self.data) // self.block_size
+            return self.blocks
         if op == 5:  # block size
             return self.block_size
         if op == 6:  # erase
@@ -135,17 +160,25 @@ class RamBlockDevice:
             return 0
         return None
 
+    def snapshot(self):
+        """What the flash holds now, as a file for FileBlockDevice(image=...); the
+        caller removes it (os.remove) when done."""
+        path = _scratch_file()
+        self.file.seek(0)
+        with open(path, "wb") as f:
+            _copy(self.file, f, self.block_size)
+        return path
 
-class CuttableBlockDevice(RamBlockDevice):
-    """A RAM flash that photographs itself when the power would go: the write that
-    crosses `budget` programmed bytes programs only its first bytes, and `image` keeps
-    what the flash holds at that instant. The device goes on working afterwards so
-    littlefs can finish normally; tests mount `image`, which is the state a pod finds
-    when it boots after the cut."""
 
-    def __init__(self, image, budget=None):
-        RamBlockDevice.__init__(self, 4096, len(image) // 4096)
-        self.data[:] = image
+class CuttableBlockDevice(FileBlockDevice):
+    """A flash that photographs itself when the power would go: the write that crosses
+    `budget` programmed bytes programs only its first bytes, and `image` keeps what the
+    flash holds at that instant (a snapshot file). The device goes on working afterwards
+    so littlefs can finish normally; tests mount `after_cut()`, which is the state a pod
+    finds when it boots after the cut."""
+
+    def __init__(self, image, blocks, budget=None):
+        FileBlockDevice.__init__(self, 4096, blocks, image)
         self.budget = budget
         self.attempted = 0  # bytes littlefs asked to program since the budget was set
         self.image = None
@@ -156,17 +189,20 @@ class CuttableBlockDevice(RamBlockDevice):
             self.attempted += len(buf)
             if len(buf) > room:
                 if room > 0:
-                    RamBlockDevice.writeblocks(self, block, memoryview(buf)[:room], offset)
-                self.image = bytes(self.data)
-        RamBlockDevice.writeblocks(self, block, buf, offset)
+                    FileBlockDevice.writeblocks(self, block, memoryview(buf)[:room], offset)
+                self.image = self.snapshot()
+        FileBlockDevice.writeblocks(self, block, buf, offset)
 
     def after_cut(self):
-        """The flash contents at the cut (or now, if the budget was never reached)."""
-        return self.image if self.image is not None else bytes(self.data)
+        """A snapshot file of the flash at the cut (or now, if the budget was never
+        reached); the caller removes it."""
+        if self.image is not None:
+            return self.image
+        return self.snapshot()
 
 
 def mount_littlefs(blocks, mount_point):
-    device = RamBlockDevice(4096, blocks)
+    device = FileBlockDevice(4096, blocks)
     os.VfsLfs2.mkfs(device)
     os.mount(os.VfsLfs2(device), mount_point)
     return device

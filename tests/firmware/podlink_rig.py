@@ -75,7 +75,8 @@ class Rig:
         self.link.poll()
 
     def indications(self, conn):
-        """Acknowledges every indication so far and returns the new ones decoded."""
+        """Acknowledges every indication so far and returns the new ones decoded (the
+        recorder then forgets them: long runs keep within the pod's heap budget)."""
         out = []
         while self.seen < len(self.ble.indicated):
             who, handle, data = self.ble.indicated[self.seen]

@@ -42,6 +42,9 @@ ENODEV = 19
 EINVAL = 22
 EALREADY = 114
 ATT_MTU_MAX = 527  # NimBLE's BLE_ATT_MTU_MAX
+# value updates kept for tests to inspect: a long run must not keep every one (the
+# firmware tests run with the pod's heap budget)
+UPDATES_KEPT = 64
 
 
 class UUID:
@@ -70,7 +73,7 @@ class BLE:
         self.cccd = {}  # conn -> value handles it subscribed to on this connection
         self.notified = []  # (conn, handle, bytes)
         self.indicated = []  # (conn, handle, bytes)
-        self.updates = []  # (handle, bytes) written with send_update
+        self.updates = []  # (handle, bytes) written with send_update, the last UPDATES_KEPT
         self.advertising = []  # (interval_us, adv, resp)
         self.notify_room = None  # None = unlimited; else notifications before ENOMEM
         self.enomem = 0  # notifications refused for want of buffers
@@ -130,6 +133,8 @@ class BLE:
             for conn in sorted(self.cccd):
                 if handle in self.cccd[conn]:
                     self.notified.append((conn, handle, bytes(data)))
+            if len(self.updates) > UPDATES_KEPT:
+                del self.updates[0]
 
     def gatts_read(self, handle):
         return self.values[handle]

@@ -2,7 +2,7 @@
 # machine.I2C/ADC/Timer). SimHardware offers the same methods as podfw.hw.EspHardware, on
 # a simulated clock: time only moves when the pod sleeps or a test advances it, so runs
 # are exact and fast. Nothing on a sampling path allocates (heap_lock tests run through it).
-
+from fwtest import Lcg
 
 TICKS_MASK = (1 << 30) - 1
 TICKS_HALF = 1 << 29
@@ -56,14 +56,13 @@ class SimI2C:
         self.fail_per_mille = 0
         self.transactions = 0
         self.failures = 0
-        self._rng = 12345
+        self._rng = Lcg(12345)
         self._nack = OSError(19)  # preallocated: raising it does not allocate
 
     def _fault(self):
         self.transactions += 1
         if self.fail_per_mille:
-            self._rng = (self._rng * 1103515245 + 12345) & 0x7FFFFFFF
-            if (self._rng >> 8) % 1000 < self.fail_per_mille:
+            if self._rng.below(1000) < self.fail_per_mille:
                 self.failures += 1
                 raise self._nack
 

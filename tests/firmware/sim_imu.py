@@ -13,6 +13,19 @@ FIFO_BYTES_LSM = 1022 * 7  # the 10-bit FIFO level counts at most 1023 words
 FIFO_BYTES_ICM = 2048 // 16 * 16
 
 
+def samples_in(elapsed_us, odr_hz):
+    """Samples an ODR of odr_hz (<= 1000) has produced after elapsed_us: elapsed * odr
+    // 10**6, split at whole seconds so no product passes 2**30 (31-bit small ints)."""
+    seconds = elapsed_us // 1000000
+    return seconds * odr_hz + (elapsed_us - seconds * 1000000) * odr_hz // 1000000
+
+
+def sample_time_us(n, odr_hz):
+    """Time of sample n after the start: n * 10**6 // odr_hz, split the same way."""
+    seconds = n // odr_hz
+    return seconds * 1000000 + (n - seconds * odr_hz) * 1000000 // odr_hz
+
+
 def _motion_feed(name, acc_lsb_per_g, gyro_lsb_per_dps):
     scales = {}
     for c in ("ax", "ay", "az"):
@@ -137,11 +150,11 @@ class _SimImu:
     def catch_up(self):
         if not self.streaming:
             return
-        due = (self.hw.now_us - self.t0_us) * self.odr_hz // 1000000
+        due = samples_in(self.hw.now_us - self.t0_us, self.odr_hz)
         while self.produced < due:
             if not self.stuck:
-                t_us = self.t0_us + self.produced * 1000000 // self.odr_hz
-                self._write_sample(0 if self.still else self.feed.index_at(t_us - self.t0_us))
+                t_us = sample_time_us(self.produced, self.odr_hz)
+                self._write_sample(0 if self.still else self.feed.index_at(t_us))
             self.produced += 1
 
     def sample_value(self, axis, i):
@@ -405,6 +418,6 @@ def expected_rows(sim, first, count):
     correct driver must deliver."""
     rows = []
     for n in range(first, first + count):
-        i = sim.feed.index_at(n * 1000000 // sim.odr_hz)
+        i = sim.feed.index_at(sample_time_us(n, sim.odr_hz))
         rows.append(tuple(sim.cols[k][i] for k in range(6)))
     return rows

@@ -8,8 +8,8 @@ from fwtest import assert_equal, assert_raises
 from logstorage import (
     CuttableBlockDevice,
     CuttingStorage,
+    FileBlockDevice,
     PowerCut,
-    RamBlockDevice,
     ScratchStorage,
     mount_littlefs,
 )
@@ -17,6 +17,7 @@ from podfw.link import flashlog, wire
 
 SEGMENT = 4
 CAPACITY = 12
+IMAGE_BLOCKS = 32  # 128 KiB littlefs flash for the power-cut test
 
 
 def record(seq):
@@ -246,14 +247,15 @@ def test_flash_erases_per_hour_of_windows():
 
 
 def _littlefs_image(records, capacity, segment):
-    device = RamBlockDevice(4096, 32)
+    """A snapshot file of a 32-block littlefs flash holding `records` records."""
+    device = FileBlockDevice(4096, IMAGE_BLOCKS)
     os.VfsLfs2.mkfs(device)
     os.mount(os.VfsLfs2(device), "/lfs")
     try:
         fill(flashlog.FlashLog(flashlog.FileStorage("/lfs/log"), capacity, segment), records)
     finally:
         os.umount("/lfs")
-    return bytes(device.data)
+    return device.snapshot()
 
 
 def test_littlefs_power_cut_at_every_programmed_byte():
@@ -265,7 +267,7 @@ def test_littlefs_power_cut_at_every_programmed_byte():
         image = _littlefs_image(logged, capacity, segment)
         cut = 0
         while True:
-            device = CuttableBlockDevice(image)
+            device = CuttableBlockDevice(image, IMAGE_BLOCKS)
             os.mount(os.VfsLfs2(device), "/lfs")
             storage = flashlog.FileStorage("/lfs/log")
             log = flashlog.FlashLog(storage, capacity, segment)
@@ -273,8 +275,9 @@ def test_littlefs_power_cut_at_every_programmed_byte():
             log.append(record(logged))
             storage.close()
             os.umount("/lfs")
-            after = RamBlockDevice(4096, len(image) // 4096)
-            after.data[:] = device.after_cut()
+            at_cut = device.after_cut()
+            after = FileBlockDevice(4096, IMAGE_BLOCKS, at_cut)
+            os.remove(at_cut)
             os.mount(os.VfsLfs2(after), "/lfs")
             try:
                 storage = flashlog.FileStorage("/lfs/log")
@@ -293,5 +296,6 @@ def test_littlefs_power_cut_at_every_programmed_byte():
             if device.image is None:
                 break
             cut += 1
+        os.remove(image)
         assert cut > 16, "an append should program more than a few bytes"
         print("littlefs: %d records logged, append cut at each of %d bytes" % (logged, cut))

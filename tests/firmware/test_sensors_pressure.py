@@ -78,7 +78,8 @@ def test_gain_calibration_with_a_known_load():
     load_dn = 1962
     src = board.zones[0].source
     raw = hw.zone_zero[src] + 12000
-    hw.zone_arrays[src] = array("H", [raw for _ in range(len(hw.zone_arrays[src]))])
+    n = len(hw.zone_arrays[src])
+    hw.zone_arrays[src] = array("H", raw.to_bytes(2, "little") * n)  # raw at every sample
     calibrate_gain(zones, 0, load_dn, scans=5)
     assert_equal(zones.gain_q16[0], load_dn * 65536 // 12000, "gain")
     assert_equal(_scan_calibrated(zones, hw)[0], load_dn - 1, "reads the load (floor)")
