@@ -41,7 +41,7 @@ SOURCE = ROOT.parent / "shared" / "micropython" / "micropython-src.tar.xz"
 CACHE = ROOT / "build" / "micropython"
 MANIFEST = BOARDS / "micropython" / "QEMU_VIRT_RV32" / "manifest.py"
 # Bumped when the flags below change, so a changed recipe builds afresh.
-RECIPE = "1"
+RECIPE = "2"
 # i386 unix port: no features needing i386 libraries we do not install; static, so the
 # binary needs no i386 loader at run time.
 UNIX32_FLAGS = ["BUILD=build-x86", "CFLAGS_EXTRA=-m32", "LDFLAGS_EXTRA=-m32 -static",
@@ -136,8 +136,12 @@ def _make(log, directory: Path, flags: list[str], what: str) -> None:
     jobs = str(os.cpu_count() or 2)
     log.write(f"\n==== {what}: make -C {directory} {' '.join(flags)}\n".encode())
     log.flush()
+    # the source tree sits inside this checkout's git work tree: without the ceiling,
+    # MicroPython's version header would name this project's commit
+    src_parent = next(p for p in directory.parents if p.name == "src")
+    env = dict(os.environ, GIT_CEILING_DIRECTORIES=str(src_parent))
     proc = subprocess.run(["make", "-j", jobs, "-C", str(directory), *flags],
-                          stdout=log, stderr=subprocess.STDOUT)
+                          stdout=log, stderr=subprocess.STDOUT, env=env)
     if proc.returncode:
         raise StridepodError(f"building {what} failed (exit {proc.returncode}): see {log.name}")
 
