@@ -1,4 +1,4 @@
-"""Benchmark of the gait engine (issue 3).
+"""Benchmark of the gait engine (issue 3; the rv32 count: issue 13).
 
 - Under the `micropython` unix port: the cost of one second of two-sensor data (IMU
   200 Hz + 8 insole zones 100 Hz, real recordings) as a number of iterations of a
@@ -7,8 +7,13 @@
 - On the host: the float reference's and the firmware engine's throughput under CPython
   on the 25-minute run and the walking recordings, as multiples of real time (goal for
   the reference: >= 2,000x).
+- With --rv32: the same data through the engine frozen as rv32imc machine code in the
+  rv32 MicroPython firmware under qemu-system-riscv32 -icount shift=0 (the ESP32-C3's
+  instruction set): instructions retired per data-second (the guest's instret counter,
+  the same on every run; budget <= 1.6 M, 1 % of a 160 MHz core), a profile of where
+  they go by engine function, and the heap after start on the 32-bit unix port.
 
-    .venv/bin/python tools/bench_gait.py [--seconds N]
+    .venv/bin/python tools/bench_gait.py [--seconds N] [--rv32]
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_gait_rv32_report import rv32_report
 
 from stridepod.recordings import dumpfile
 from stridepod.recordings.reference.engine import run as run_reference
@@ -79,7 +85,12 @@ def host_throughput(name: str, repeat: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=30, help="seconds of data under MicroPython")
+    parser.add_argument("--rv32", action="store_true",
+                        help="count rv32 instructions under QEMU instead (and the 32-bit heap)")
     args = parser.parse_args()
+    if args.rv32:
+        print(rv32_report(two_sensor_data(args.seconds), args.seconds))
+        return
     mp = micropython(args.seconds)
     print(f"micropython (reference loop {mp['REF_NS']:.0f} ns per iteration on this machine):")
     for key, label in (("both", "IMU 200 Hz + 8 zones 100 Hz"), ("imu", "IMU 200 Hz only"),

@@ -1,5 +1,7 @@
 # MicroPython side of tools/bench_gait.py (run by it; not imported by the host).
 # Usage: micropython bench_gait_micropython.py DATA.bin SECONDS
+# (imported by tools/bench_gait_rv32.py for the data, the pod's configuration and the feed
+# loop, which is why main() only runs as a script)
 #   DATA.bin: 200 IMU samples (6 int16) per second of data, then 100 scans of 8 zones
 #   (int16) per second, as written by bench_gait.py from real recordings.
 # Prints "COST mode iterations" (the engine's time for one second of data divided by the
@@ -33,8 +35,11 @@ def idle(a=0, b=0, c=0, d=0, e=0, f=0):
     return False
 
 
-def one_second(s, imu, pressure, scan, push_imu, push_pressure, use_imu, use_pressure):
-    t0 = time.ticks_us()
+def one_second(s, imu, pressure, scan, push_imu, push_pressure, use_imu, use_pressure,
+               now=time.ticks_us, diff=time.ticks_diff):
+    """Feeds second s of the data to the push functions; returns the time it took as
+    diff(now() after, now() before) (tools/bench_gait_rv32.py counts instructions)."""
+    t0 = now()
     if use_imu:
         base = s * IMU_HZ * 6
         for i in range(IMU_HZ):
@@ -47,7 +52,7 @@ def one_second(s, imu, pressure, scan, push_imu, push_pressure, use_imu, use_pre
             for z in range(ZONES):
                 scan[z] = pressure[k + z]
             push_pressure(scan)
-    return time.ticks_diff(time.ticks_us(), t0)
+    return diff(now(), t0)
 
 
 def cost(cfg, imu, pressure, seconds, use_imu, use_pressure):
@@ -82,16 +87,27 @@ def cost(cfg, imu, pressure, seconds, use_imu, use_pressure):
     return total / seconds / per_iteration
 
 
-def main():
-    path = sys.argv[1]
-    seconds = int(sys.argv[2])
+def load(path, seconds):
+    """(imu, pressure) int16 arrays of `seconds` of data from the file bench_gait.py wrote."""
     imu = array("h", bytes(2 * seconds * IMU_HZ * 6))
     pressure = array("h", bytes(2 * seconds * PRESSURE_HZ * ZONES))
     with open(path, "rb") as f:
         f.readinto(imu)
         f.readinto(pressure)
-    cfg = GaitConfig(imu_rate_hz=IMU_HZ, pressure_rate_hz=PRESSURE_HZ, placement="left_foot",
-                     zone_xy=ZONE_XY)
+    return imu, pressure
+
+
+def config():
+    """The benchmark's pod: a left insole with a foot IMU (gyro) and 8 zones."""
+    return GaitConfig(imu_rate_hz=IMU_HZ, pressure_rate_hz=PRESSURE_HZ, placement="left_foot",
+                      zone_xy=ZONE_XY)
+
+
+def main():
+    path = sys.argv[1]
+    seconds = int(sys.argv[2])
+    imu, pressure = load(path, seconds)
+    cfg = config()
     gc.collect()
     before = gc.mem_alloc()
     eng = GaitEngine(cfg)
@@ -106,4 +122,5 @@ def main():
         print("COST " + mode, cost(cfg, imu, pressure, seconds, use_imu, use_pressure))
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -25,8 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 MICROPYTHON = Path(sys.executable).parent / "micropython"
 BOARD = "boards/esp32-s3-devkitc-1.json"
 # a qstr pool entry on the 64-bit unix port: const char * + 16-bit hash + 8-bit length
-# (the name's characters stay in the ROMFS image)
+# (the name's characters stay in the ROMFS image); 4 + 2 + 1 on a 32-bit build
 QSTR_ENTRY_BYTES = 8 + 2 + 1
+QSTR_ENTRY_BYTES_32 = 4 + 2 + 1
 
 
 @dataclass
@@ -44,10 +45,12 @@ class RomfsHeap:
         return self.modules + self.pod
 
 
-def measure(image: Path, names_apart: bool = False, board: str = BOARD) -> RomfsHeap:
+def measure(image: Path, names_apart: bool = False, board: str = BOARD,
+            binary: Path = MICROPYTHON) -> RomfsHeap:
+    """`binary`: the unix port to measure on (the 32-bit one needs an x86 image)."""
     env = dict(os.environ, MICROPYPATH=os.pathsep.join(
         [str(ROOT / "tests" / "firmware"), ".frozen"]))  # not firmware/: podfw from /rom
-    args = [str(MICROPYTHON), str(ROOT / "tests" / "firmware" / "romfs_heap.py"), str(image),
+    args = [str(binary), str(ROOT / "tests" / "firmware" / "romfs_heap.py"), str(image),
             board] + (["--names-apart"] if names_apart else [])
     proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     found = re.search(r"podfw from (\S+)\nheap after start (\d+) (\d+)\n", proc.stdout)
