@@ -41,11 +41,11 @@ import gc  # noqa: E402
 import time  # noqa: E402
 
 from heap_start import heap_after_start  # noqa: E402
+from sim_pod import BOARDS  # noqa: E402  (the supported boards' files)
 
 REF_ITERATIONS = 100000
 SECONDS = 5
 RUNS = 3  # best of: other processes on the machine only ever add time
-BOARDS = ("boards/esp32-s3-devkitc-1.json", "boards/seeed-xiao-esp32s3.json")
 
 
 def reference_us():

@@ -45,7 +45,11 @@ class EspHardware:
         machine.lightsleep(ms)
 
     def wake_on_pin(self, pin, level):
-        esp32.wake_on_ext0(Pin(pin, Pin.IN), esp32.WAKEUP_ANY_HIGH if level else esp32.WAKEUP_ALL_LOW)
+        wake = esp32.WAKEUP_ANY_HIGH if level else esp32.WAKEUP_ALL_LOW
+        if hasattr(esp32, "wake_on_ext0"):  # ESP32, S2, S3: an RTC GPIO
+            esp32.wake_on_ext0(Pin(pin, Pin.IN), wake)
+        else:  # ESP32-C3 (no ext0): GPIO wake-up, from deep sleep on GPIO 0-5 only
+            esp32.wake_on_gpio((Pin(pin, Pin.IN),), wake)
 
     def deepsleep(self):
         machine.deepsleep()

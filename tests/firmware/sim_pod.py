@@ -7,7 +7,8 @@ from sim_imu import SimICM42688P, SimLSM6DS3TRC, SimLSM6DSO
 
 IMU_FEED = "gaitmap_walk_left"
 PRESSURE_FEED = "gaitpdb_GaCo01_01_left"
-BOARDS = ("boards/esp32-s3-devkitc-1.json", "boards/seeed-xiao-esp32s3.json")
+BOARDS = ("boards/esp32-s3-devkitc-1.json", "boards/seeed-xiao-esp32s3.json",
+          "boards/seeed-xiao-esp32c3.json")
 
 
 def flash_dir():

@@ -61,11 +61,11 @@ RV32_HEAP_BYTES = 1048576
 # ESP32 ports MicroPython's heap starts at 64 KB (MICROPY_GC_INITIAL_HEAP_SIZE on the S3
 # and C3) and grows by doubling, 64 -> 128 -> 256 KB, while the chip's internal RAM has a
 # block that large free (MICROPY_GC_SPLIT_HEAP_AUTO); without PSRAM that is as far as it
-# goes with the BLE stack running. On 32-bit the firmware holds 26 KB after start from a
-# ROMFS image, 11 KB more with the BLE link and flash log (tools/bench_gait.py --rv32
-# prints both), 53 KB when compiled from source as the tests load it; the tests add their
+# goes with the BLE stack running. On 32-bit the firmware holds 32 KB after start from a
+# ROMFS image, 13.5 KB more with the BLE link and flash log (tools/bench_gait.py --rv32
+# prints both), 57 KB when compiled from source as the tests load it; the tests add their
 # rig (simulated chips, BLE recorder, test data) and the largest module peaks at about
-# 230 KB, so 256 KB is both the pod's ceiling and what the tests fit in. The unix default
+# 220 KB, so 256 KB is both the pod's ceiling and what the tests fit in. The unix default
 # would be 1 MB (32-bit) or 2 MB (64-bit).
 POD_HEAP_KB = 256
 
