@@ -104,3 +104,27 @@ class Rig:
     def records(self, conn):
         return [wire.decode(record) for data in self.notifications(conn)
                 for record in wire.split_notification(data)]
+
+    def seqs(self, conn):
+        """The sequence numbers of records(conn), each record checked and decoded but
+        not kept: hundreds of Records at once would not fit the pod-sized test heap."""
+        return [wire.decode(record).seq for data in self.notifications(conn)
+                for record in wire.split_notification(data)]
+
+
+class SeqSet:
+    """The host's store of received sequence numbers below `capacity`, as a bitmap: a set
+    of thousands of ints needs one large block, which the pod-sized test heap (256 KB,
+    fragmented by the rig's small objects) may not have in one piece."""
+
+    def __init__(self, capacity):
+        self.bits = bytearray((capacity + 7) // 8)
+        self.top = -1  # the highest sequence number added
+
+    def __contains__(self, seq):
+        return bool(self.bits[seq >> 3] & (1 << (seq & 7)))
+
+    def add(self, seq):
+        self.bits[seq >> 3] |= 1 << (seq & 7)
+        if seq > self.top:
+            self.top = seq

@@ -12,7 +12,7 @@ radio_recorder.install()  # before podfw.link.gatt imports `bluetooth`
 from podfw.gait.config import GaitConfig  # noqa: E402
 from podfw.gait.summary import FLAG_WALKING  # noqa: E402
 from podfw.link import gatt, podlink, wire  # noqa: E402
-from podlink_rig import Controller, Rig  # noqa: E402
+from podlink_rig import Controller, Rig, SeqSet  # noqa: E402
 
 _FLAG_READ_ENCRYPTED = 0x0200
 _FLAG_WRITE_ENCRYPTED = 0x1000
@@ -116,7 +116,7 @@ def test_link_drops_mid_backfill_lose_and_duplicate_nothing():
 
 def _drops_at_mtu(rng, offered):
     with Rig(capacity=4096, segment=64) as rig:
-        stored = set()  # the host's store: sequence numbers
+        stored = SeqSet(4096)  # the host's store: sequence numbers
         duplicates = 0
         lost_in_stack = 0
         conn = 0
@@ -125,7 +125,7 @@ def _drops_at_mtu(rng, offered):
                 rig.window()
             conn += 1
             rig.bonded_central(conn, offered)
-            start = max(stored) + 1 if stored else 0
+            start = stored.top + 1
             rig.command(conn, wire.encode_command(wire.OP_BACKFILL, start))
             for _ in range(rng.below(6)):
                 if rng.below(3) == 0:
@@ -147,7 +147,7 @@ def _drops_at_mtu(rng, offered):
         assert_equal(rig.link.counters.link_errors, 0, "errors")
         conn += 1
         rig.bonded_central(conn, offered)
-        rig.command(conn, wire.encode_command(wire.OP_BACKFILL, max(stored) + 1))
+        rig.command(conn, wire.encode_command(wire.OP_BACKFILL, stored.top + 1))
         while rig.link.poll():
             pass
         for record in rig.records(conn):
@@ -398,7 +398,7 @@ def test_pod_prefers_mtu_247_and_packs_whole_records():
             # a notification never spans two flash segments: 3 of 64 records, then 8
             expected = 3 * ((64 + per - 1) // per) + (8 + per - 1) // per
             assert_equal(len(sizes), expected, "notifications at MTU %r" % offered)
-            assert_equal([r.seq for r in rig.records(1)], list(range(200)), "records")
+            assert_equal(rig.seqs(1), list(range(200)), "records")
             reply = rig.indications(1)[-1]
             assert_equal((reply.kind, reply.fields["sent"]), ("event", 200), "caught up")
 
@@ -434,8 +434,7 @@ def test_stack_out_of_buffers_retries_without_loss_at_every_mtu():
                     rig.window()  # logged while a refused notification waits (same buffer)
                 if not rig.link.poll():
                     break
-            assert_equal([r.seq for r in rig.records(1)], list(range(rig.log.next_seq)),
-                         "records")
+            assert_equal(rig.seqs(1), list(range(rig.log.next_seq)), "records")
             assert rig.ble.enomem > 0 and polls > len(rig.notifications(1)) // 3, polls
             assert_equal(rig.link.counters.link_errors, 0, "errors")
 

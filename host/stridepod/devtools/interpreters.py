@@ -65,7 +65,7 @@ RV32_HEAP_BYTES = 1048576
 # ROMFS image, 13.5 KB more with the BLE link and flash log (tools/bench_gait.py --rv32
 # prints both), 57 KB when compiled from source as the tests load it; the tests add their
 # rig (simulated chips, BLE recorder, test data) and the largest module peaks at about
-# 220 KB, so 256 KB is both the pod's ceiling and what the tests fit in. The unix default
+# 230 KB, so 256 KB is both the pod's ceiling and what the tests fit in. The unix default
 # would be 1 MB (32-bit) or 2 MB (64-bit).
 POD_HEAP_KB = 256
 
