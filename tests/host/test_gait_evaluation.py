@@ -38,10 +38,11 @@ def test_scores_only_inside_bounds_and_outside_exclusions():
     assert stretches == [(1.5, 4.5)]
     where = E.scoring(truth, 0.05)
     assert where.excluded == [(2.9, 3.1)] and where.walking_bounds
-    s = E.score_events([1.0, 2.01, 3.0, 4.2, 5.0], truth["initial_contacts_s"], 0.05, where)
+    s = E.score_events([0.5, 2.01, 3.0, 4.2, 5.0], truth["initial_contacts_s"], 0.05, where)
     # inside: detected 2.01, 4.2 / reference 2.0, 4.0 -> one hit, one false, one missed;
-    # 1.0 and 5.0 are outside the walking bounds: strikes while standing, not errors
-    assert (s.tp, s.fp, s.fn, s.standing) == (1, 1, 1, 2)
+    # 0.5 and 5.0 are outside the walking bounds: not errors; 5.0 is a step the
+    # reference marks, 0.5 a strike while standing
+    assert (s.tp, s.fp, s.fn, s.standing) == (1, 1, 1, 1)
     assert np.allclose(s.errors_ms, [10.0])
 
 
@@ -68,6 +69,10 @@ def test_missed_and_extra_strikes_are_counted_by_cause():
                 15.04, 23.0]  # 5.74 and 24.17 missed: first/last; 13.55: turn
     s = E.score_events(detected, truth["initial_contacts_s"], 0.1, where)
     assert (s.tp, s.fp, s.fn, s.standing) == (4, 3, 3, 1)
+    # a step the reference marks after the trial (ipol_1-3_left: 32.38 s, bounds end
+    # 27.32 s) is not scored, and a detection there is not a strike while standing
+    after = E.score_events(detected + [32.36], truth["initial_contacts_s"] + [32.38], 0.1, where)
+    assert (after.tp, after.fp, after.fn, after.standing) == (4, 3, 3, 1)
     assert s.missed_by_cause == {"turn": 1, "first_last": 2, "other": 0}
     assert s.extra_by_cause == {"turn": 1, "first_last": 1, "other": 1}
 

@@ -187,10 +187,23 @@ def _cause(t: float, tolerance_s: float, where: Scoring, first_last: bool) -> st
     return "first_last" if first_last else "other"
 
 
+def _near(times: np.ndarray, events: np.ndarray, tolerance_s: float) -> np.ndarray:
+    """Per time: is a reference event within the tolerance (references sorted)?"""
+    if not len(events):
+        return np.zeros(len(times), dtype=bool)
+    k = np.clip(np.searchsorted(events, times), 1, len(events)) - 1
+    nearest = np.minimum(np.abs(times - events[k]),
+                         np.abs(times - events[np.minimum(k + 1, len(events) - 1)]))
+    return nearest <= tolerance_s
+
+
 def score_events(detected, reference, tolerance_s, where: Scoring) -> EventScore:
+    """Scores detected against reference events (sorted seconds) where `where` says.
+    Outside the walking bounds a detection near a reference event is a real step the
+    reference marks there (not scored); any other is a strike while standing."""
     det = np.asarray(detected, dtype=float)
-    ref = np.asarray(reference, dtype=float)
-    ref = ref[in_scored(ref, where.stretches, where.excluded)]
+    every_ref = np.sort(np.asarray(reference, dtype=float))
+    ref = every_ref[in_scored(every_ref, where.stretches, where.excluded)]
     det = det[in_scored(det, [(-np.inf, np.inf)], where.excluded)]
     # detections are matched up to the tolerance beyond a stretch's ends
     wide = [(a - tolerance_s, b + tolerance_s) for a, b in where.stretches]
@@ -212,11 +225,14 @@ def score_events(detected, reference, tolerance_s, where: Scoring) -> EventScore
             t = det[i]
             edge = any(a <= t <= b and (t < first or t > last) for a, b, first, last in ends)
             out.extra_by_cause[_cause(t, tolerance_s, where, edge)] += 1
-        elif where.walking_bounds:
+        elif where.walking_bounds and not _near(det[i:i + 1], every_ref, tolerance_s)[0]:
             out.standing += 1
     out.fp = sum(out.extra_by_cause.values())
     if where.walking_bounds:
-        out.standing += int(np.sum(outside))
+        beyond = np.asarray(detected, dtype=float)
+        beyond = beyond[in_scored(beyond, [(-np.inf, np.inf)], where.excluded)]
+        beyond = beyond[~in_scored(beyond, wide, [])]
+        out.standing += int(np.sum(~_near(beyond, every_ref, tolerance_s)))
     return out
 
 
