@@ -55,7 +55,8 @@ def test_evaluate_scores_a_folder_it_has_not_seen(stridepod_cli, tmp_path):
     gaitmap = out["families"]["gaitmap"]
     assert set(gaitmap["initial_contacts_by_window"]) == {"50ms", "100ms"}
     assert gaitmap["initial_contacts_own_window"]["window_ms"] == [50]
-    assert set(gaitmap["initial_contacts"]["missed_by_cause"]) == {"turn", "first_last", "other"}
+    assert set(gaitmap["initial_contacts"]["missed_by_cause"]) == {"timing", "turn", "first_last",
+                                                                   "other"}
     text = stridepod_cli("evaluate", tmp_path)
     assert "overall" in text.stdout and "gaitmap" in text.stdout
     assert "IC ±100 ms" in text.stdout and "while standing" in text.stdout

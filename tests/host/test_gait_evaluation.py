@@ -73,8 +73,13 @@ def test_missed_and_extra_strikes_are_counted_by_cause():
     # 27.32 s) is not scored, and a detection there is not a strike while standing
     after = E.score_events(detected + [32.36], truth["initial_contacts_s"] + [32.38], 0.1, where)
     assert (after.tp, after.fp, after.fn, after.standing) == (4, 3, 3, 1)
-    assert s.missed_by_cause == {"turn": 1, "first_last": 2, "other": 0}
-    assert s.extra_by_cause == {"turn": 1, "first_last": 1, "other": 1}
+    assert s.missed_by_cause == {"timing": 0, "turn": 1, "first_last": 2, "other": 0}
+    assert s.extra_by_cause == {"timing": 0, "turn": 1, "first_last": 1, "other": 1}
+    # a strike found 150 ms early (ipol_2-1_left at 16.36 s): one missed and one extra,
+    # both timing
+    late = E.score_events([6.87, 7.82], [6.87, 7.97], 0.1, where)
+    assert late.missed_by_cause["timing"] == late.extra_by_cause["timing"] == 1
+    assert (late.tp, late.fp, late.fn) == (1, 1, 1)
 
 
 def test_a_malformed_stretch_in_a_truth_is_one_clear_error():

@@ -12,7 +12,7 @@ from stridepod.recordings import dumpfile
 from stridepod.recordings import evaluation as E
 from stridepod.recordings.replay import DEFAULT_UNITS
 
-CAUSE_NAMES = {"turn": "turn", "first_last": "first/last", "other": "other"}
+CAUSE_NAMES = {"timing": "timing", "turn": "turn", "first_last": "first/last", "other": "other"}
 
 
 def _num(value: float, digits: int = 3) -> float | None:

@@ -13,10 +13,12 @@ outside the stretch (a walk's last strike is its bound); one that stays unmatche
 outside the stretch is not an error there, but with `walking_bounds_s` it is counted as
 a strike while standing.
 
-Unmatched events are counted by cause (CAUSES): `turn` (within the tolerance of a
-`turn_bounds_s` stretch), `first_last` (a missed reference event that is the first or
-last of its stretch; an extra detection before the first or after the last reference
-event), `other`. In the reference of
+Unmatched events are counted by cause (CAUSES), the first that applies: `timing` (a
+missed reference event and an extra detection within twice the tolerance of each other,
+paired nearest first: the event was found, outside the window), `turn` (within the
+tolerance of a `turn_bounds_s` stretch), `first_last` (a missed reference event that is
+the first or last of its stretch; an extra detection before the first or after the last
+reference event), `other`. In the reference of
 one foot, contacts and swings shorter than CHATTER_S are merged away first: no foot
 touches down or swings for under 50 ms (sprint contacts last 80 ms or more), so they are
 the chatter of a threshold-derived reference around its level, not steps (the count is
@@ -41,7 +43,7 @@ FC_TOLERANCE_S = 0.100
 IC_WINDOWS_S = (IC_TOLERANCE_S, 0.100)  # every family is scored in both windows
 # the initial-contact window a reference calls for, by its truth "kind" (else ±50 ms)
 OWN_IC_WINDOW_S = {"expert-annotated": 0.100}
-CAUSES = ("turn", "first_last", "other")
+CAUSES = ("timing", "turn", "first_last", "other")
 MAX_CONTACT_S = 2.0
 CHATTER_S = 0.050
 
@@ -217,10 +219,17 @@ def score_events(detected, reference, tolerance_s, where: Scoring) -> EventScore
         own = ref[(ref >= a) & (ref <= b)]
         if len(own):
             ends.append((a, b, own[0], own[-1]))
+    scored_extra = [i for i in extra if inside[i]]
+    late, _, _ = match_events(det[scored_extra], ref[missed], 2 * tolerance_s)
+    out.missed_by_cause["timing"] = out.extra_by_cause["timing"] = len(late)
+    timed = {scored_extra[i] for i, _ in late}
+    missed = [j for k, j in enumerate(missed) if k not in {m for _, m in late}]
     for j in missed:
         edge = any(ref[j] in (first, last) for _, _, first, last in ends)
         out.missed_by_cause[_cause(ref[j], tolerance_s, where, edge)] += 1
     for i in extra:
+        if i in timed:
+            continue
         if inside[i]:
             t = det[i]
             edge = any(a <= t <= b and (t < first or t > last) for a, b, first, last in ends)
@@ -228,6 +237,7 @@ def score_events(detected, reference, tolerance_s, where: Scoring) -> EventScore
         elif where.walking_bounds and not _near(det[i:i + 1], every_ref, tolerance_s)[0]:
             out.standing += 1
     out.fp = sum(out.extra_by_cause.values())
+    out.fn = sum(out.missed_by_cause.values())
     if where.walking_bounds:
         beyond = np.asarray(detected, dtype=float)
         beyond = beyond[in_scored(beyond, [(-np.inf, np.inf)], where.excluded)]
