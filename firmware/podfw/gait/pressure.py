@@ -337,10 +337,14 @@ class PressureContacts:
             self.rise_start = n
             self._begin(n, prev, total, touch)
             state = _CANDIDATE
-        elif state == _CANDIDATE and n - self.rise_start > self.max_ramp and total > touch:
-            # above touch for too long without loading up: an insole offset or a foot
-            # resting lightly, not a strike. Learn it as floor; a strike from here on
-            # starts at the last sample of the hover.
+        elif (state == _CANDIDATE and n - self.rise_start > self.max_ramp and total > touch
+              and (self.peak <= touch + self.touch_margin
+                   or n - self.rise_start > self.stuck_samples)):
+            # above touch for too long without loading up, and low (within a touch margin
+            # of it) or for over a second: an insole offset or a foot resting lightly, not
+            # a strike. Learn it as floor; a strike from here on starts at the last sample
+            # of the hover. A foot that loads slowly (a weak heel zone, a light step)
+            # keeps the start where it touched down.
             self._follow_floor(total)
             self._begin(n, prev, total, touch)
         elif total <= touch:
