@@ -8,14 +8,8 @@ def isqrt(value):
     """floor(sqrt(value)) for 0 <= value < 2**30 by Newton's method."""
     if value <= 0:
         return 0
-    # start at a power of two above the root (2**ceil(bits/2)): Newton's method then
-    # needs a few steps instead of ~bits/2 from value itself
-    x = 1
-    v = value
-    while v > 0:
-        v >>= 2
-        x <<= 1
-    y = (x + value // x) >> 1
+    x = value
+    y = (x + 1) >> 1
     while y < x:
         x = y
         y = (x + value // x) >> 1

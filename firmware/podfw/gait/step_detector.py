@@ -88,10 +88,8 @@ _S_VOTE_AREA = const(24)
 _S_LAST_STEP_AREA = const(25)
 _S_LAST_STEP_REST_N = const(26)
 _S_VOTE_N = const(27)
-_S_LANDING_N = const(28)
-_S_MIN_STRIDE_N = const(29)
-_S_AXIS_MIN_VAR = const(30)
-_S_SIZE = const(31)
+_S_MIN_STRIDE_N = const(28)
+_S_SIZE = const(29)
 # a held stride (.held, oldest first): its swing sign, strike time, squared impact,
 # toe-off time (-1: none), contact time
 _H_SIGN = const(0)
@@ -161,6 +159,8 @@ class FootGyroStrides:
         self.impact_n = clock.span(_IMPACT_MS)
         landing = g * _LANDING_G_X10 // 10  # acceleration units (g of them per g)
         self.landing_m2 = landing * landing
+        self.landing_n = clock.span(_LANDING_MS)
+        self.axis_min_var = int(_AXIS_MIN_VAR * per_dps * per_dps + 0.5)
         st = array("i", bytes(4 * _S_SIZE))  # _S_*: the votes start at 0 (unknown)
         # a lobe's area is a sum of |rate| over samples: degrees * per_dps * rate
         st[_S_AREA_MIN] = int(_SWING_MIN_DEG * per_dps * rate_hz)
@@ -168,9 +168,7 @@ class FootGyroStrides:
         st[_S_LAST_STEP_AREA] = int(_LAST_STEP_MIN_DEG * per_dps * rate_hz)
         st[_S_LAST_STEP_REST_N] = clock.span(_LAST_STEP_REST_MS)
         st[_S_VOTE_N] = clock.span(_VOTE_WITHIN_MS)
-        st[_S_LANDING_N] = clock.span(_LANDING_MS)
         st[_S_MIN_STRIDE_N] = clock.span(MIN_STRIDE_MS)
-        st[_S_AXIS_MIN_VAR] = int(_AXIS_MIN_VAR * per_dps * per_dps + 0.5)
         self.state = st
         self.held = array("i", bytes(4 * _HELD * _H_SIZE))
         # principal axis (unit vector, _Q14) of the angular-rate covariance; the covariance
@@ -272,7 +270,7 @@ class FootGyroStrides:
             return
         # the trace (total variance, < 3 * 2**26) does not depend on the mounting
         big = c00 + c11 + c22
-        if big < self.state[_S_AXIS_MIN_VAR]:  # at rest: keep the axis
+        if big < self.axis_min_var:  # at rest: keep the axis
             return
         s = 0
         while (big >> s) >= 8192:
@@ -407,7 +405,7 @@ class FootGyroStrides:
         k = n - self.pending_ic_n
         landing = self.landing_m2
         if (k > self.impact_n and m2 >= landing and self.pending_impact_m2 < landing
-                and k < self.state[_S_LANDING_N]):
+                and k < self.landing_n):
             # no impact at the swing's end: the foot was still in the air (a flat-foot
             # landing, a turn) and lands now; the impact is collected from here
             self.pending_ic_n = n
@@ -417,7 +415,7 @@ class FootGyroStrides:
         if m2 > self.pending_impact_m2:
             self.pending_impact_m2 = m2
         if k >= self.impact_n and (self.pending_impact_m2 >= landing
-                                   or k >= self.state[_S_LANDING_N]):
+                                   or k >= self.landing_n):
             self._dispatch()
 
     # ---- per lobe: which are swings -------------------------------------------------
