@@ -17,10 +17,12 @@
 # A contact starts when `total` rises above `touch`, is confirmed when it reaches
 # `confirm`, and ends when `total` falls to `touch` again. The wide gap between the two
 # levels is the hysteresis: an insole hovering near `touch` at toe-off cannot chatter.
-# A rise that stays between the levels for over 300 ms is a foot resting lightly or an
-# offset, not a strike: it is learnt as floor. A foot already loaded at the first scan
-# is waited out until it lifts (or, after 1 s below confirm in all, its lowest level is
-# taken as the insole's offset). Start and end are interpolated to 1/100 sample.
+# A rise that stays between the levels for over 300 ms, low (within a touch margin of
+# touch) or for over a second, is a foot resting lightly or an offset, not a strike: it
+# is learnt as floor (a higher one is a foot loading slowly: it keeps its start). A foot
+# already loaded at the first scan is waited out until it lifts (or, after 1 s below
+# confirm in all, its lowest level is taken as the insole's offset). Start and end are
+# interpolated to 1/100 sample.
 #
 # Events returned by push() (bits, 0 most of the time):
 #   EV_ON   a contact was confirmed. Read: on_index, on_frac (start = on_index +
