@@ -89,7 +89,8 @@ _S_LAST_STEP_AREA = const(25)
 _S_LAST_STEP_REST_N = const(26)
 _S_VOTE_N = const(27)
 _S_MIN_STRIDE_N = const(28)
-_S_SIZE = const(29)
+_S_SWING = const(29)  # the swing sign the votes give (0: unknown)
+_S_SIZE = const(30)  # then the held strides, _HELD * _H_SIZE
 # a held stride (.held, oldest first): its swing sign, strike time, squared impact,
 # toe-off time (-1: none), contact time
 _H_SIGN = const(0)
@@ -133,14 +134,6 @@ def shift_for(lsb_per_unit, lowest, least=_MIN_SHIFT):
     return shift if shift > least else least
 
 
-def _bounded_vote(vote, sign):
-    """One more vote for sign, the excess kept within _VOTES_MAX."""
-    vote += sign
-    if vote > _VOTES_MAX:
-        return _VOTES_MAX
-    return -_VOTES_MAX if vote < -_VOTES_MAX else vote
-
-
 class FootGyroStrides:
     """Strikes and toe-offs of a foot pod with a gyroscope, sent to `sink`
     (final_contact(t_ms, contact_ms), initial_contact(t_ms, impact_m2)) in time order,
@@ -161,7 +154,8 @@ class FootGyroStrides:
         self.landing_m2 = landing * landing
         self.landing_n = clock.span(_LANDING_MS)
         self.axis_min_var = int(_AXIS_MIN_VAR * per_dps * per_dps + 0.5)
-        st = array("i", bytes(4 * _S_SIZE))  # _S_*: the votes start at 0 (unknown)
+        # _S_* then the held strides; the votes start at 0 (unknown)
+        st = array("i", bytes(4 * (_S_SIZE + _HELD * _H_SIZE)))
         # a lobe's area is a sum of |rate| over samples: degrees * per_dps * rate
         st[_S_AREA_MIN] = int(_SWING_MIN_DEG * per_dps * rate_hz)
         st[_S_VOTE_AREA] = int(_VOTE_MIN_DEG * per_dps * rate_hz)
@@ -170,7 +164,6 @@ class FootGyroStrides:
         st[_S_VOTE_N] = clock.span(_VOTE_WITHIN_MS)
         st[_S_MIN_STRIDE_N] = clock.span(MIN_STRIDE_MS)
         self.state = st
-        self.held = array("i", bytes(4 * _HELD * _H_SIZE))
         # principal axis (unit vector, _Q14) of the angular-rate covariance; the covariance
         # is an exponential average (time constant ~2.5 s) updated at ~50 Hz
         self.covariance_every = max(1, int(rate_hz / AVERAGE_RATE_HZ + 0.5))
@@ -220,27 +213,12 @@ class FootGyroStrides:
         if self.pending_ic_n >= 0:
             self._dispatch()
         if self.state[_S_LAST_STEP_MS] >= 0 and self.lobe_sign == 0:
-            self._push_last_step()
-
-    def swing_sign(self):
-        """The sign of the swing lobes, 0 while unknown: the rest votes', else (gaits
-        without a stance rest) the lobe-size votes'."""
-        st = self.state
-        v = st[_S_REST_VOTE]
-        if v == 0:
-            v = st[_S_SHAPE_VOTE]
-            if v >= _SHAPE_VOTES_AGREE:
-                return 1
-            return -1 if v <= -_SHAPE_VOTES_AGREE else 0
-        if v >= _REST_VOTES_AGREE:
-            return 1
-        return -1 if v <= -_REST_VOTES_AGREE else 0
+            self._last_step(-1)
 
     # ---- per sample ---------------------------------------------------------------
     @micropython.native
     def _update_axis(self, gx, gy, gz):
-        # a lobe's area grows by < 2**14 per sample: kept within 31 bits here, at
-        # AVERAGE_RATE_HZ (a stuck gyroscope would turn one way for ever)
+        # a lobe's area (< 2**14 per sample) kept in 31 bits: a stuck gyroscope never stops
         if self.lobe_area > _AREA_CAP:
             self.lobe_area = _AREA_CAP
         # covariance terms: |g| <= 8192 after the shift, products <= 2**26
@@ -259,59 +237,47 @@ class FootGyroStrides:
         c[4] = c02
         c[5] = c12
         self.average.tick()
-        # a step every _AXIS_EVERY updates (at every one while the axis is young), on a
-        # schedule that does not depend on the data
+        # power iteration from the previous axis (its sign stays continuous): a step every
+        # _AXIS_EVERY updates on a schedule that does not depend on the data, at every one
+        # while the axis is young; the trace (< 3 * 2**26) does not depend on the mounting
         left = self.axis_left - 1
         if left <= 0:
             left = _AXIS_EVERY
         self.axis_left = left
-        young = self.state[_S_AXIS_YOUNG]
-        if young <= 0 and left < _AXIS_EVERY:
-            return
-        # the trace (total variance, < 3 * 2**26) does not depend on the mounting
+        st = self.state
+        young = st[_S_AXIS_YOUNG]
         big = c00 + c11 + c22
-        if big < self.axis_min_var:  # at rest: keep the axis
-            return
+        if (young <= 0 and left < _AXIS_EVERY) or big < self.axis_min_var:
+            return  # not due, or at rest: the axis is kept
         s = 0
         while (big >> s) >= 8192:
             s += 1
-        self._step_axis(c00 >> s, c11 >> s, c22 >> s, c01 >> s, c02 >> s, c12 >> s, young)
-
-    @micropython.native
-    def _step_axis(self, c00, c11, c22, c01, c02, c12, young):
-        # power iteration from the previous axis, which keeps its sign continuous
+        c00 >>= s
+        c11 >>= s
+        c22 >>= s
+        c01 >>= s
+        c02 >>= s
+        c12 >>= s
         v = self.axis
         v0 = v[0]
         v1 = v[1]
         v2 = v[2]
-        steps = 1
-        if young > 0:  # a young axis follows the covariance closely
-            self.state[_S_AXIS_YOUNG] = young - 1
-            steps = _AXIS_YOUNG_STEPS
+        steps = _AXIS_YOUNG_STEPS if young > 0 else 1
+        st[_S_AXIS_YOUNG] = young - 1 if young > 0 else 0
         seed = v0 == 0 and v1 == 0 and v2 == 0
         if seed:
-            # the first motion: the principal axis of the covariance so far (from the
-            # axis of the largest variance, to convergence), so that the axis followed
-            # from then on does not depend on how the pod is mounted
+            # the first motion: from the axis of the largest variance to convergence
             steps = _AXIS_SEED_STEPS
-            if c00 >= c11 and c00 >= c22:
-                v0 = _ONE_Q14
-            elif c11 >= c22:
-                v1 = _ONE_Q14
-            else:
-                v2 = _ONE_Q14
+            v0 = _ONE_Q14 if c00 >= c11 and c00 >= c22 else 0
+            v1 = _ONE_Q14 if not v0 and c11 >= c22 else 0
+            v2 = _ONE_Q14 if not v0 and not v1 else 0
         norm = 0
-        s = 0
         for _ in range(steps):
             # |c| < 2**13, |v| <= 2**14: each sum < 3 * 2**27
             u0 = c00 * v0 + c01 * v1 + c02 * v2
             u1 = c01 * v0 + c11 * v1 + c12 * v2
             u2 = c02 * v0 + c12 * v1 + c22 * v2
-            m = abs(u0)
-            if abs(u1) > m:
-                m = abs(u1)
-            if abs(u2) > m:
-                m = abs(u2)
+            m = max(abs(u0), abs(u1), abs(u2))
             s = 0
             while (m >> s) >= 16384:
                 s += 1
@@ -324,13 +290,10 @@ class FootGyroStrides:
             v0 = (u0 << _Q14) // norm
             v1 = (u1 << _Q14) // norm
             v2 = (u2 << _Q14) // norm
-        if seed:
-            # only a motion that turns mostly about one axis gives it: the variance about
-            # it (the largest eigenvalue, |C v| for the unit v; < 3 * 2**13) at least
-            # _AXIS_SEED_SHARE tenths of the total
+        if seed:  # only a motion turning mostly about one axis (|C v| < 3 * 2**13) gives it
             if 10 * ((norm << s) >> _Q14) < _AXIS_SEED_SHARE * (c00 + c11 + c22):
                 return
-            self.state[_S_AXIS_YOUNG] = _AXIS_YOUNG
+            st[_S_AXIS_YOUNG] = _AXIS_YOUNG
         v[0] = v0
         v[1] = v1
         v[2] = v2
@@ -351,8 +314,11 @@ class FootGyroStrides:
         s = (gx * v[0] + gy * v[1] + gz * v[2]) >> _Q14
         prev = self.prev_pitch_rate
         self.prev_pitch_rate = s
-        if (s ^ prev) < 0:  # the sign changed
-            self._zero_crossing(n, prev, s)
+        if (s ^ prev) < 0:  # the sign changed: a zero crossing, between n - 1 and n
+            self.crossing_n = n
+            self.crossing_peak_m2 = 0
+            # linear interpolation (|prev| < 2**14 internal units: prev * 100 is small)
+            self.crossing_ms = self.clock.ms_at(n - 1, prev * 100 // (prev - s)) if n else 0
         if m2 > self.crossing_peak_m2:
             self.crossing_peak_m2 = m2
         if self.pending_ic_n >= 0:
@@ -364,12 +330,20 @@ class FootGyroStrides:
                 return
             if self.state[_S_LAST_STEP_MS] >= 0:
                 self._last_step(n)
-            self._start_lobe(n, s)
-            sign = self.lobe_sign
+            sign = 1 if s > 0 else -1
+            self.lobe_sign = sign  # a lobe starts here
+            self.lobe_start_n = n
+            self.lobe_area = 0
+            self.lobe_peak = 0
+            self.quiet_n = 0
         elif s * sign < -self.hysteresis:  # the other sign: this lobe ends at the crossing
             self._end_lobe(self.crossing_n, False)
-            self._start_lobe(self.crossing_n, s)
             sign = -sign
+            self.lobe_sign = sign  # and the next starts there
+            self.lobe_start_n = self.crossing_n
+            self.lobe_area = 0
+            self.lobe_peak = 0
+            self.quiet_n = 0
         a = s * sign
         self.lobe_area += a
         if a > self.lobe_peak:
@@ -384,22 +358,6 @@ class FootGyroStrides:
                 self.lobe_sign = 0
         else:
             self.quiet_n = 0
-
-    def _start_lobe(self, start_n, s):
-        self.lobe_start_n = start_n
-        self.lobe_sign = 1 if s > 0 else -1
-        self.lobe_area = 0
-        self.lobe_peak = 0
-        self.quiet_n = 0
-
-    def _zero_crossing(self, n, before, after):
-        self.crossing_n = n
-        self.crossing_peak_m2 = 0
-        if n == 0:
-            self.crossing_ms = 0
-            return
-        # linear interpolation (|before| < 2**14 internal units: before * 100 is small)
-        self.crossing_ms = self.clock.ms_at(n - 1, before * 100 // (before - after))
 
     def _collect_impact(self, n, m2):
         k = n - self.pending_ic_n
@@ -430,12 +388,24 @@ class FootGyroStrides:
                 st[_S_BURST_SIGN] = sign
                 st[_S_BURST_AREA] = area
                 st[_S_BURST_END_N] = end_n
-            if adjacent and area > st[_S_PREV_AREA]:
-                st[_S_SHAPE_VOTE] = _bounded_vote(st[_S_SHAPE_VOTE], sign)
+            v = st[_S_SHAPE_VOTE] + sign  # (the excess kept within _VOTES_MAX)
+            if adjacent and area > st[_S_PREV_AREA] and -_VOTES_MAX <= v <= _VOTES_MAX:
+                st[_S_SHAPE_VOTE] = v
+                if st[_S_REST_VOTE] == 0:  # lobe sizes decide only without rest votes
+                    st[_S_SWING] = (v >= _SHAPE_VOTES_AGREE) - (v <= -_SHAPE_VOTES_AGREE)
         if area >= st[_S_AREA_MIN]:
-            self._candidate(sign, area, end_n, adjacent, at_rest)
-        elif (area >= st[_S_LAST_STEP_AREA] and adjacent and sign == st[_S_WALK_SIGN]):
-            self._small_swing(sign, end_n, at_rest)
+            self._stride(sign, area, end_n, adjacent, at_rest)
+        elif (area >= st[_S_LAST_STEP_AREA] and adjacent and sign == st[_S_WALK_SIGN]
+              and (st[_S_LAST_N + (sign < 0)] < 0
+                   or end_n - st[_S_LAST_N + (sign < 0)] >= st[_S_MIN_STRIDE_N])):
+            # in a walk, a small swing with its push-off: the walk's last step if the foot
+            # rests after it (decided when the foot moves again, or at the session's end)
+            fc_ms = self.clock.ms(st[_S_PREV_PEAK_N])
+            last_ms = st[_S_LAST_MS + (sign < 0)]
+            contact = fc_ms - last_ms if last_ms >= 0 else 0
+            st[_S_LAST_STEP_MS] = self.clock.ms(end_n) if at_rest else self.crossing_ms
+            st[_S_LAST_STEP_FC_MS] = fc_ms
+            st[_S_LAST_STEP_CONTACT] = contact if contact <= _MAX_CONTACT_MS else 0
         st[_S_PREV_SIGN] = sign
         st[_S_PREV_AREA] = area
         st[_S_PREV_PEAK_N] = self.lobe_peak_n
@@ -444,29 +414,32 @@ class FootGyroStrides:
             # a stance rest: the largest lobe of the motion before it, if it ended shortly
             # before, was the swing (a push-off is followed by the swing, not by a rest)
             if st[_S_BURST_AREA] and end_n - st[_S_BURST_END_N] <= st[_S_VOTE_N]:
-                st[_S_REST_VOTE] = _bounded_vote(st[_S_REST_VOTE], st[_S_BURST_SIGN])
-                self._confirm(self.swing_sign())
+                v = st[_S_REST_VOTE] + st[_S_BURST_SIGN]
+                if -_VOTES_MAX <= v <= _VOTES_MAX:
+                    st[_S_REST_VOTE] = v
+                w = st[_S_SHAPE_VOTE]  # (no rest vote in excess: the lobe sizes decide)
+                st[_S_SWING] = ((v >= _REST_VOTES_AGREE) - (v <= -_REST_VOTES_AGREE) if v else
+                                (w >= _SHAPE_VOTES_AGREE) - (w <= -_SHAPE_VOTES_AGREE))
+                self._confirm(st[_S_SWING])
             st[_S_BURST_AREA] = 0
 
-    def _candidate(self, sign, area, end_n, adjacent, at_rest):
+    def _stride(self, sign, area, ic_n, has_push_off, at_rest):
+        # a candidate stride: a lobe of the swing sign (either, while it is unknown),
+        # 450 ms after the last of its sign, not a small lobe right after a large one
         st = self.state
-        known = self.swing_sign()
+        known = st[_S_SWING]
         if known and sign != known:
             return
-        last = st[_S_LAST_N + (sign < 0)]
-        if last >= 0 and end_n - last < st[_S_MIN_STRIDE_N]:
+        i = sign < 0
+        last = st[_S_LAST_N + i]
+        if last >= 0 and ic_n - last < st[_S_MIN_STRIDE_N]:
             return
-        if known and adjacent and 2 * area <= st[_S_PREV_AREA]:
-            return  # a small lobe after a much larger one of the other sign
-        self._stride(sign, end_n, adjacent, at_rest)
-
-    def _stride(self, sign, ic_n, has_push_off, at_rest):
-        st = self.state
+        if known and has_push_off and 2 * area <= st[_S_PREV_AREA]:
+            return
         clock = self.clock
         st[_S_LAST_STEP_MS] = -1  # a stride follows: the small swing did not end the walk
         if self.pending_ic_n >= 0:  # previous strike still collecting its impact
             self._dispatch()
-        i = sign < 0
         fc_ms = -1
         contact = 0
         if has_push_off:
@@ -487,70 +460,60 @@ class FootGyroStrides:
         st[_S_LAST_N + i] = ic_n
         st[_S_LAST_MS + i] = self.pending_ic_ms
 
-    def _dispatch(self):
-        st = self.state
-        self.pending_ic_n = -1
-        self._hold(st[_S_PEND_SIGN], self.pending_ic_ms, self.pending_impact_m2,
-                   st[_S_PEND_FC_MS], st[_S_PEND_CONTACT])
-
-    def _small_swing(self, sign, end_n, at_rest):
-        # in a walk, a small swing with its push-off: the walk's last step if the foot
-        # rests after it (decided when the foot moves again, or at the session's end)
-        st = self.state
-        i = sign < 0
-        last = st[_S_LAST_N + i]
-        if last >= 0 and end_n - last < st[_S_MIN_STRIDE_N]:
-            return
-        fc_ms = self.clock.ms(st[_S_PREV_PEAK_N])
-        last_ms = st[_S_LAST_MS + i]
-        contact = fc_ms - last_ms if last_ms >= 0 else 0
-        st[_S_LAST_STEP_MS] = self.clock.ms(end_n) if at_rest else self.crossing_ms
-        st[_S_LAST_STEP_FC_MS] = fc_ms
-        st[_S_LAST_STEP_CONTACT] = contact if contact <= _MAX_CONTACT_MS else 0
-
     def _last_step(self, n):
-        # the foot moves again after a small swing: that was a walk's last step if the
-        # foot rested long enough in between
+        # the foot moves again at sample n after a small swing (n < 0: the session ended
+        # at rest): that was a walk's last step if the foot rested long enough after it
         st = self.state
-        if st[_S_PREV_END_N] >= 0 and n - st[_S_PREV_END_N] >= st[_S_LAST_STEP_REST_N]:
+        if n < 0 or (st[_S_PREV_END_N] >= 0 and n - st[_S_PREV_END_N] >= st[_S_LAST_STEP_REST_N]):
             if self.pending_ic_n >= 0:
                 self._dispatch()
-            self._push_last_step()
-        st[_S_LAST_STEP_MS] = -1
-
-    def _push_last_step(self):
-        st = self.state
-        self._hold(st[_S_WALK_SIGN], st[_S_LAST_STEP_MS], 0, st[_S_LAST_STEP_FC_MS],
-                   st[_S_LAST_STEP_CONTACT])
+            # the small swing becomes the stride in hand
+            self.pending_ic_ms = st[_S_LAST_STEP_MS]
+            self.pending_impact_m2 = 0
+            st[_S_PEND_SIGN] = st[_S_WALK_SIGN]
+            st[_S_PEND_FC_MS] = st[_S_LAST_STEP_FC_MS]
+            st[_S_PEND_CONTACT] = st[_S_LAST_STEP_CONTACT]
+            self._dispatch()
         st[_S_LAST_STEP_MS] = -1
 
     # ---- held strides: reported once they make a walk ------------------------------
-    def _hold(self, sign, ic_ms, impact_m2, fc_ms, contact_ms):
-        """A candidate stride (a swing of `sign`): reported if it continues the walk in
-        progress, else held until _WALK_STRIDES strides of the swing sign make a walk
-        (both signs are held while the swing sign is unknown)."""
+    def _dispatch(self):
+        """The stride in hand (pending_ic_ms, pending_impact_m2, _S_PEND_*: a swing of
+        _S_PEND_SIGN): reported if it continues the walk in progress, else held until
+        _WALK_STRIDES strides of the swing sign make a walk (both signs are held while
+        the swing sign is unknown)."""
         st = self.state
+        self.pending_ic_n = -1
+        sign = st[_S_PEND_SIGN]
+        ic_ms = self.pending_ic_ms
+        impact_m2 = self.pending_impact_m2
+        fc_ms = st[_S_PEND_FC_MS]
+        contact_ms = st[_S_PEND_CONTACT]
         walk = st[_S_WALK_SIGN]
-        if walk and (walk != self.swing_sign() or ic_ms - st[_S_WALK_LAST_MS] > _WALK_GAP_MS):
+        if walk and (walk != st[_S_SWING] or ic_ms - st[_S_WALK_LAST_MS] > _WALK_GAP_MS):
             walk = 0  # a pause, or the evidence turned: a new walk must start
             st[_S_WALK_SIGN] = 0
+        sink = self.sink
         if walk == sign:
-            self._report(ic_ms, impact_m2, fc_ms, contact_ms)
+            if fc_ms >= 0:
+                sink.final_contact(fc_ms, contact_ms)
+            sink.initial_contact(ic_ms, impact_m2)
+            st[_S_WALK_LAST_MS] = ic_ms
             return
-        h = self.held
+        h = st  # the held strides follow the state, oldest first
         k = st[_S_HELD]
         if k == _HELD:  # full: the oldest goes
-            for i in range(_H_SIZE, _HELD * _H_SIZE):
+            for i in range(_S_SIZE + _H_SIZE, _S_SIZE + _HELD * _H_SIZE):
                 h[i - _H_SIZE] = h[i]
             k -= 1
-        j = k * _H_SIZE
+        j = _S_SIZE + k * _H_SIZE
         h[j + _H_SIGN] = sign
         h[j + _H_IC_MS] = ic_ms
         h[j + _H_IMPACT] = impact_m2
         h[j + _H_FC_MS] = fc_ms
         h[j + _H_CONTACT] = contact_ms
         st[_S_HELD] = k + 1
-        self._confirm(self.swing_sign())
+        self._confirm(st[_S_SWING])
 
     def _confirm(self, sign):
         """Reports the held strides of the swing sign if they make a walk: the chain of
@@ -559,12 +522,12 @@ class FootGyroStrides:
         count = st[_S_HELD]
         if sign == 0 or st[_S_WALK_SIGN] or count < _WALK_STRIDES:
             return
-        h = self.held
+        h = st  # the held strides follow the state
         first = -1
         chain = 0
         later_ms = 0
         for i in range(count - 1, -1, -1):
-            j = i * _H_SIZE
+            j = _S_SIZE + i * _H_SIZE
             if h[j + _H_SIGN] != sign or h[j + _H_FC_MS] < 0:
                 continue  # a walk starts with strides that push off
             if chain and later_ms - h[j + _H_IC_MS] > _WALK_GAP_MS:
@@ -574,16 +537,12 @@ class FootGyroStrides:
             later_ms = h[j + _H_IC_MS]
         if chain < _WALK_STRIDES:
             return
+        sink = self.sink
         for i in range(first, count):
-            j = i * _H_SIZE
+            j = _S_SIZE + i * _H_SIZE
             if h[j + _H_SIGN] == sign and h[j + _H_FC_MS] >= 0:
-                self._report(h[j + _H_IC_MS], h[j + _H_IMPACT], h[j + _H_FC_MS],
-                             h[j + _H_CONTACT])
+                sink.final_contact(h[j + _H_FC_MS], h[j + _H_CONTACT])
+                sink.initial_contact(h[j + _H_IC_MS], h[j + _H_IMPACT])
+                st[_S_WALK_LAST_MS] = h[j + _H_IC_MS]
         st[_S_WALK_SIGN] = sign
         st[_S_HELD] = 0
-
-    def _report(self, ic_ms, impact_m2, fc_ms, contact_ms):
-        if fc_ms >= 0:
-            self.sink.final_contact(fc_ms, contact_ms)
-        self.sink.initial_contact(ic_ms, impact_m2)
-        self.state[_S_WALK_LAST_MS] = ic_ms
