@@ -81,7 +81,7 @@ def pitch_axis(gyro: np.ndarray, rate_hz: float) -> np.ndarray:
         if seed:  # the first motion: from the axis of the largest variance
             steps = sd._AXIS_SEED_STEPS
             k = 0 if c00 >= c11 and c00 >= c22 else (1 if c11 >= c22 else 2)
-            u = tuple(1.0 if i == k else 0.0 for i in range(3))
+            u = (float(k == 0), float(k == 1), float(k == 2))
         lam = 0.0
         for _ in range(steps):
             w0 = c00 * u[0] + c01 * u[1] + c02 * u[2]
