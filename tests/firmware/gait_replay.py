@@ -36,11 +36,15 @@ def emit(eng, rec):
 
 
 def check_state(obj, what):
-    # every int the engine keeps between samples must fit an ESP32 small int
+    # every int the engine keeps between samples must fit an ESP32 small int, in its
+    # int arrays too
     for name in dir(obj):
         value = getattr(obj, name)
         if isinstance(value, int) and not isinstance(value, bool):
             assert_small_int(value, what + "." + name)
+        elif isinstance(value, array):
+            for v in value:
+                assert_small_int(v, what + "." + name + "[]")
 
 
 def main():

@@ -64,6 +64,7 @@ WIRE = FW + "link/wire.py"
 UUIDS = FW + "link/uuids.py"
 PROFILE = HOST + "ble/profile.py"
 REF_IMU = HOST + "recordings/reference/imu.py"
+REF_FOOT = HOST + "recordings/reference/foot_gyro.py"
 REF_PRESSURE = HOST + "recordings/reference/pressure.py"
 REF_ENGINE = HOST + "recordings/reference/engine.py"
 
@@ -121,13 +122,22 @@ SHARED = [
     Shared(STEP + ":AVG_SHIFT"),
     Shared(STEP + ":AVERAGE_RATE_HZ"),
     Shared(STEP + ":MIN_STRIDE_MS", derived=(REF_IMU + ":MIN_STRIDE_S",)),
-    Shared(STEP + ":_HYSTERESIS_DPS", derived=(REF_IMU + ":HYSTERESIS_DPS",)),
-    Shared(STEP + ":_REST_DPS", derived=(REF_IMU + ":REST_DPS",)),
-    Shared(STEP + ":_REST_MS", derived=(REF_IMU + ":REST_S",)),
-    Shared(STEP + ":_SWING_MIN_DEG", derived=(REF_IMU + ":SWING_MIN_DEG",)),
-    Shared(STEP + ":_IMPACT_MS", derived=(REF_IMU + ":IMPACT_S",)),
-    Shared(STEP + ":_AXIS_EVERY", derived=(REF_IMU + ":AXIS_EVERY",)),
-    Shared(STEP + ":_MAX_CONTACT_MS", derived=(REF_IMU + ":MAX_CONTACT_S",)),
+    Shared(STEP + ":_HYSTERESIS_DPS", derived=(REF_FOOT + ":HYSTERESIS_DPS",)),
+    Shared(STEP + ":_REST_DPS", derived=(REF_FOOT + ":REST_DPS",)),
+    Shared(STEP + ":_REST_MS", derived=(REF_FOOT + ":REST_S",)),
+    Shared(STEP + ":_SWING_MIN_DEG", derived=(REF_FOOT + ":SWING_MIN_DEG",)),
+    Shared(STEP + ":_LAST_STEP_MIN_DEG", derived=(REF_FOOT + ":LAST_STEP_MIN_DEG",)),
+    Shared(STEP + ":_LAST_STEP_REST_MS", derived=(REF_FOOT + ":LAST_STEP_REST_S",)),
+    Shared(STEP + ":_VOTE_MIN_DEG", derived=(REF_FOOT + ":VOTE_MIN_DEG",)),
+    Shared(STEP + ":_VOTE_WITHIN_MS", derived=(REF_FOOT + ":VOTE_WITHIN_S",)),
+    Shared(STEP + ":_IMPACT_MS", derived=(REF_FOOT + ":IMPACT_S",)),
+    Shared(STEP + ":_LANDING_G_X10", derived=(REF_FOOT + ":LANDING_G",)),
+    Shared(STEP + ":_LANDING_MS", derived=(REF_FOOT + ":LANDING_S",)),
+    Shared(STEP + ":_AXIS_EVERY", derived=(REF_FOOT + ":AXIS_EVERY",)),
+    Shared(STEP + ":_AXIS_SEED_SHARE", derived=(REF_FOOT + ":AXIS_SEED_SHARE",)),
+    Shared(STEP + ":_AXIS_MIN_VAR", derived=(REF_FOOT + ":AXIS_MIN_VAR_DPS2",)),
+    Shared(STEP + ":_MAX_CONTACT_MS", derived=(REF_FOOT + ":MAX_CONTACT_S",)),
+    Shared(STEP + ":_WALK_GAP_MS", derived=(REF_FOOT + ":WALK_GAP_S",)),
     Shared(ACC + ":_ONSET_G_X10", derived=(REF_IMU + ":ONSET_G",)),
     Shared(ACC + ":_MIN_STEP_MS", derived=(REF_IMU + ":MIN_STEP_S",)),
     Shared(ACC + ":_MAX_INTERVAL_MS", derived=(REF_IMU + ":MAX_INTERVAL_S",)),
@@ -148,7 +158,7 @@ DIFFERENT_CONCEPTS = {
     "MAX_CONTACT_MS": "wire: the record field's largest value (4095); step_detector: the "
                       "longest push-off-to-strike time that is a ground contact (2500)",
     "MAX_CONTACT_S": "evaluation: how far a reference toe-off may be from its strike "
-                     "(2.0 s); reference.imu: the detector's contact limit (2.5 s)",
+                     "(2.0 s); reference.foot_gyro: the detector's contact limit (2.5 s)",
 }
 
 

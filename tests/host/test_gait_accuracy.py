@@ -8,9 +8,7 @@ import functools
 from pathlib import Path
 
 import numpy as np
-import pytest
 from scipy.signal import decimate
-from scipy.spatial.transform import Rotation
 
 from stridepod.recordings import dumpfile
 from stridepod.recordings import evaluation as E
@@ -39,6 +37,18 @@ def test_foot_imu_walking_initial_and_final_contacts():
     assert s.ic.median_ms <= 25, s.as_dict()
     assert s.fc.f1 >= 0.97, s.as_dict()
     assert s.fc.median_ms <= 30, s.as_dict()
+
+
+def test_foot_imu_walks_with_turns_starts_and_stops():
+    # ipol: stand, walk 10 m, U-turn, walk back, stand; the expert annotation marks the
+    # end of foot motion (later than motion capture's contact): scored in its own
+    # window, ±100 ms. Mounting and standing: tests/host/test_gait_foot_imu.py
+    s = family_score("ipol_")
+    assert s.recordings == 56
+    own = s.ic_windows[0.100]
+    assert own.f1 >= 0.97 and own.precision >= 0.98, own.as_dict()
+    assert own.median_ms <= 40, own.as_dict()
+    assert s.fc.f1 >= 0.97, s.as_dict()
 
 
 def test_sacrum_running_foot_strikes_and_cadence():
@@ -74,20 +84,6 @@ def test_outdoor_run_cadence_matches_the_spectrum_in_30_s_windows():
         within += abs(w["cadence_spm"] - spectral) <= 0.03 * spectral
     assert checked >= 40
     assert within >= 0.95 * checked, f"{within}/{checked} windows within 3 %"
-
-
-@pytest.mark.parametrize("seed", [3, 11])
-def test_foot_imu_events_do_not_depend_on_mounting(seed):
-    base = dumpfile.load(DUMPS / "gaitmap_walk_right")
-    straight = E.score_recording(base, replay(base))
-    rot = Rotation.random(random_state=seed).as_matrix()
-    turned = copy.copy(base)
-    turned.acc = base.acc @ rot.T
-    turned.gyro = base.gyro @ rot.T
-    s = E.score_recording(turned, replay(turned))
-    assert (s.ic.tp, s.ic.fp, s.fc.tp, s.fc.fp) == (straight.ic.tp, straight.ic.fp,
-                                                  straight.fc.tp, straight.fc.fp)
-    assert abs(s.ic.median_ms - straight.ic.median_ms) <= 5
 
 
 def test_sacrum_steps_do_not_depend_on_mounting():

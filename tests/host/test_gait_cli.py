@@ -52,8 +52,36 @@ def test_evaluate_scores_a_folder_it_has_not_seen(stridepod_cli, tmp_path):
     assert sorted(out["recordings"]) == ["alcantara_run_07", "gaitmap_walk_left"]
     assert out["overall"]["recordings"] == 2
     assert out["families"]["gaitmap"]["initial_contacts"]["f1"] >= 0.98
+    gaitmap = out["families"]["gaitmap"]
+    assert set(gaitmap["initial_contacts_by_window"]) == {"50ms", "100ms"}
+    assert gaitmap["initial_contacts_own_window"]["window_ms"] == [50]
+    assert set(gaitmap["initial_contacts"]["missed_by_cause"]) == {"timing", "turn", "first_last",
+                                                                   "other"}
     text = stridepod_cli("evaluate", tmp_path)
     assert "overall" in text.stdout and "gaitmap" in text.stdout
+    assert "IC ±100 ms" in text.stdout and "while standing" in text.stdout
+
+
+def test_evaluate_scores_a_foot_imu_annotation_in_its_own_window(stridepod_cli, tmp_path):
+    copy_recording("ipol_1-1_left", tmp_path)
+    out = json.loads(stridepod_cli("evaluate", tmp_path, "--json").stdout)
+    ipol = out["families"]["ipol"]
+    assert ipol["initial_contacts_own_window"]["window_ms"] == [100]
+    assert (ipol["initial_contacts_own_window"]["f1"]
+            == ipol["initial_contacts_by_window"]["100ms"]["f1"])
+    assert out["recordings"]["ipol_1-1_left"]["own_window_ms"] == 100
+
+
+def test_evaluate_a_truth_with_a_broken_stretch_is_one_line_with_exit_code_2(
+        stridepod_cli, tmp_path):
+    copy_recording("ipol_1-1_left", tmp_path)
+    truth = json.loads((tmp_path / "ipol_1-1_left.truth.json").read_text())
+    truth["turn_bounds_s"] = [14.74, 13.16]  # end before start
+    (tmp_path / "ipol_1-1_left.truth.json").write_text(json.dumps(truth))
+    res = stridepod_cli("evaluate", tmp_path)
+    assert res.exit_code == 2
+    assert res.stderr.strip().startswith("error:") and "ipol_1-1_left.truth.json" in res.stderr
+    assert "turn_bounds_s" in res.stderr and len(res.stderr.strip().splitlines()) == 1
 
 
 def write_dump(folder: Path, csv_text: str, sidecar: dict | None) -> Path:

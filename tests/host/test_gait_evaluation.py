@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from stridepod.recordings import dumpfile
 from stridepod.recordings import evaluation as E
@@ -35,11 +36,57 @@ def test_scores_only_inside_bounds_and_outside_exclusions():
              "exclude_s": [[2.9, 3.1]]}
     stretches = E.scored_stretches(truth, 0.05)
     assert stretches == [(1.5, 4.5)]
-    s = E.score_events([1.0, 2.01, 3.0, 4.2, 5.0], truth["initial_contacts_s"], 0.05,
-                       stretches, [(2.9, 3.1)])
-    # inside: detected 2.01, 4.2 / reference 2.0, 4.0 -> one hit, one false, one missed
-    assert (s.tp, s.fp, s.fn) == (1, 1, 1)
+    where = E.scoring(truth, 0.05)
+    assert where.excluded == [(2.9, 3.1)] and where.walking_bounds
+    s = E.score_events([0.5, 2.01, 3.0, 4.2, 5.0], truth["initial_contacts_s"], 0.05, where)
+    # inside: detected 2.01, 4.2 / reference 2.0, 4.0 -> one hit, one false, one missed;
+    # 0.5 and 5.0 are outside the walking bounds: not errors; 5.0 is a step the
+    # reference marks, 0.5 a strike while standing
+    assert (s.tp, s.fp, s.fn, s.standing) == (1, 1, 1, 1)
     assert np.allclose(s.errors_ms, [10.0])
+
+
+def test_a_walks_last_strike_at_its_bound_matches_a_detection_just_after_it():
+    # ipol truths end the walking bounds at the last annotated strike (ipol_1-1_right:
+    # last strike 24.64 s, bounds [4.59, 24.64])
+    truth = {"kind": "expert-annotated", "initial_contacts_s": [5.07, 6.28, 24.64],
+             "walking_bounds_s": [4.59, 24.64]}
+    where = E.scoring(truth, 0.1)
+    s = E.score_events([5.1, 6.25, 24.70, 26.0], truth["initial_contacts_s"], 0.1, where)
+    assert (s.tp, s.fp, s.fn, s.standing) == (3, 0, 0, 1)
+    assert E.own_ic_window_s(truth) == 0.1 and E.own_ic_window_s({"kind": "force-plate"}) == 0.05
+
+
+def test_missed_and_extra_strikes_are_counted_by_cause():
+    # the layout of an ipol trial: stand, walk, U-turn, walk back, stand (ipol_1-1_left)
+    truth = {"initial_contacts_s": [5.74, 6.87, 7.97, 13.55, 15.04, 23.0, 24.17],
+             "walking_bounds_s": [4.59, 24.64], "turn_bounds_s": [13.16, 14.74]}
+    where = E.scoring(truth, 0.1)
+    detected = [2.0,  # standing
+                5.2,  # before the first reference strike: first/last
+                6.87, 7.97, 10.0,  # 10.0: extra, other
+                14.0,  # extra in the turn
+                15.04, 23.0]  # 5.74 and 24.17 missed: first/last; 13.55: turn
+    s = E.score_events(detected, truth["initial_contacts_s"], 0.1, where)
+    assert (s.tp, s.fp, s.fn, s.standing) == (4, 3, 3, 1)
+    # a step the reference marks after the trial (ipol_1-3_left: 32.38 s, bounds end
+    # 27.32 s) is not scored, and a detection there is not a strike while standing
+    after = E.score_events(detected + [32.36], truth["initial_contacts_s"] + [32.38], 0.1, where)
+    assert (after.tp, after.fp, after.fn, after.standing) == (4, 3, 3, 1)
+    assert s.missed_by_cause == {"timing": 0, "turn": 1, "first_last": 2, "other": 0}
+    assert s.extra_by_cause == {"timing": 0, "turn": 1, "first_last": 1, "other": 1}
+    # a strike found 150 ms early (ipol_2-1_left at 16.36 s): one missed and one extra,
+    # both timing
+    late = E.score_events([6.87, 7.82], [6.87, 7.97], 0.1, where)
+    assert late.missed_by_cause["timing"] == late.extra_by_cause["timing"] == 1
+    assert (late.tp, late.fp, late.fn) == (1, 1, 1)
+
+
+def test_a_malformed_stretch_in_a_truth_is_one_clear_error():
+    with pytest.raises(E.EvaluationError, match="turn_bounds_s"):
+        E.scoring({"initial_contacts_s": [1.0], "turn_bounds_s": [3.0, "x"]}, 0.05)
+    with pytest.raises(E.EvaluationError, match="walking_bounds_s"):
+        E.scoring({"walking_bounds_s": [[5.0, 1.0]]}, 0.05)
 
 
 def test_without_bounds_the_span_of_the_reference_is_scored():

@@ -15,7 +15,10 @@ from stridepod.recordings.replay import replay
 
 DUMPS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "dumps"
 RECORDINGS = ["gaitmap_walk_left", "gaitmap_walk_right", "adept_outdoor_run_left_ankle",
-              "gaitpdb_GaCo02_01_right", "gaitpdb_SiCo03_01_left"] + [
+              "gaitpdb_GaCo02_01_right", "gaitpdb_SiCo03_01_left",
+              # walks with U-turns, starts and stops; swing of either sign, a foot whose
+              # push-off is as large as its swing (4-2 left)
+              "ipol_1-1_left", "ipol_2-1_left", "ipol_4-2_left", "ipol_5-3_left"] + [
     f"alcantara_run_{k:02d}" for k in range(10)]
 
 

@@ -107,7 +107,7 @@ class GaitEngine:
             self.dead_m2 = (self.g >> 2) * (self.g >> 2)
             if cfg.has_gyro and cfg.foot:
                 self.imu_detector = FootGyroStrides(
-                    self.imu_clock, cfg.imu_rate_hz, cfg.gyro_lsb_per_dps, self)
+                    self.imu_clock, cfg.imu_rate_hz, cfg.gyro_lsb_per_dps, self.g, self)
             elif cfg.foot:  # the accelerometer-only detectors load only when needed
                 from podfw.gait.acc_steps import FootAccStrides
 

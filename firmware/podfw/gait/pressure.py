@@ -17,10 +17,12 @@
 # A contact starts when `total` rises above `touch`, is confirmed when it reaches
 # `confirm`, and ends when `total` falls to `touch` again. The wide gap between the two
 # levels is the hysteresis: an insole hovering near `touch` at toe-off cannot chatter.
-# A rise that stays between the levels for over 300 ms is a foot resting lightly or an
-# offset, not a strike: it is learnt as floor. A foot already loaded at the first scan
-# is waited out until it lifts (or, after 1 s below confirm in all, its lowest level is
-# taken as the insole's offset). Start and end are interpolated to 1/100 sample.
+# A rise that stays between the levels for over 300 ms, low (within a touch margin of
+# touch) or for over a second, is a foot resting lightly or an offset, not a strike: it
+# is learnt as floor (a higher one is a foot loading slowly: it keeps its start). A foot
+# already loaded at the first scan is waited out until it lifts (or, after 1 s below
+# confirm in all, its lowest level is taken as the insole's offset). Start and end are
+# interpolated to 1/100 sample.
 #
 # Events returned by push() (bits, 0 most of the time):
 #   EV_ON   a contact was confirmed. Read: on_index, on_frac (start = on_index +
@@ -337,10 +339,14 @@ class PressureContacts:
             self.rise_start = n
             self._begin(n, prev, total, touch)
             state = _CANDIDATE
-        elif state == _CANDIDATE and n - self.rise_start > self.max_ramp and total > touch:
-            # above touch for too long without loading up: an insole offset or a foot
-            # resting lightly, not a strike. Learn it as floor; a strike from here on
-            # starts at the last sample of the hover.
+        elif (state == _CANDIDATE and n - self.rise_start > self.max_ramp and total > touch
+              and (self.peak <= touch + self.touch_margin
+                   or n - self.rise_start > self.stuck_samples)):
+            # above touch for too long without loading up, and low (within a touch margin
+            # of it) or for over a second: an insole offset or a foot resting lightly, not
+            # a strike. Learn it as floor; a strike from here on starts at the last sample
+            # of the hover. A foot that loads slowly (a weak heel zone, a light step)
+            # keeps the start where it touched down.
             self._follow_floor(total)
             self._begin(n, prev, total, touch)
         elif total <= touch:

@@ -1,10 +1,24 @@
 """Accuracy of detected gait events against reference events (`NAME.truth.json`).
 
-Matching is one to one, nearest pair first, within a tolerance (±50 ms for initial
-contacts, ±100 ms for final contacts). Only events inside the scored stretches count:
+Matching is one to one, nearest pair first, within a tolerance: initial contacts are
+scored within ±50 ms and within ±100 ms (IC_WINDOWS_S), final contacts within ±100 ms.
+Each reference kind also has its own window (OWN_IC_WINDOW_S): an expert annotation on
+the foot IMU marks the end of foot motion, later than the motion-capture contact, and is
+scored at ±100 ms; the others at ±50 ms. Only events inside the scored stretches count:
 inside `walking_bounds_s` when the truth gives it, otherwise inside the span of the
 reference events (a motion-capture volume or a force plate only sees part of a walk),
-and never inside an `exclude_s` stretch (interpolated sensor data). In the reference of
+and never inside an `exclude_s` stretch (interpolated sensor data). A detected event
+within the tolerance of a scored reference event is matched even if it lies just
+outside the stretch (a walk's last strike is its bound); one that stays unmatched
+outside the stretch is not an error there, but with `walking_bounds_s` it is counted as
+a strike while standing.
+
+Unmatched events are counted by cause (CAUSES), the first that applies: `timing` (a
+missed reference event and an extra detection within twice the tolerance of each other,
+paired nearest first: the event was found, outside the window), `turn` (within the
+tolerance of a `turn_bounds_s` stretch), `first_last` (a missed reference event that is
+the first or last of its stretch; an extra detection before the first or after the last
+reference event), `other`. In the reference of
 one foot, contacts and swings shorter than CHATTER_S are merged away first: no foot
 touches down or swings for under 50 ms (sprint contacts last 80 ms or more), so they are
 the chatter of a threshold-derived reference around its level, not steps (the count is
@@ -26,6 +40,10 @@ from stridepod.recordings.replay import GaitResult
 
 IC_TOLERANCE_S = 0.050
 FC_TOLERANCE_S = 0.100
+IC_WINDOWS_S = (IC_TOLERANCE_S, 0.100)  # every family is scored in both windows
+# the initial-contact window a reference calls for, by its truth "kind" (else ±50 ms)
+OWN_IC_WINDOW_S = {"expert-annotated": 0.100}
+CAUSES = ("timing", "turn", "first_last", "other")
 MAX_CONTACT_S = 2.0
 CHATTER_S = 0.050
 
@@ -58,13 +76,26 @@ def match_events(detected: Iterable[float], reference: Iterable[float], toleranc
             [j for j in range(len(ref)) if j not in used_ref])
 
 
+def stretches_of(truth: dict, key: str) -> list[tuple[float, float]]:
+    """A truth's list of (start, end) seconds under `key` (one pair or a list of pairs);
+    an EvaluationError names the key when it is not that."""
+    value = truth.get(key) or []
+    if value and isinstance(value[0], (int, float)):
+        value = [value]
+    out = []
+    for pair in value:
+        if (not isinstance(pair, (list, tuple)) or len(pair) != 2
+                or not all(isinstance(x, (int, float)) for x in pair) or not pair[0] <= pair[1]):
+            raise EvaluationError(f"truth {key}: {pair!r} is not a [start, end] pair in seconds")
+        out.append((float(pair[0]), float(pair[1])))
+    return out
+
+
 def scored_stretches(truth: dict, tolerance_s: float) -> list[tuple[float, float]]:
     """Where events are scored, as (start, end) seconds, before exclusions."""
-    bounds = truth.get("walking_bounds_s")
+    bounds = stretches_of(truth, "walking_bounds_s")
     if bounds:
-        if isinstance(bounds[0], (int, float)):
-            bounds = [bounds]
-        return [(float(a), float(b)) for a, b in bounds]
+        return bounds
     times = [t for key in ("initial_contacts_s", "final_contacts_s")
              for t in truth.get(key, []) if isinstance(t, (int, float))]
     if not times:
@@ -81,18 +112,29 @@ def in_scored(times: np.ndarray, stretches, excluded) -> np.ndarray:
     return keep
 
 
+def _no_causes() -> dict[str, int]:
+    return dict.fromkeys(CAUSES, 0)
+
+
 @dataclass
 class EventScore:
     tp: int = 0
     fp: int = 0
     fn: int = 0
     errors_ms: list[float] = field(default_factory=list)  # detected - reference
+    missed_by_cause: dict[str, int] = field(default_factory=_no_causes)  # sums to fn
+    extra_by_cause: dict[str, int] = field(default_factory=_no_causes)  # sums to fp
+    standing: int = 0  # detections outside walking_bounds_s (not in fp)
 
     def add(self, other: EventScore) -> None:
         self.tp += other.tp
         self.fp += other.fp
         self.fn += other.fn
         self.errors_ms.extend(other.errors_ms)
+        for cause in CAUSES:
+            self.missed_by_cause[cause] += other.missed_by_cause[cause]
+            self.extra_by_cause[cause] += other.extra_by_cause[cause]
+        self.standing += other.standing
 
     @property
     def precision(self) -> float:
@@ -115,20 +157,93 @@ class EventScore:
     def p95_ms(self) -> float:
         return float(np.percentile(np.abs(self.errors_ms), 95)) if self.errors_ms else float("nan")
 
+    @property
+    def bias_ms(self) -> float:
+        """Median signed error (detected - reference): where a reference defines the
+        event differently, the offset between the two definitions."""
+        return float(np.median(self.errors_ms)) if self.errors_ms else float("nan")
+
     def as_dict(self) -> dict:
         return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "precision": self.precision,
                 "recall": self.recall, "f1": self.f1, "median_ms": self.median_ms,
-                "p95_ms": self.p95_ms}
+                "p95_ms": self.p95_ms, "bias_ms": self.bias_ms,
+                "missed_by_cause": dict(self.missed_by_cause),
+                "extra_by_cause": dict(self.extra_by_cause), "standing": self.standing}
 
 
-def score_events(detected, reference, tolerance_s, stretches, excluded) -> EventScore:
+@dataclass
+class Scoring:
+    """Where a recording's events are scored: stretches (walking bounds or the span of
+    the reference), exclusions, turns, and whether the stretches are walking bounds
+    (then a detection outside them is a strike while standing)."""
+
+    stretches: list[tuple[float, float]]
+    excluded: list[tuple[float, float]] = field(default_factory=list)
+    turns: list[tuple[float, float]] = field(default_factory=list)
+    walking_bounds: bool = False
+
+
+def _cause(t: float, tolerance_s: float, where: Scoring, first_last: bool) -> str:
+    if any(a - tolerance_s <= t <= b + tolerance_s for a, b in where.turns):
+        return "turn"
+    return "first_last" if first_last else "other"
+
+
+def _near(times: np.ndarray, events: np.ndarray, tolerance_s: float) -> np.ndarray:
+    """Per time: is a reference event within the tolerance (references sorted)?"""
+    if not len(events):
+        return np.zeros(len(times), dtype=bool)
+    k = np.clip(np.searchsorted(events, times), 1, len(events)) - 1
+    nearest = np.minimum(np.abs(times - events[k]),
+                         np.abs(times - events[np.minimum(k + 1, len(events) - 1)]))
+    return nearest <= tolerance_s
+
+
+def score_events(detected, reference, tolerance_s, where: Scoring) -> EventScore:
+    """Scores detected against reference events (sorted seconds) where `where` says.
+    Outside the walking bounds a detection near a reference event is a real step the
+    reference marks there (not scored); any other is a strike while standing."""
     det = np.asarray(detected, dtype=float)
-    ref = np.asarray(reference, dtype=float)
-    det = det[in_scored(det, stretches, excluded)]
-    ref = ref[in_scored(ref, stretches, excluded)]
+    every_ref = np.sort(np.asarray(reference, dtype=float))
+    ref = every_ref[in_scored(every_ref, where.stretches, where.excluded)]
+    det = det[in_scored(det, [(-np.inf, np.inf)], where.excluded)]
+    # detections are matched up to the tolerance beyond a stretch's ends
+    wide = [(a - tolerance_s, b + tolerance_s) for a, b in where.stretches]
+    outside = ~in_scored(det, wide, [])
+    det, inside = det[~outside], in_scored(det[~outside], where.stretches, [])
     pairs, extra, missed = match_events(det, ref, tolerance_s)
-    return EventScore(tp=len(pairs), fp=len(extra), fn=len(missed),
-                      errors_ms=[(det[i] - ref[j]) * 1000.0 for i, j in pairs])
+    out = EventScore(tp=len(pairs), fn=len(missed),
+                     errors_ms=[(det[i] - ref[j]) * 1000.0 for i, j in pairs])
+    ends = []  # per stretch, its first and last reference event
+    for a, b in where.stretches:
+        own = ref[(ref >= a) & (ref <= b)]
+        if len(own):
+            ends.append((a, b, own[0], own[-1]))
+    scored_extra = [i for i in extra if inside[i]]
+    late, _, _ = match_events(det[scored_extra], ref[missed], 2 * tolerance_s)
+    out.missed_by_cause["timing"] = out.extra_by_cause["timing"] = len(late)
+    timed = {scored_extra[i] for i, _ in late}
+    missed = [j for k, j in enumerate(missed) if k not in {m for _, m in late}]
+    for j in missed:
+        edge = any(ref[j] in (first, last) for _, _, first, last in ends)
+        out.missed_by_cause[_cause(ref[j], tolerance_s, where, edge)] += 1
+    for i in extra:
+        if i in timed:
+            continue
+        if inside[i]:
+            t = det[i]
+            edge = any(a <= t <= b and (t < first or t > last) for a, b, first, last in ends)
+            out.extra_by_cause[_cause(t, tolerance_s, where, edge)] += 1
+        elif where.walking_bounds and not _near(det[i:i + 1], every_ref, tolerance_s)[0]:
+            out.standing += 1
+    out.fp = sum(out.extra_by_cause.values())
+    out.fn = sum(out.missed_by_cause.values())
+    if where.walking_bounds:
+        beyond = np.asarray(detected, dtype=float)
+        beyond = beyond[in_scored(beyond, [(-np.inf, np.inf)], where.excluded)]
+        beyond = beyond[~in_scored(beyond, wide, [])]
+        out.standing += int(np.sum(~_near(beyond, every_ref, tolerance_s)))
+    return out
 
 
 def without_chatter(ic: list[float], fc: list[float]) -> tuple[list[float], list[float], int]:
@@ -185,6 +300,13 @@ class RecordingScore:
     cadence_spm: float
     reference_cadence_spm: float
     reference_chatter: int = 0  # reference events removed as threshold chatter
+    ic_windows: dict[float, EventScore] = field(default_factory=dict)  # by IC_WINDOWS_S
+    own_window_s: float = IC_TOLERANCE_S  # the window the reference's kind calls for
+
+    @property
+    def own(self) -> EventScore:
+        """Initial contacts scored in the reference's own window."""
+        return self.ic_windows.get(self.own_window_s, self.ic)
 
     @property
     def cadence_error_pct(self) -> float:
@@ -197,6 +319,18 @@ def family_of(name: str) -> str:
     return name.split("_", 1)[0]
 
 
+def scoring(truth: dict, tolerance_s: float) -> Scoring:
+    return Scoring(stretches=scored_stretches(truth, tolerance_s),
+                   excluded=stretches_of(truth, "exclude_s"),
+                   turns=stretches_of(truth, "turn_bounds_s"),
+                   walking_bounds=bool(truth.get("walking_bounds_s")))
+
+
+def own_ic_window_s(truth: dict) -> float:
+    """The initial-contact window a reference's definition of the event calls for."""
+    return OWN_IC_WINDOW_S.get(str(truth.get("kind")), IC_TOLERANCE_S)
+
+
 def score_recording(rec: dumpfile.Recording, result: GaitResult) -> RecordingScore:
     truth = rec.truth or {}
     ic_list = dumpfile.truth_times(rec, "initial_contacts_s")
@@ -205,19 +339,17 @@ def score_recording(rec: dumpfile.Recording, result: GaitResult) -> RecordingSco
     if truth.get("foot") != "both":
         ic_list, fc_list, chatter = without_chatter(ic_list, fc_list)
     ref_ic, ref_fc = np.asarray(ic_list), np.asarray(fc_list)
-    excluded = [(float(a), float(b)) for a, b in truth.get("exclude_s", [])]
     det_ic = np.asarray(result.initial_contacts_s)
     det_fc = np.asarray(result.final_contacts_s)
-    ic = score_events(det_ic, ref_ic, IC_TOLERANCE_S,
-                      scored_stretches(truth, IC_TOLERANCE_S), excluded)
+    ic_windows = {w: score_events(det_ic, ref_ic, w, scoring(truth, w)) for w in IC_WINDOWS_S}
     fc = EventScore()  # the pod reports no toe-offs from the sacrum: not scored there
     if rec.placement != "sacrum":
-        fc = score_events(det_fc, ref_fc, FC_TOLERANCE_S,
-                          scored_stretches(truth, FC_TOLERANCE_S), excluded)
+        fc = score_events(det_fc, ref_fc, FC_TOLERANCE_S, scoring(truth, FC_TOLERANCE_S))
+    where = scoring(truth, IC_TOLERANCE_S)
     # contact time of matched strides: detected vs reference
     contact_errors = []
     if len(ref_fc) and len(det_fc):
-        keep = in_scored(det_ic, scored_stretches(truth, IC_TOLERANCE_S), excluded)
+        keep = in_scored(det_ic, where.stretches, where.excluded)
         pairs, _, _ = match_events(det_ic[keep], ref_ic, IC_TOLERANCE_S)
         det_ct = contact_times(det_ic[keep], det_fc)
         ref_ct = contact_times(ref_ic, ref_fc)
@@ -225,13 +357,13 @@ def score_recording(rec: dumpfile.Recording, result: GaitResult) -> RecordingSco
             if np.isfinite(det_ct[i]) and np.isfinite(ref_ct[j]):
                 contact_errors.append((det_ct[i] - ref_ct[j]) * 1000.0)
     per = 1 if truth.get("foot") == "both" else 2
-    stretch_ic = in_scored(det_ic, scored_stretches(truth, IC_TOLERANCE_S), excluded)
+    stretch_ic = in_scored(det_ic, where.stretches, where.excluded)
     return RecordingScore(
-        name=rec.name, family=family_of(rec.name), ic=ic, fc=fc,
+        name=rec.name, family=family_of(rec.name), ic=ic_windows[IC_TOLERANCE_S], fc=fc,
         contact_errors_ms=contact_errors,
         cadence_spm=cadence_from(det_ic[stretch_ic], per),
         reference_cadence_spm=cadence_from(ref_ic, per),
-        reference_chatter=chatter,
+        reference_chatter=chatter, ic_windows=ic_windows, own_window_s=own_ic_window_s(truth),
     )
 
 
@@ -239,17 +371,25 @@ def score_recording(rec: dumpfile.Recording, result: GaitResult) -> RecordingSco
 class GroupScore:
     name: str
     recordings: int = 0
-    ic: EventScore = field(default_factory=EventScore)
+    ic: EventScore = field(default_factory=EventScore)  # within IC_TOLERANCE_S
     fc: EventScore = field(default_factory=EventScore)
     contact_errors_ms: list[float] = field(default_factory=list)
     cadence_errors_pct: list[float] = field(default_factory=list)
     reference_chatter: int = 0
+    ic_windows: dict[float, EventScore] = field(
+        default_factory=lambda: {w: EventScore() for w in IC_WINDOWS_S})
+    own: EventScore = field(default_factory=EventScore)  # each recording in its own window
+    own_windows_s: set[float] = field(default_factory=set)
 
     def add(self, s: RecordingScore) -> None:
         self.recordings += 1
         self.reference_chatter += s.reference_chatter
         self.ic.add(s.ic)
         self.fc.add(s.fc)
+        for w, score in s.ic_windows.items():
+            self.ic_windows[w].add(score)
+        self.own.add(s.own)
+        self.own_windows_s.add(s.own_window_s)
         self.contact_errors_ms.extend(s.contact_errors_ms)
         if np.isfinite(s.cadence_error_pct):
             self.cadence_errors_pct.append(s.cadence_error_pct)
@@ -267,6 +407,11 @@ class GroupScore:
 
     def as_dict(self) -> dict:
         return {"recordings": self.recordings, "initial_contacts": self.ic.as_dict(),
+                "initial_contacts_by_window": {f"{round(w * 1000)}ms": s.as_dict()
+                                               for w, s in self.ic_windows.items()},
+                "initial_contacts_own_window": dict(
+                    self.own.as_dict(), window_ms=sorted(round(w * 1000)
+                                                         for w in self.own_windows_s)),
                 "final_contacts": self.fc.as_dict(),
                 "contact_time_error_median_ms": self.contact_median_ms,
                 "cadence_error_pct": self.cadence_error_pct,
@@ -280,6 +425,14 @@ def group(scores: list[RecordingScore]) -> tuple[dict[str, GroupScore], GroupSco
         families.setdefault(s.family, GroupScore(s.family)).add(s)
         overall.add(s)
     return families, overall
+
+
+def worst(scores: list[RecordingScore], n: int = 3) -> list[RecordingScore]:
+    """The n recordings with the most missed and extra initial contacts in their own
+    window (lowest F1 first among equals); recordings without an error are left out."""
+    bad = [s for s in scores if s.own.fp + s.own.fn + s.own.standing]
+    bad.sort(key=lambda s: (-(s.own.fp + s.own.fn + s.own.standing), s.own.f1, s.name))
+    return bad[:n]
 
 
 def recordings_with_truth(folder: str | Path) -> list[Path]:

@@ -1,5 +1,5 @@
-"""Float reference of the firmware's GaitEngine: the same detectors (reference.imu,
-reference.pressure), the same fusion and window summaries, in physical units on the
+"""Float reference of the firmware's GaitEngine: the same detectors (reference.foot_gyro,
+reference.imu, reference.pressure), the same fusion and window summaries, in physical units on the
 recording's float samples (no quantisation). Returns the same GaitResult as
 `stridepod.recordings.replay.replay`, so the two can be compared event by event."""
 
@@ -10,7 +10,7 @@ import numpy as np
 from podfw.gait import engine as firmware
 from podfw.gait.summary import FLAG_IMU_DEGRADED, FLAG_NO_IMU, FLAG_NO_PRESSURE, FLAG_WALKING
 from stridepod.recordings.dumpfile import Recording
-from stridepod.recordings.reference import imu
+from stridepod.recordings.reference import foot_gyro, imu
 from stridepod.recordings.reference import pressure as pressure_ref
 from stridepod.recordings.replay import PRESSURE_UNITS, GaitResult, ReplayError, engine_config
 
@@ -36,7 +36,8 @@ def run(rec: Recording, window_s: int = 5) -> GaitResult:
         acc = axes3(rec.acc, rec.acc_axes, n)
         silent = np.einsum("ij,ij->i", acc, acc) < 0.25 ** 2
         if cfg.has_gyro and cfg.foot:
-            strikes, toe_offs = imu.foot_gyro_strides(acc, axes3(rec.gyro, rec.gyro_axes, n), rate)
+            strikes, toe_offs = foot_gyro.foot_gyro_strides(
+                acc, axes3(rec.gyro, rec.gyro_axes, n), rate)
         elif cfg.foot:
             strikes = imu.foot_acc_strides(acc, rate)
         else:

@@ -172,7 +172,10 @@ class _ContactStates:
             self.rise_start = n
             self.c = self.begin(n, prev, now, touch)
             self.state = "candidate"
-        elif self.state == "candidate" and n - self.rise_start > self.max_ramp and now > touch:
+        elif (self.state == "candidate" and n - self.rise_start > self.max_ramp and now > touch
+              and (self.c["peak"] <= 2 * touch - self.floor
+                   or n - self.rise_start > self.stuck_samples)):
+            # a low or over-long hover is floor (PressureContacts.push)
             self.floor += (now - self.floor) * self.alpha
             self.c = self.begin(n, prev, now, touch)
         elif now <= touch:
