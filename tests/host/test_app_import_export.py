@@ -141,7 +141,7 @@ def test_fit_activity_and_morning_data(stridepod_cli, tmp_path):
     fit.write_bytes(encoder.close())
     result = stridepod_cli("import", fit)
     assert result.exit_code == 0, result.stderr
-    assert "FIT activity, 2 rows read, 2 added or changed (1 runs, 1 mornings)" in result.stdout
+    assert "FIT activity, 2 rows read, 2 added or changed (1 run, 1 morning)" in result.stdout
     assert "already imported" in stridepod_cli("import", fit).stdout
     with _store(tmp_path) as store:
         (run,) = store.runs()

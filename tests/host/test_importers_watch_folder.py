@@ -60,9 +60,9 @@ def test_one_import_over_the_folder_gives_every_file_one_outcome(stridepod_cli, 
         assert sum(ln.removeprefix("error: ").split(": ")[0] == str(p) for ln in lines) == 1, p
     failed = {ln.split(": ")[1].rsplit("/", 1)[-1] for ln in result.stderr.splitlines() if ln.startswith("error: ")}
     assert failed == BROKEN | {"test2.tcx"}  # test2.tcx is an empty file
-    assert "14 files imported (14 runs, 1 walks, 0 mornings), 0 already imported, 33 skipped, 8 failed" \
+    assert "14 files imported (14 runs, 1 walk, 0 mornings), 0 already imported, 33 skipped, 8 failed" \
         in result.stdout
-    assert "garmin-fenix-5-walk.fit: FIT activity, 1 rows read, 1 added or changed (1 walks)" in result.stdout
+    assert "garmin-fenix-5-walk.fit: FIT activity, 1 row read, 1 added or changed (1 walk)" in result.stdout
     assert "Settings.fit: skipped: a settings file: no runs or mornings" in result.stdout
     assert "2015-10-13-08-43-15.fit: skipped: session: a cycling session, not a run" in result.stdout
     # importing the same folder again changes nothing

@@ -52,11 +52,16 @@ def command(paths: tuple[Path, ...]) -> None:
         summary = import_all(store, list(paths), lambda o: _report(o, out),
                              progress=lambda size: advance(size), debug=ctx.debug)
     c = summary.counts
-    out.print(f"{c['imported']} files imported ({summary.runs} runs, {summary.walks} walks, "
-              f"{summary.mornings} mornings), {c['already']} already imported, {c['skipped']} skipped, "
-              f"{c['failed']} failed" + (f"; {summary.flagged} impossible values refused" if summary.flagged else ""))
+    out.print(f"{_count(c['imported'], 'file')} imported ({_count(summary.runs, 'run')}, "
+              f"{_count(summary.walks, 'walk')}, {_count(summary.mornings, 'morning')}), "
+              f"{c['already']} already imported, {c['skipped']} skipped, {c['failed']} failed"
+              + (f"; {_count(summary.flagged, 'impossible value')} refused" if summary.flagged else ""))
     if c["failed"]:
         raise AlreadyReported()  # each failed file has its "error:" line on stderr
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'s' * (n != 1)}"
 
 
 def _report(outcome: Outcome, out: Console) -> None:
@@ -71,9 +76,9 @@ def _report(outcome: Outcome, out: Console) -> None:
     if outcome.status == "already":
         out.print(f"{outcome.shown}: already imported ({r.kind}), nothing changed")
         return
-    held = ", ".join(f"{n} {what}" for n, what in ((r.runs - r.walks, "runs"), (r.walks, "walks"),
-                                                    (r.mornings, "mornings")) if n)
-    out.print(f"{outcome.shown}: {r.kind}, {r.rows} rows read, {r.changed} added or changed"
+    held = ", ".join(_count(n, what) for n, what in ((r.runs - r.walks, "run"), (r.walks, "walk"),
+                                                      (r.mornings, "morning")) if n)
+    out.print(f"{outcome.shown}: {r.kind}, {_count(r.rows, 'row')} read, {r.changed} added or changed"
               + (f" ({held})" if held else ""))
     for note in r.notes:
         out.print(f"  {note}")
