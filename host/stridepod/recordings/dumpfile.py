@@ -17,6 +17,7 @@ reference engine and evaluation need it whole). Both apply the same checks, amon
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import re
@@ -27,7 +28,7 @@ from typing import TypeGuard
 
 import numpy as np
 
-from podfw.gait.config import PLACEMENTS
+from podfw.gait.config import PLACEMENTS, GaitConfig
 from podfw.gait.engine import _FULL_SCALE
 from stridepod.errors import StridepodError
 
@@ -349,13 +350,21 @@ def _parse(path: Path, lines: list[str], numbers: list[int], width: int) -> np.n
     raise DumpError(f"{path}:{numbers[0]}-{numbers[-1]}: rows numpy cannot read")
 
 
+# The pod's default sensitivities are the engine's (GaitConfig's keyword defaults): defined
+# once in the firmware, read here.
+_POD_DEFAULTS = inspect.signature(GaitConfig).parameters
+
+
 @dataclass(frozen=True)
 class SensorUnits:
     """How a pod's sensors express physical values as integers."""
 
-    acc_lsb_per_g: float = 2048.0  # ±16 g on a 16-bit accelerometer
-    gyro_lsb_per_dps: float = 16.4  # ±2000 dps (ICM-42688-P; LSM6DSO is 14.286)
-    pressure_lsb_per_unit: float = 10.0  # zone force in 0.1 N
+    # ±16 g on a 16-bit accelerometer: 2048
+    acc_lsb_per_g: float = float(_POD_DEFAULTS["acc_lsb_per_g"].default)
+    # ±2000 dps: 16.4 (ICM-42688-P; LSM6DSO is 14.286)
+    gyro_lsb_per_dps: float = float(_POD_DEFAULTS["gyro_lsb_per_dps"].default)
+    # zone force in 0.1 N: 10
+    pressure_lsb_per_unit: float = float(_POD_DEFAULTS["pressure_lsb_per_newton"].default)
     full_scale: int = FULL_SCALE
 
 
