@@ -68,6 +68,20 @@ REF_FOOT = HOST + "recordings/reference/foot_gyro.py"
 REF_PRESSURE = HOST + "recordings/reference/pressure.py"
 REF_ENGINE = HOST + "recordings/reference/engine.py"
 
+# FootGyroStrides' per-sample kernels (viper, and their plain twins) inline its state
+# array's slots and constants
+KERNELS = (GAIT + "foot_gyro_plain.py", GAIT + "foot_gyro_viper.py")
+KERNEL_SLOTS = ("ACC_SHIFT", "CLIP_M2", "DEAD_M2", "GYRO_SHIFT", "COV_EVERY", "COV_LEFT",
+                "AXIS_LEFT", "AVG_SHIFT", "AVG_SEEN", "AXIS_MIN_VAR", "AXIS_YOUNG", "COV", "AXIS",
+                "PREV_RATE", "RATE", "M2", "CROSS_PEAK_M2", "LOBE_SIGN", "LOBE_AREA", "LOBE_PEAK",
+                "LOBE_PEAK_N", "QUIET_N", "PEND_IC_N", "PEND_IMPACT", "HYSTERESIS", "REST_LEVEL",
+                "REST_N", "IMPACT_N", "LANDING_M2", "LANDING_N")
+
+
+def in_kernels(name: str, *others: str) -> tuple[str, ...]:
+    return tuple(k + ":" + name for k in KERNELS) + others
+
+
 INLINED = ("a private const() inlined into per-sample or viper code: an import would be a "
            "global lookup per sample (or impossible in viper)")
 
@@ -117,9 +131,15 @@ SHARED = [
     Shared(PRESSURE + ":_MAX_DURATION_SAMPLES",
            derived=(REF_PRESSURE + ":MAX_DURATION_SAMPLES",)),
     # IMU detectors (the float reference converts)
-    Shared(STEP + ":_Q14", mirrors=(ACC + ":_Q14",), why=INLINED),
-    Shared(STEP + ":_ONE_Q14", mirrors=(ACC + ":_ONE_Q14",), why=INLINED),
-    Shared(STEP + ":AVG_SHIFT"),
+    Shared(STEP + ":_Q14", mirrors=in_kernels("_Q14", ACC + ":_Q14"), why=INLINED),
+    Shared(STEP + ":_ONE_Q14", mirrors=in_kernels("_ONE_Q14", ACC + ":_ONE_Q14"), why=INLINED),
+    Shared(STEP + ":AVG_SHIFT", mirrors=in_kernels("_AVG_SHIFT"), why=INLINED),
+    *(Shared(STEP + ":_S_" + n, mirrors=in_kernels("_S_" + n), why=INLINED)
+      for n in KERNEL_SLOTS),
+    *(Shared(STEP + ":" + n, mirrors=in_kernels(n, GAIT + "engine.py:" + n), why=INLINED)
+      for n in ("_IMU_SLOW", "_IMU_CLIP", "_IMU_DEAD")),
+    *(Shared(STEP + ":" + n, mirrors=in_kernels(n), why=INLINED)
+      for n in ("_AXIS_SEED_STEPS", "_AXIS_YOUNG", "_AXIS_YOUNG_STEPS", "_AREA_CAP")),
     Shared(STEP + ":AVERAGE_RATE_HZ"),
     Shared(STEP + ":MIN_STRIDE_MS", derived=(REF_IMU + ":MIN_STRIDE_S",)),
     Shared(STEP + ":_HYSTERESIS_DPS", derived=(REF_FOOT + ":HYSTERESIS_DPS",)),
@@ -133,8 +153,10 @@ SHARED = [
     Shared(STEP + ":_IMPACT_MS", derived=(REF_FOOT + ":IMPACT_S",)),
     Shared(STEP + ":_LANDING_G_X10", derived=(REF_FOOT + ":LANDING_G",)),
     Shared(STEP + ":_LANDING_MS", derived=(REF_FOOT + ":LANDING_S",)),
-    Shared(STEP + ":_AXIS_EVERY", derived=(REF_FOOT + ":AXIS_EVERY",)),
-    Shared(STEP + ":_AXIS_SEED_SHARE", derived=(REF_FOOT + ":AXIS_SEED_SHARE",)),
+    Shared(STEP + ":_AXIS_EVERY", derived=(REF_FOOT + ":AXIS_EVERY",),
+           mirrors=in_kernels("_AXIS_EVERY"), why=INLINED),
+    Shared(STEP + ":_AXIS_SEED_SHARE", derived=(REF_FOOT + ":AXIS_SEED_SHARE",),
+           mirrors=in_kernels("_AXIS_SEED_SHARE"), why=INLINED),
     Shared(STEP + ":_AXIS_MIN_VAR", derived=(REF_FOOT + ":AXIS_MIN_VAR_DPS2",)),
     Shared(STEP + ":_MAX_CONTACT_MS", derived=(REF_FOOT + ":MAX_CONTACT_S",)),
     Shared(STEP + ":_WALK_GAP_MS", derived=(REF_FOOT + ":WALK_GAP_S",)),

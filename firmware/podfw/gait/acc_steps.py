@@ -16,7 +16,7 @@ import micropython
 from micropython import const
 
 from podfw.gait.fixedpoint import isqrt
-from podfw.gait.step_detector import AVERAGE_RATE_HZ, AVG_SHIFT, MIN_STRIDE_MS, AverageShift
+from podfw.gait.step_detector import AVERAGE_RATE_HZ, AVG_SHIFT, MIN_STRIDE_MS
 
 # Named as the float reference (stridepod.recordings.reference.imu) names them, which
 # imports them from here. step_detector's _Q14, mirrored: a private const() is inlined
@@ -43,6 +43,23 @@ _STEP_VALLEY_START_G_X10 = const(5)
 _IMPACT_MIN_G_X10 = const(20)  # impacts are above 2 g
 _IMPACT_PEAK_START_G_X10 = const(60)  # the recent impact peaks start at 6 g ...
 _IMPACT_PEAK_MIN_G_X10 = const(36)  # ... and never drop below 3.6 g (threshold 2 g)
+
+
+
+class AverageShift:
+    """The right shift of an exponential average that starts as the plain mean: it grows
+    0, 1, 2 ... AVG_SHIFT as updates arrive, so the first samples count fully."""
+
+    def __init__(self):
+        self.shift = 0
+        self.seen = 0
+
+    def tick(self):
+        if self.shift < AVG_SHIFT:
+            self.seen += 1
+            if self.seen >= (1 << self.shift):
+                self.shift += 1
+                self.seen = 0
 
 
 class _Intervals:

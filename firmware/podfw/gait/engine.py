@@ -60,6 +60,10 @@ _W_FLAGS = const(12)
 _W_DEAD = const(13)
 _W_IMU_FIRST = const(14)  # n_imu at the window's start (32 bits: 119 days at 208 Hz)
 _W_SIZE = const(15)
+# what FootGyroStrides' kernel returns (podfw.gait.step_detector's, the home)
+_IMU_SLOW = const(1)
+_IMU_CLIP = const(2)
+_IMU_DEAD = const(4)
 
 
 def insertion_sort(values, k):
@@ -97,6 +101,8 @@ class GaitEngine:
         self.clip_m2 = _NEVER
         self.dead_m2 = 0
         self.imu_detector = None  # FootGyroStrides, FootAccStrides or SacrumSteps
+        self.imu_step = None  # FootGyroStrides' per-sample kernel (viper on the pod) ...
+        self.imu_state = None  # ... and the state array it works on
         if cfg.has_imu:
             self.acc_shift = shift_for(cfg.acc_lsb_per_g, 256)
             self.g = (cfg.acc_lsb_per_g + (1 << self.acc_shift) // 2) >> self.acc_shift
@@ -106,8 +112,11 @@ class GaitEngine:
             # (flight phases last a fraction of each step)
             self.dead_m2 = (self.g >> 2) * (self.g >> 2)
             if cfg.has_gyro and cfg.foot:
-                self.imu_detector = FootGyroStrides(
-                    self.imu_clock, cfg.imu_rate_hz, cfg.gyro_lsb_per_dps, self.g, self)
+                det = FootGyroStrides(self.imu_clock, cfg.imu_rate_hz, cfg.gyro_lsb_per_dps,
+                                      self.g, self, self.acc_shift, self.clip_m2, self.dead_m2)
+                self.imu_detector = det
+                self.imu_step = det.step
+                self.imu_state = det.state
             elif cfg.foot:  # the accelerometer-only detectors load only when needed
                 from podfw.gait.acc_steps import FootAccStrides
 
@@ -168,6 +177,19 @@ class GaitEngine:
     def push_imu(self, ax, ay, az, gx, gy, gz):
         n = self.n_imu
         self.n_imu = n + 1
+        step = self.imu_step
+        if step is not None:  # FootGyroStrides: the whole sample in one call
+            code = step(self.imu_state, n, ax, ay, az, gx, gy, gz)
+            if code:  # what the kernel leaves to plain Python (step_detector's _IMU_*)
+                if code & _IMU_CLIP:
+                    self._check_clipping(ax, ay, az)
+                elif code & _IMU_DEAD:
+                    self.w[_W_DEAD] += 1
+                if code & _IMU_SLOW:
+                    self.imu_detector.slow_sample(n)
+            if n >= self.imu_window_last:
+                self._close_window()
+            return
         sh = self.acc_shift
         x = ax >> sh
         y = ay >> sh

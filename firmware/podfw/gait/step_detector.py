@@ -13,15 +13,23 @@
 # HeldStrides: strides wait until they make a walk (two within _WALK_GAP_MS of each
 #   other, swing sign known), then are reported with their own times; a lone stride-like
 #   motion while standing is never reported.
+# Per sample, one call: gyro_sample (viper on the pod: podfw.gait.foot_gyro_viper; its
+#   plain twin podfw.gait.foot_gyro_plain under CPython) does the covariance, the axis and
+#   the pitch rate, and grows the lobe; the samples where something happens (a zero
+#   crossing, a lobe that starts or ends, a strike that lands or is complete: a few per
+#   second) go on in plain Python (slow_sample). All state lives in one int array.
 # The accelerometer-only detectors (SacrumSteps, FootAccStrides) are in
 # podfw.gait.acc_steps, imported only by an engine that needs one: a pod loads the code
 # of its own detector.
+import sys
 from array import array
 
-import micropython
 from micropython import const
 
-from podfw.gait.fixedpoint import isqrt
+if sys.implementation.name == "micropython":
+    from podfw.gait.foot_gyro_viper import gyro_sample
+else:  # viper does not exist under CPython
+    from podfw.gait.foot_gyro_plain import gyro_sample_py as gyro_sample
 
 # The detectors' constants, named as the float reference
 # (stridepod.recordings.reference.imu) names them, which imports them from here. Private
@@ -60,37 +68,78 @@ _VOTES_MAX = const(5)  # the excess counted at most (later evidence can still tu
 _WALK_GAP_MS = const(3000)  # a longer time between two strides ends a walk
 _WALK_STRIDES = const(2)  # strides, each within _WALK_GAP_MS of the next, make a walk
 _HELD = const(8)  # candidate strides of either sign held until a walk is confirmed
-# FootGyroStrides' stride-rate state and thresholds: one int array (an attribute per
-# value would cost the pod a dict slot and an interned name each)
-_S_PREV_SIGN = const(0)  # the lobe before the one in progress: sign, area, peak, end
-_S_PREV_AREA = const(1)
-_S_PREV_PEAK_N = const(2)
-_S_PREV_END_N = const(3)
-_S_LAST_N = const(4)  # per sign (+4: positive, +5: negative) the last candidate strike
-_S_LAST_MS = const(6)  # ... and its time (+6, +7)
-_S_REST_VOTE = const(8)  # swing-sign votes: at rests, and by lobe size (fallback)
-_S_SHAPE_VOTE = const(9)
-_S_BURST_SIGN = const(10)  # the largest lobe since the last rest: sign, area, end
-_S_BURST_AREA = const(11)
-_S_BURST_END_N = const(12)
-_S_PEND_SIGN = const(13)  # the strike collecting its impact: sign, toe-off, contact
-_S_PEND_FC_MS = const(14)
-_S_PEND_CONTACT = const(15)
-_S_LAST_STEP_MS = const(16)  # a small swing that ends a walk if a rest follows: strike
-_S_LAST_STEP_FC_MS = const(17)  # (-1: none), toe-off, contact time
-_S_LAST_STEP_CONTACT = const(18)
-_S_AXIS_YOUNG = const(19)  # covariance updates left in which the axis is young
-_S_HELD = const(20)  # held strides (in .held) ...
-_S_WALK_SIGN = const(21)  # ... the walk in progress: its swing sign (0: none) ...
-_S_WALK_LAST_MS = const(22)  # ... and its last reported strike
-_S_AREA_MIN = const(23)  # thresholds in internal units (areas: units * samples)
-_S_VOTE_AREA = const(24)
-_S_LAST_STEP_AREA = const(25)
-_S_LAST_STEP_REST_N = const(26)
-_S_VOTE_N = const(27)
-_S_MIN_STRIDE_N = const(28)
-_S_SWING = const(29)  # the swing sign the votes give (0: unknown)
-_S_SIZE = const(30)  # then the held strides, _HELD * _H_SIZE
+# FootGyroStrides' state and thresholds: one int array (an attribute per value would cost
+# the pod a dict slot and an interned name each). First the slots the per-sample kernels
+# use (podfw.gait.foot_gyro_viper, its plain twins in podfw.gait.foot_gyro_plain: they
+# mirror these values) ...
+_S_ACC_SHIFT = const(0)  # the engine's: acceleration right shift (>= 3) ...
+_S_CLIP_M2 = const(1)  # ... squared magnitude at which an axis may be clipped ...
+_S_DEAD_M2 = const(2)  # ... and below which the sensor looks dead (acc units**2)
+_S_GYRO_SHIFT = const(3)  # angular rate right shift (>= 2): internal units
+_S_COV_EVERY = const(4)  # samples per covariance update (~50 Hz) ...
+_S_COV_LEFT = const(5)  # ... samples left until the next
+_S_AXIS_LEFT = const(6)  # covariance updates left until the next power-iteration step
+_S_AVG_SHIFT = const(7)  # the covariance average's shift and updates at it (AverageShift)
+_S_AVG_SEEN = const(8)
+_S_AXIS_MIN_VAR = const(9)  # below this total variance (internal units**2) the axis is kept
+_S_AXIS_YOUNG = const(10)  # covariance updates left in which the axis is young
+_S_COV = const(11)  # covariance of the angular rate (6: c00, c11, c22, c01, c02, c12)
+_S_AXIS = const(17)  # principal axis, unit vector in Q14 (3; 0, 0, 0 until the foot moves)
+_S_PREV_RATE = const(20)  # the pitch rate (internal units) of the sample before ...
+_S_RATE = const(21)  # ... and of this one, with its squared acceleration, for slow_sample
+_S_M2 = const(22)
+_S_CROSS_PEAK_M2 = const(23)  # the largest squared acceleration since the last crossing
+_S_LOBE_SIGN = const(24)  # the lobe in progress: sign (0 at rest), area (sum of |pitch
+_S_LOBE_AREA = const(25)  # rate| over its samples), peak and its sample; samples in a row
+_S_LOBE_PEAK = const(26)  # at rest
+_S_LOBE_PEAK_N = const(27)
+_S_QUIET_N = const(28)
+_S_PEND_IC_N = const(29)  # the strike waiting for its impact: sample (-1: none), the
+_S_PEND_IMPACT = const(30)  # largest squared acceleration so far
+_S_HYSTERESIS = const(31)  # a lobe starts beyond this pitch rate (internal units) ...
+_S_REST_LEVEL = const(32)  # ... the foot rests below this ...
+_S_REST_N = const(33)  # ... for this many samples
+_S_IMPACT_N = const(34)  # samples in which a strike's impact is collected
+_S_LANDING_M2 = const(35)  # a landing foot reads this (acc units**2) ...
+_S_LANDING_N = const(36)  # ... within this many samples
+# ... then those of the rare work (plain Python)
+_S_CROSS_N = const(37)  # the pitch rate's last zero crossing: the sample after it and its
+_S_CROSS_MS = const(38)  # time (between _S_CROSS_N - 1 and _S_CROSS_N)
+_S_LOBE_START_N = const(39)  # the lobe in progress' first sample
+_S_PEND_IC_MS = const(40)  # the strike waiting for its impact: its time
+_S_PREV_SIGN = const(41)  # the lobe before the one in progress: sign, area, peak, end
+_S_PREV_AREA = const(42)
+_S_PREV_PEAK_N = const(43)
+_S_PREV_END_N = const(44)
+_S_LAST_N = const(45)  # per sign (+0: positive, +1: negative) the last candidate strike
+_S_LAST_MS = const(47)  # ... and its time (+0, +1)
+_S_REST_VOTE = const(49)  # swing-sign votes: at rests, and by lobe size (fallback)
+_S_SHAPE_VOTE = const(50)
+_S_BURST_SIGN = const(51)  # the largest lobe since the last rest: sign, area, end
+_S_BURST_AREA = const(52)
+_S_BURST_END_N = const(53)
+_S_PEND_SIGN = const(54)  # the strike collecting its impact: sign, toe-off, contact
+_S_PEND_FC_MS = const(55)
+_S_PEND_CONTACT = const(56)
+_S_LAST_STEP_MS = const(57)  # a small swing that ends a walk if a rest follows: strike
+_S_LAST_STEP_FC_MS = const(58)  # (-1: none), toe-off, contact time
+_S_LAST_STEP_CONTACT = const(59)
+_S_HELD = const(60)  # held strides (after _S_SIZE) ...
+_S_WALK_SIGN = const(61)  # ... the walk in progress: its swing sign (0: none) ...
+_S_WALK_LAST_MS = const(62)  # ... and its last reported strike
+_S_AREA_MIN = const(63)  # thresholds in internal units (areas: units * samples)
+_S_VOTE_AREA = const(64)
+_S_LAST_STEP_AREA = const(65)
+_S_LAST_STEP_REST_N = const(66)
+_S_VOTE_N = const(67)
+_S_MIN_STRIDE_N = const(68)
+_S_SWING = const(69)  # the swing sign the votes give (0: unknown)
+_S_SIZE = const(70)  # then the held strides, _HELD * _H_SIZE
+# what gyro_sample returns (bits): the sample needs slow_sample, the engine's clipping
+# check, its count of dead samples
+_IMU_SLOW = const(1)
+_IMU_CLIP = const(2)
+_IMU_DEAD = const(4)
 # a held stride (.held, oldest first): its swing sign, strike time, squared impact,
 # toe-off time (-1: none), contact time
 _H_SIGN = const(0)
@@ -99,22 +148,6 @@ _H_IMPACT = const(2)
 _H_FC_MS = const(3)
 _H_CONTACT = const(4)
 _H_SIZE = const(5)
-
-
-class AverageShift:
-    """The right shift of an exponential average that starts as the plain mean: it grows
-    0, 1, 2 ... AVG_SHIFT as updates arrive, so the first samples count fully."""
-
-    def __init__(self):
-        self.shift = 0
-        self.seen = 0
-
-    def tick(self):
-        if self.shift < AVG_SHIFT:
-            self.seen += 1
-            if self.seen >= (1 << self.shift):
-                self.shift += 1
-                self.seen = 0
 
 
 _MIN_SHIFT = const(3)  # 16-bit samples >> 3 stay within +-4096: squares below 2**24
@@ -137,25 +170,33 @@ def shift_for(lsb_per_unit, lowest, least=_MIN_SHIFT):
 class FootGyroStrides:
     """Strikes and toe-offs of a foot pod with a gyroscope, sent to `sink`
     (final_contact(t_ms, contact_ms), initial_contact(t_ms, impact_m2)) in time order,
-    each with its own time: a walk's first strides are reported once it is confirmed."""
+    each with its own time: a walk's first strides are reported once it is confirmed.
+    The engine feeds each sample to `step` (gyro_sample: viper on the pod) with `state`
+    and its own acceleration shift and levels (acc_shift; clip_m2, dead_m2 in acc
+    units**2), and calls slow_sample(n) when it returns _IMU_SLOW."""
 
-    def __init__(self, clock, rate_hz, gyro_lsb_per_dps, g, sink):
+    def __init__(self, clock, rate_hz, gyro_lsb_per_dps, g, sink, acc_shift, clip_m2, dead_m2):
         self.clock = clock
         self.sink = sink
+        self.step = gyro_sample
         raw_per_dps = gyro_lsb_per_dps
-        self.gyro_shift = shift_for(int(raw_per_dps), _GYRO_UNITS_PER_DPS, _GYRO_MIN_SHIFT)
+        gyro_shift = shift_for(int(raw_per_dps), _GYRO_UNITS_PER_DPS, _GYRO_MIN_SHIFT)
         # internal units per dps, [4, 8) for a gyroscope of 8 LSB per dps or more
-        per_dps = raw_per_dps / (1 << self.gyro_shift)
-        self.hysteresis = int(_HYSTERESIS_DPS * per_dps + 0.5)
-        self.rest_level = int(_REST_DPS * per_dps + 0.5)
-        self.rest_n = clock.span(_REST_MS)
-        self.impact_n = clock.span(_IMPACT_MS)
-        landing = g * _LANDING_G_X10 // 10  # acceleration units (g of them per g)
-        self.landing_m2 = landing * landing
-        self.landing_n = clock.span(_LANDING_MS)
-        self.axis_min_var = int(_AXIS_MIN_VAR * per_dps * per_dps + 0.5)
-        # _S_* then the held strides; the votes start at 0 (unknown)
+        per_dps = raw_per_dps / (1 << gyro_shift)
+        # _S_* then the held strides; the votes start at 0 (unknown), the axis at (0, 0, 0)
         st = array("i", bytes(4 * (_S_SIZE + _HELD * _H_SIZE)))
+        st[_S_ACC_SHIFT] = acc_shift
+        st[_S_CLIP_M2] = clip_m2
+        st[_S_DEAD_M2] = dead_m2
+        st[_S_GYRO_SHIFT] = gyro_shift
+        st[_S_HYSTERESIS] = int(_HYSTERESIS_DPS * per_dps + 0.5)
+        st[_S_REST_LEVEL] = int(_REST_DPS * per_dps + 0.5)
+        st[_S_REST_N] = clock.span(_REST_MS)
+        st[_S_IMPACT_N] = clock.span(_IMPACT_MS)
+        landing = g * _LANDING_G_X10 // 10  # acceleration units (g of them per g)
+        st[_S_LANDING_M2] = landing * landing
+        st[_S_LANDING_N] = clock.span(_LANDING_MS)
+        st[_S_AXIS_MIN_VAR] = int(_AXIS_MIN_VAR * per_dps * per_dps + 0.5)
         # a lobe's area is a sum of |rate| over samples: degrees * per_dps * rate
         st[_S_AREA_MIN] = int(_SWING_MIN_DEG * per_dps * rate_hz)
         st[_S_VOTE_AREA] = int(_VOTE_MIN_DEG * per_dps * rate_hz)
@@ -163,225 +204,111 @@ class FootGyroStrides:
         st[_S_LAST_STEP_REST_N] = clock.span(_LAST_STEP_REST_MS)
         st[_S_VOTE_N] = clock.span(_VOTE_WITHIN_MS)
         st[_S_MIN_STRIDE_N] = clock.span(MIN_STRIDE_MS)
+        # principal axis of the angular-rate covariance; the covariance is an exponential
+        # average (time constant ~2.5 s) updated at ~50 Hz
+        st[_S_COV_EVERY] = max(1, int(rate_hz / AVERAGE_RATE_HZ + 0.5))
+        st[_S_COV_LEFT] = 1
+        st[_S_AXIS_LEFT] = 1
         self.state = st
-        # principal axis (unit vector, _Q14) of the angular-rate covariance; the covariance
-        # is an exponential average (time constant ~2.5 s) updated at ~50 Hz
-        self.covariance_every = max(1, int(rate_hz / AVERAGE_RATE_HZ + 0.5))
-        self.covariance_left = 1
-        self.axis_left = 1
-        self.covariance = array("i", bytes(4 * 6))  # c00, c11, c22, c01, c02, c12
-        self.average = AverageShift()
-        self.axis = array("i", bytes(4 * 3))  # (0, 0, 0) until the foot first moves
         self.reset()
 
     def reset(self):
         """Forget the lobe in progress and the strike collecting its impact (after lost
         samples); the axis, the swing sign and the held strides stay."""
-        self.prev_pitch_rate = 0  # internal units
-        # the pitch rate's last zero crossing: the sample after it, its time (between
-        # crossing_n - 1 and crossing_n) and the largest squared acceleration since
-        self.crossing_n = 0
-        self.crossing_ms = 0
-        self.crossing_peak_m2 = 0
-        # the lobe in progress: sign (0 at rest), area (sum of |pitch rate| over its
-        # samples), peak and its sample, first sample; samples in a row at rest
-        self.lobe_sign = 0
-        self.lobe_area = 0
-        self.lobe_peak = 0
-        self.lobe_peak_n = 0
-        self.lobe_start_n = 0
-        self.quiet_n = 0
-        # the strike waiting for its impact (pending_ic_n < 0: none): sample, time, the
-        # largest squared acceleration so far
-        self.pending_ic_n = -1
-        self.pending_ic_ms = 0
-        self.pending_impact_m2 = 0
         st = self.state
-        st[_S_PREV_SIGN] = 0
-        st[_S_PREV_AREA] = 0
-        st[_S_PREV_PEAK_N] = -1
-        st[_S_PREV_END_N] = -1
-        for i in range(2):
-            st[_S_LAST_N + i] = -1
-            st[_S_LAST_MS + i] = -1
-        st[_S_BURST_AREA] = 0
-        st[_S_LAST_STEP_MS] = -1
+        for i in (_S_PREV_RATE, _S_CROSS_N, _S_CROSS_MS, _S_CROSS_PEAK_M2, _S_LOBE_SIGN,
+                  _S_LOBE_AREA, _S_LOBE_PEAK, _S_LOBE_PEAK_N, _S_LOBE_START_N, _S_QUIET_N,
+                  _S_PEND_IC_MS, _S_PEND_IMPACT, _S_PREV_SIGN, _S_PREV_AREA, _S_BURST_AREA):
+            st[i] = 0
+        for i in (_S_PEND_IC_N, _S_PREV_PEAK_N, _S_PREV_END_N, _S_LAST_N, _S_LAST_N + 1,
+                  _S_LAST_MS, _S_LAST_MS + 1, _S_LAST_STEP_MS):
+            st[i] = -1
 
     def flush(self):
         """End of session: the strike still collecting its impact is a candidate too, and
         a small swing the foot rested after ends the walk."""
-        if self.pending_ic_n >= 0:
+        st = self.state
+        if st[_S_PEND_IC_N] >= 0:
             self._dispatch()
-        if self.state[_S_LAST_STEP_MS] >= 0 and self.lobe_sign == 0:
+        if st[_S_LAST_STEP_MS] >= 0 and st[_S_LOBE_SIGN] == 0:
             self._last_step(-1)
 
-    # ---- per sample ---------------------------------------------------------------
-    @micropython.native
-    def _update_axis(self, gx, gy, gz):
-        # a lobe's area (< 2**14 per sample) kept in 31 bits: a stuck gyroscope never stops
-        if self.lobe_area > _AREA_CAP:
-            self.lobe_area = _AREA_CAP
-        # covariance terms: |g| <= 8192 after the shift, products <= 2**26
-        k = self.average.shift
-        c = self.covariance
-        c00 = c[0] + ((gx * gx - c[0]) >> k)
-        c11 = c[1] + ((gy * gy - c[1]) >> k)
-        c22 = c[2] + ((gz * gz - c[2]) >> k)
-        c01 = c[3] + ((gx * gy - c[3]) >> k)
-        c02 = c[4] + ((gx * gz - c[4]) >> k)
-        c12 = c[5] + ((gy * gz - c[5]) >> k)
-        c[0] = c00
-        c[1] = c11
-        c[2] = c22
-        c[3] = c01
-        c[4] = c02
-        c[5] = c12
-        self.average.tick()
-        # power iteration from the previous axis (its sign stays continuous): a step every
-        # _AXIS_EVERY updates on a schedule that does not depend on the data, at every one
-        # while the axis is young; the trace (< 3 * 2**26) does not depend on the mounting
-        left = self.axis_left - 1
-        if left <= 0:
-            left = _AXIS_EVERY
-        self.axis_left = left
+    # ---- the samples gyro_sample leaves to plain Python ----------------------------
+    def slow_sample(self, n):
+        """Sample n, whose pitch rate crosses zero, starts or ends a lobe, or lands or
+        completes the strike in hand (gyro_sample did the covariance and the axis)."""
         st = self.state
-        young = st[_S_AXIS_YOUNG]
-        big = c00 + c11 + c22
-        if (young <= 0 and left < _AXIS_EVERY) or big < self.axis_min_var:
-            return  # not due, or at rest: the axis is kept
-        s = 0
-        while (big >> s) >= 8192:
-            s += 1
-        c00 >>= s
-        c11 >>= s
-        c22 >>= s
-        c01 >>= s
-        c02 >>= s
-        c12 >>= s
-        v = self.axis
-        v0 = v[0]
-        v1 = v[1]
-        v2 = v[2]
-        steps = _AXIS_YOUNG_STEPS if young > 0 else 1
-        st[_S_AXIS_YOUNG] = young - 1 if young > 0 else 0
-        seed = v0 == 0 and v1 == 0 and v2 == 0
-        if seed:
-            # the first motion: from the axis of the largest variance to convergence
-            steps = _AXIS_SEED_STEPS
-            v0 = _ONE_Q14 if c00 >= c11 and c00 >= c22 else 0
-            v1 = _ONE_Q14 if not v0 and c11 >= c22 else 0
-            v2 = _ONE_Q14 if not v0 and not v1 else 0
-        norm = 0
-        for _ in range(steps):
-            # |c| < 2**13, |v| <= 2**14: each sum < 3 * 2**27
-            u0 = c00 * v0 + c01 * v1 + c02 * v2
-            u1 = c01 * v0 + c11 * v1 + c12 * v2
-            u2 = c02 * v0 + c12 * v1 + c22 * v2
-            m = max(abs(u0), abs(u1), abs(u2))
-            s = 0
-            while (m >> s) >= 16384:
-                s += 1
-            u0 >>= s
-            u1 >>= s
-            u2 >>= s
-            norm = isqrt(u0 * u0 + u1 * u1 + u2 * u2)
-            if norm == 0:
-                return
-            v0 = (u0 << _Q14) // norm
-            v1 = (u1 << _Q14) // norm
-            v2 = (u2 << _Q14) // norm
-        if seed:  # only a motion turning mostly about one axis (|C v| < 3 * 2**13) gives it
-            if 10 * ((norm << s) >> _Q14) < _AXIS_SEED_SHARE * (c00 + c11 + c22):
-                return
-            st[_S_AXIS_YOUNG] = _AXIS_YOUNG
-        v[0] = v0
-        v[1] = v1
-        v[2] = v2
-
-    @micropython.native
-    def update(self, n, x, y, z, gx, gy, gz, m2):
-        sh = self.gyro_shift
-        gx >>= sh
-        gy >>= sh
-        gz >>= sh
-        left = self.covariance_left - 1
-        if left <= 0:
-            left = self.covariance_every
-            self._update_axis(gx, gy, gz)
-        self.covariance_left = left
-        # pitch rate: |g| <= 8192, |v| <= 2**14 -> |sum| < 3 * 2**27
-        v = self.axis
-        s = (gx * v[0] + gy * v[1] + gz * v[2]) >> _Q14
-        prev = self.prev_pitch_rate
-        self.prev_pitch_rate = s
+        s = st[_S_RATE]  # internal units, |s| < 2**14
+        m2 = st[_S_M2]  # < 3 * 2**24
+        prev = st[_S_PREV_RATE]
+        st[_S_PREV_RATE] = s
         if (s ^ prev) < 0:  # the sign changed: a zero crossing, between n - 1 and n
-            self.crossing_n = n
-            self.crossing_peak_m2 = 0
+            st[_S_CROSS_N] = n
+            st[_S_CROSS_PEAK_M2] = 0
             # linear interpolation (|prev| < 2**14 internal units: prev * 100 is small)
-            self.crossing_ms = self.clock.ms_at(n - 1, prev * 100 // (prev - s)) if n else 0
-        if m2 > self.crossing_peak_m2:
-            self.crossing_peak_m2 = m2
-        if self.pending_ic_n >= 0:
+            st[_S_CROSS_MS] = self.clock.ms_at(n - 1, prev * 100 // (prev - s)) if n else 0
+        if m2 > st[_S_CROSS_PEAK_M2]:
+            st[_S_CROSS_PEAK_M2] = m2
+        if st[_S_PEND_IC_N] >= 0:
             self._collect_impact(n, m2)
-        sign = self.lobe_sign
+        sign = st[_S_LOBE_SIGN]
+        h = st[_S_HYSTERESIS]
+        start = -1
         if sign == 0:  # at rest: a lobe starts beyond the hysteresis
-            h = self.hysteresis
             if -h <= s <= h:
                 return
-            if self.state[_S_LAST_STEP_MS] >= 0:
+            if st[_S_LAST_STEP_MS] >= 0:
                 self._last_step(n)
             sign = 1 if s > 0 else -1
-            self.lobe_sign = sign  # a lobe starts here
-            self.lobe_start_n = n
-            self.lobe_area = 0
-            self.lobe_peak = 0
-            self.quiet_n = 0
-        elif s * sign < -self.hysteresis:  # the other sign: this lobe ends at the crossing
-            self._end_lobe(self.crossing_n, False)
+            start = n  # a lobe starts here
+        elif s * sign < -h:  # the other sign: this lobe ends at the crossing
+            self._end_lobe(st[_S_CROSS_N], False)
             sign = -sign
-            self.lobe_sign = sign  # and the next starts there
-            self.lobe_start_n = self.crossing_n
-            self.lobe_area = 0
-            self.lobe_peak = 0
-            self.quiet_n = 0
+            start = st[_S_CROSS_N]  # and the next starts there
+        if start >= 0:
+            st[_S_LOBE_SIGN] = sign
+            st[_S_LOBE_START_N] = start
+            st[_S_LOBE_AREA] = 0
+            st[_S_LOBE_PEAK] = 0
+            st[_S_QUIET_N] = 0
         a = s * sign
-        self.lobe_area += a
-        if a > self.lobe_peak:
-            self.lobe_peak = a
-            self.lobe_peak_n = n
-        r = self.rest_level
+        st[_S_LOBE_AREA] += a
+        if a > st[_S_LOBE_PEAK]:
+            st[_S_LOBE_PEAK] = a
+            st[_S_LOBE_PEAK_N] = n
+        r = st[_S_REST_LEVEL]
         if -r < a < r:
-            q = self.quiet_n + 1
-            self.quiet_n = q
-            if q >= self.rest_n:  # the foot is still: the lobe ended where that began
+            q = st[_S_QUIET_N] + 1
+            st[_S_QUIET_N] = q
+            if q >= st[_S_REST_N]:  # the foot is still: the lobe ended where that began
                 self._end_lobe(n - q + 1, True)
-                self.lobe_sign = 0
+                st[_S_LOBE_SIGN] = 0
         else:
-            self.quiet_n = 0
+            st[_S_QUIET_N] = 0
 
     def _collect_impact(self, n, m2):
-        k = n - self.pending_ic_n
-        landing = self.landing_m2
-        if (k > self.impact_n and m2 >= landing and self.pending_impact_m2 < landing
-                and k < self.landing_n):
+        st = self.state
+        k = n - st[_S_PEND_IC_N]
+        landing = st[_S_LANDING_M2]
+        if (k > st[_S_IMPACT_N] and m2 >= landing and st[_S_PEND_IMPACT] < landing
+                and k < st[_S_LANDING_N]):
             # no impact at the swing's end: the foot was still in the air (a flat-foot
             # landing, a turn) and lands now; the impact is collected from here
-            self.pending_ic_n = n
-            self.pending_ic_ms = self.clock.ms(n)
-            self.pending_impact_m2 = m2
+            st[_S_PEND_IC_N] = n
+            st[_S_PEND_IC_MS] = self.clock.ms(n)
+            st[_S_PEND_IMPACT] = m2
             return
-        if m2 > self.pending_impact_m2:
-            self.pending_impact_m2 = m2
-        if k >= self.impact_n and (self.pending_impact_m2 >= landing
-                                   or k >= self.landing_n):
+        if m2 > st[_S_PEND_IMPACT]:
+            st[_S_PEND_IMPACT] = m2
+        if k >= st[_S_IMPACT_N] and (st[_S_PEND_IMPACT] >= landing or k >= st[_S_LANDING_N]):
             self._dispatch()
 
     # ---- per lobe: which are swings -------------------------------------------------
     def _end_lobe(self, end_n, at_rest):
         st = self.state
-        sign = self.lobe_sign
-        area = self.lobe_area
-        adjacent = st[_S_PREV_END_N] == self.lobe_start_n and st[_S_PREV_SIGN] == -sign
+        sign = st[_S_LOBE_SIGN]
+        area = st[_S_LOBE_AREA]
+        adjacent = st[_S_PREV_END_N] == st[_S_LOBE_START_N] and st[_S_PREV_SIGN] == -sign
         if area >= st[_S_VOTE_AREA]:
             # the largest lobe of the motion so far (one too long ago to vote is replaced)
             if area > st[_S_BURST_AREA] or end_n - st[_S_BURST_END_N] > st[_S_VOTE_N]:
@@ -403,12 +330,12 @@ class FootGyroStrides:
             fc_ms = self.clock.ms(st[_S_PREV_PEAK_N])
             last_ms = st[_S_LAST_MS + (sign < 0)]
             contact = fc_ms - last_ms if last_ms >= 0 else 0
-            st[_S_LAST_STEP_MS] = self.clock.ms(end_n) if at_rest else self.crossing_ms
+            st[_S_LAST_STEP_MS] = self.clock.ms(end_n) if at_rest else st[_S_CROSS_MS]
             st[_S_LAST_STEP_FC_MS] = fc_ms
             st[_S_LAST_STEP_CONTACT] = contact if contact <= _MAX_CONTACT_MS else 0
         st[_S_PREV_SIGN] = sign
         st[_S_PREV_AREA] = area
-        st[_S_PREV_PEAK_N] = self.lobe_peak_n
+        st[_S_PREV_PEAK_N] = st[_S_LOBE_PEAK_N]
         st[_S_PREV_END_N] = end_n
         if at_rest:
             # a stance rest: the largest lobe of the motion before it, if it ended shortly
@@ -438,7 +365,7 @@ class FootGyroStrides:
             return
         clock = self.clock
         st[_S_LAST_STEP_MS] = -1  # a stride follows: the small swing did not end the walk
-        if self.pending_ic_n >= 0:  # previous strike still collecting its impact
+        if st[_S_PEND_IC_N] >= 0:  # previous strike still collecting its impact
             self._dispatch()
         fc_ms = -1
         contact = 0
@@ -451,25 +378,25 @@ class FootGyroStrides:
                     contact = 0
         # a swing that ended at its zero crossing strikes there (interpolated, impact
         # since then); one that faded into a rest, where the rest began
-        self.pending_ic_n = ic_n
-        self.pending_ic_ms = clock.ms(ic_n) if at_rest else self.crossing_ms
-        self.pending_impact_m2 = 0 if at_rest else self.crossing_peak_m2
+        st[_S_PEND_IC_N] = ic_n
+        st[_S_PEND_IC_MS] = clock.ms(ic_n) if at_rest else st[_S_CROSS_MS]
+        st[_S_PEND_IMPACT] = 0 if at_rest else st[_S_CROSS_PEAK_M2]
         st[_S_PEND_SIGN] = sign
         st[_S_PEND_FC_MS] = fc_ms
         st[_S_PEND_CONTACT] = contact
         st[_S_LAST_N + i] = ic_n
-        st[_S_LAST_MS + i] = self.pending_ic_ms
+        st[_S_LAST_MS + i] = st[_S_PEND_IC_MS]
 
     def _last_step(self, n):
         # the foot moves again at sample n after a small swing (n < 0: the session ended
         # at rest): that was a walk's last step if the foot rested long enough after it
         st = self.state
         if n < 0 or (st[_S_PREV_END_N] >= 0 and n - st[_S_PREV_END_N] >= st[_S_LAST_STEP_REST_N]):
-            if self.pending_ic_n >= 0:
+            if st[_S_PEND_IC_N] >= 0:
                 self._dispatch()
             # the small swing becomes the stride in hand
-            self.pending_ic_ms = st[_S_LAST_STEP_MS]
-            self.pending_impact_m2 = 0
+            st[_S_PEND_IC_MS] = st[_S_LAST_STEP_MS]
+            st[_S_PEND_IMPACT] = 0
             st[_S_PEND_SIGN] = st[_S_WALK_SIGN]
             st[_S_PEND_FC_MS] = st[_S_LAST_STEP_FC_MS]
             st[_S_PEND_CONTACT] = st[_S_LAST_STEP_CONTACT]
@@ -483,10 +410,10 @@ class FootGyroStrides:
         _WALK_STRIDES strides of the swing sign make a walk (both signs are held while
         the swing sign is unknown)."""
         st = self.state
-        self.pending_ic_n = -1
+        st[_S_PEND_IC_N] = -1
         sign = st[_S_PEND_SIGN]
-        ic_ms = self.pending_ic_ms
-        impact_m2 = self.pending_impact_m2
+        ic_ms = st[_S_PEND_IC_MS]
+        impact_m2 = st[_S_PEND_IMPACT]
         fc_ms = st[_S_PEND_FC_MS]
         contact_ms = st[_S_PEND_CONTACT]
         walk = st[_S_WALK_SIGN]
