@@ -1,6 +1,7 @@
 # Runs inside the MicroPython unix port: imports one test module and runs each
 # test_* function, printing one marker line per result for the pytest plugin
 # (tests/firmware/conftest.py). Usage: micropython mprun.py MODULE [TEST ...]
+import gc
 import io
 import sys
 
@@ -19,6 +20,9 @@ def main():
         return
     names = wanted or sorted(n for n in dir(mod) if n.startswith("test_"))
     for name in names:
+        # each test starts on a collected heap: the garbage of the tests before it (whole
+        # pods compiled from source) must not fragment the pod's heap budget for it
+        gc.collect()
         print("@@BEGIN " + name)
         try:
             getattr(mod, name)()
