@@ -15,7 +15,7 @@ from fwtest import assert_equal, assert_raises, assert_small_int
 from logstorage import ScratchStorage
 from podfw.gait import pressure_viper
 from podfw.gait.fixedpoint import SampleClock
-from podfw.gait.pressure import MAX_ZONES, PressureContacts, add_impulse_py, scan_zones_py
+from podfw.gait.pressure import EV_OFF, EV_ON, MAX_ZONES, PressureContacts
 from podfw.link import clock, flashlog, wire
 
 EDGES = ((1 << 30) - 1, 1 << 30, (1 << 31) - 1, 1 << 31, (1 << 32) - 1)
@@ -150,25 +150,30 @@ def test_sample_clock_is_exact_and_allocation_free_up_to_its_limit():
 
 
 def test_viper_kernels_equal_their_twins_at_the_ends_of_their_range():
-    # the largest sums the viper kernels form: 16 zones one below full scale at the
-    # outermost coordinates (PressureContacts rescales them to 0..1000 per mille). A
-    # 32-bit product that wrapped would differ from the plain twin here, on unix32 and
-    # on the pod; a 64-bit build could never show it.
-    pc = PressureContacts([(-30000 + 4000 * i, 30000 - 4000 * i) for i in range(MAX_ZONES)], 100)
-    zx, zy = pc.zx, pc.zy
-    assert_equal((min(zx), max(zx), min(zy), max(zy)), (0, 1000, 0, 1000), "rescaled span")
-    zones = array("h", [32766] * MAX_ZONES)
-    out = []
-    for scan, add in ((pressure_viper.scan_zones, pressure_viper.add_impulse),
-                      (scan_zones_py, add_impulse_py)):
-        force = array("i", bytes(4 * MAX_ZONES))
-        run = array("i", bytes(4 * MAX_ZONES))
-        sums = array("i", bytes(12))
-        impulse = array("i", [(1 << 29) - 1] * MAX_ZONES)  # the halving threshold
-        flags = scan(zones, force, run, zx, zy, sums, MAX_ZONES, 32767, 3)
-        big = add(force, impulse, MAX_ZONES, 1 << 29)
-        out.append((flags, big, list(sums), list(impulse)))
-    assert_equal(out[0], out[1], "viper and plain at the extremes")
-    assert_equal(out[1][2][0], 32766 * MAX_ZONES, "total force")
-    for v in out[1][2] + out[1][3]:
-        assert_small_int(v, "kernel output")
+    # the largest sums the viper code forms: 16 zones one below full scale at the
+    # outermost coordinates (PressureContacts rescales them to 0..1000 per mille, so
+    # sum force * position reaches 16 * 32766 * 1000 < 2**29), held until the zone
+    # impulses pass the halving threshold (2**29, after ~16,400 scans). A 32-bit product
+    # or sum that wrapped would differ from the plain twin here, on unix32 and on the
+    # pod; a 64-bit build could never show it.
+    xy = [(-30000 + 4000 * i, 30000 - 4000 * i) for i in range(MAX_ZONES)]
+    fast = PressureContacts(xy, 100)
+    plain = PressureContacts(xy, 100)
+    heavy = array("h", [32766] * MAX_ZONES)
+    empty = array("h", bytes(2 * MAX_ZONES))
+    total = pressure_viper._scan(fast.st, heavy)
+    assert_equal(total, pressure_viper._scan_py(plain.st, heavy), "total force")
+    assert_equal(total, 32766 * MAX_ZONES, "total force")
+    assert_equal(list(fast.st), list(plain.st), "state after one scan")
+    events = 0
+    for k in range(17000):
+        zones = empty if k < 3 or k == 16999 else heavy
+        ev = fast.push(zones)
+        assert_equal(ev, pressure_viper.push_py(plain, zones), "event at scan %d" % k)
+        events |= ev
+        if k % 500 == 0 or k > 16990:
+            assert_equal(list(fast.st), list(plain.st), "state at scan %d" % k)
+    for v in fast.st:
+        assert_small_int(v, "state")
+    assert_equal(events, EV_ON | EV_OFF, "one long contact")
+    assert_equal(list(fast.share), [63] * MAX_ZONES, "equal shares after the halvings")

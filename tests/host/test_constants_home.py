@@ -119,7 +119,17 @@ SHARED = [
     # insole detector: codes, flags and thresholds (the float reference converts)
     *(Shared(PRESSURE + ":" + n) for n in ("STRIKE_HEEL", "STRIKE_MID", "STRIKE_FORE")),
     *(Shared(PRESSURE + ":" + n, mirrors=(GAIT + "pressure_viper.py:_" + n,), why=INLINED)
-      for n in ("PFLAG_NEGATIVE", "PFLAG_STUCK")),
+      for n in ("PFLAG_NEGATIVE", "PFLAG_STUCK", "EV_ON", "EV_OFF")),
+    # the detector's state layout and states, read by its viper push
+    *(Shared(PRESSURE + ":" + n, mirrors=(GAIT + "pressure_viper.py:" + n,), why=INLINED)
+      for n in ("_OFF", "_CANDIDATE", "_ON", "_STANDING", "_HALF_LIMIT", "_INDEX", "_FLAGS",
+                "_ST", "_STARTED", "_FLOOR", "_FLOOR_ACC", "_FLOOR_SHIFT", "_TOUCH_MARGIN",
+                "_CONFIRM_MARGIN", "_PREV_TOTAL", "_RECENT_POS", "_IDLE_RUN", "_IDLE_SAMPLES",
+                "_RISE_START", "_MAX_RAMP", "_PEAK", "_PEAK_INDEX", "_LOADING", "_MAX_RISE",
+                "_COP_X_MIN", "_COP_X_MAX", "_COP_Y_END", "_START_LEFT", "_START_SUM",
+                "_START_COUNT", "_NZ", "_N_RECENT", "_ZONE_FULL_SCALE", "_STUCK_SAMPLES", "_SX",
+                "_SY", "_LAG", "_ZONES", "_ZONE_INTS", "_Z_FORCE", "_Z_RUN", "_Z_X", "_Z_Y",
+                "_Z_IMPULSE")),
     Shared(PRESSURE + ":_TOUCH_DIV", derived=(REF_PRESSURE + ":TOUCH_FRACTION",)),
     Shared(PRESSURE + ":_CONFIRM_DIV", derived=(REF_PRESSURE + ":CONFIRM_FRACTION",)),
     Shared(PRESSURE + ":_MIN_TOUCH_N", derived=(REF_PRESSURE + ":MIN_TOUCH_N",)),

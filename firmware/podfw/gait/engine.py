@@ -21,7 +21,6 @@ from podfw.gait.pressure import (
     EV_OFF,
     PFLAG_NEGATIVE,
     PFLAG_STUCK,
-    STATE_ON,
     STRIKE_FORE,
     STRIKE_HEEL,
     STRIKE_MID,
@@ -408,7 +407,7 @@ class GaitEngine:
         oldest unpolled summary (the partial one if everything else was polled)."""
         if self.imu_detector is not None:
             self.imu_detector.flush()
-        if self.pressure is not None and self.pressure.state == STATE_ON:
+        if self.pressure is not None and self.pressure.on_ground():
             p = self.pressure  # a contact still on the ground: its strike, no toe-off
             self._contact(p.crossing_ms(p.on_index, p.on_frac), self._take_impact(), 0)
         clock = self.clock
