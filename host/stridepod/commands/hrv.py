@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import math
 import time
@@ -34,13 +35,21 @@ async def _record(seconds: float, scan_timeout: float, address: str | None,
     if device is None:
         raise StridepodError("no heart-rate strap in range (is it on your chest and awake?)")
     packets: list[bytes] = []
-    async with BleakClient(device) as client:
+    gone = asyncio.Event()
+    async with BleakClient(device, disconnected_callback=lambda _c: gone.set()) as client:
         await client.start_notify(HEART_RATE_MEASUREMENT,
                                   lambda _c, data: packets.append(bytes(data)))
         started = time.monotonic()
-        while (elapsed := time.monotonic() - started) < seconds:
-            await asyncio.sleep(min(1.0, seconds - elapsed))
+        while (elapsed := time.monotonic() - started) < seconds and not gone.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(gone.wait(), min(1.0, seconds - elapsed))
             tick(time.monotonic() - started)
+        if gone.is_set():
+            raise StridepodError(
+                f"the strap disconnected after {time.monotonic() - started:.0f} s of the "
+                f"{seconds:.0f} s "
+                "measurement (out of range, or its battery is low): nothing was stored, "
+                "measure again")
         await client.stop_notify(HEART_RATE_MEASUREMENT)
     return packets
 

@@ -183,6 +183,9 @@ class EmulatedBlueZ:
     async def _read_frames(self, pod: PodRadio, reader: asyncio.StreamReader) -> None:
         rest = b""
         while True:
+            busy_s = pod.busy_until - time.monotonic()
+            if busy_s > 0:
+                await asyncio.sleep(busy_s)  # busy_after: the pod's frames wait unread
             chunk = await reader.read(65536)
             if not chunk:
                 return
@@ -422,6 +425,15 @@ class EmulatedBlueZ:
         if deliveries < 1:
             raise ValueError("deliveries must be at least 1")
         pod.drop_plan = (char_uuid.lower(), deliveries, away_s, cut)
+
+    def busy_after(self, pod: PodRadio, char_uuid: str, deliveries: int, busy_s: float) -> None:
+        """After the pod's next `deliveries` values of `char_uuid` reach the client, the
+        adapter serves no connection event of the pod's for busy_s (a phone's radio busy
+        with Wi-Fi, as coexistence schedules it): the link stays up, but nothing the pod
+        sends is taken or acknowledged, so its stack runs out of buffers (ENOMEM)."""
+        if deliveries < 1:
+            raise ValueError("deliveries must be at least 1")
+        pod.busy_plan = (char_uuid.lower(), deliveries, busy_s)
 
     def corrupt_next(self, pod: PodRadio, char_uuid: str, count: int) -> None:
         """Flips a bit in each of the next `count` values of `char_uuid` that reach the

@@ -25,6 +25,7 @@ import asyncio
 import json
 import logging
 import struct
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -115,6 +116,8 @@ class PodRadio:
         # (char UUID, deliveries left, away_s, cut: the last one is lost on the air)
         self.drop_plan: tuple[str, int, float, bool] | None = None
         self.corrupt_plan: tuple[str, int] | None = None  # (char UUID, values left to damage)
+        self.busy_plan: tuple[str, int, float] | None = None  # (char UUID, deliveries left, s)
+        self.busy_until = 0.0  # the adapter serves none of this pod's frames until then
         self.adv_data = b""
         self.resp_data = b""
         self.adv_interval_us = 0  # the pod's last gap_advertise interval
@@ -187,6 +190,12 @@ class PodRadio:
             return
         if char.deliver(value) and plan is not None and char.uuid == plan[0]:
             self._count_towards_drop()
+        busy = self.busy_plan
+        if busy is not None and char.uuid == busy[0]:
+            left = busy[1] - 1
+            self.busy_plan = (busy[0], left, busy[2]) if left else None
+            if not left:
+                self.busy_until = time.monotonic() + busy[2]
 
     def _on_local_value(self, op: int, payload: bytes) -> None:
         """gatts_write: the pod set an attribute value (and maybe sends it)."""

@@ -10,7 +10,8 @@ SPEC: {"rr_file": beat-to-beat intervals in ms, one per line, "replace": [[beat 
 Like a real strap it serves the Heart Rate service (0x180D) with Heart Rate Measurement
 (0x2A37, notify) and Body Sensor Location (0x2A38, read: chest), advertises 0x180D, and
 once a second sends a measurement with every RR interval (1/1024 s) that ended since the
-last one - none, one or several. The heart keeps beating whether or not a phone listens:
+last one - none, one or several (up to 9; beats the stack had no buffer for, or that did
+not fit, go in the next one). The heart keeps beating whether or not a phone listens:
 the series repeats from the start when it runs out, and beats while nobody is connected
 are not sent. MicroPython does not tell a peripheral about subscriptions, so the strap
 notifies whoever is connected; values a client has not subscribed to go nowhere.
@@ -35,6 +36,11 @@ _APPEARANCE_HR_BELT = 0x0341
 # flags: sensor contact supported and detected (0x06), RR intervals present (0x10)
 _FLAGS_CONTACT = 0x06
 _FLAGS_RR = 0x10
+# RR intervals in one value at the default ATT MTU (23): 20 bytes less flags and the 8-bit
+# heart rate, 2 bytes each (Heart Rate Service 1.0, 3.1.1.5: the rest go in the next one)
+_RR_PER_VALUE = 9
+_ENOMEM = 12
+_ENOTCONN = 107
 
 
 def read_intervals(path, replace):
@@ -58,6 +64,22 @@ def measurement(heart_rate, rr_units):
     """One 0x2A37 value: flags, 8-bit heart rate, RR intervals (u16 LE, 1/1024 s)."""
     flags = _FLAGS_CONTACT | (_FLAGS_RR if rr_units else 0)
     return bytes((flags, min(heart_rate, 255))) + b"".join(struct.pack("<H", u) for u in rr_units)
+
+
+def notify(ble, conn, hrm, heart_rate, unsent, ended):
+    """Sends `conn` the beats it has not had yet, oldest first, as many as one value
+    holds at the default MTU; the rest wait for the next measurement. With no buffer free
+    in the stack (OSError ENOMEM, the link slower than the strap) every beat waits: a strap
+    does not lose a beat because the phone was slow to take the last one."""
+    unsent.extend(ended)
+    value = measurement(heart_rate, unsent[:_RR_PER_VALUE])
+    try:
+        ble.gatts_notify(conn, hrm, value)
+    except OSError as exc:
+        if exc.args[0] in (_ENOMEM, _ENOTCONN):
+            return  # no buffer: all wait; gone: its disconnect event follows
+        raise
+    del unsent[:_RR_PER_VALUE]
 
 
 class Beats:
@@ -93,13 +115,13 @@ def main(spec_path):
         ((_HEART_RATE, ((_MEASUREMENT, bluetooth.FLAG_NOTIFY),
                         (_BODY_SENSOR_LOCATION, bluetooth.FLAG_READ))),))
     ble.gatts_write(location, _CHEST)
-    centrals = set()
+    unsent = {}  # connected central -> beats (1/1024 s) not yet sent to it
 
     def on_irq(event, data):
         if event == _IRQ_CENTRAL_CONNECT:
-            centrals.add(data[0])
+            unsent[data[0]] = []
         elif event == _IRQ_CENTRAL_DISCONNECT:
-            centrals.discard(data[0])
+            unsent.pop(data[0], None)
             ble.gap_advertise(100_000, adv)
 
     ble.irq(on_irq)
@@ -112,9 +134,9 @@ def main(spec_path):
     while True:
         strap_ms += notify_ms
         ended = beats.until(strap_ms)
-        value = measurement(int(60000 / beats.last_ms + 0.5), ended)
-        for conn in list(centrals):
-            ble.gatts_notify(conn, hrm, value)
+        heart_rate = int(60000 / beats.last_ms + 0.5)
+        for conn in list(unsent):
+            notify(ble, conn, hrm, heart_rate, unsent[conn], ended)
         # the radio's events are handled until the next measurement is due
         due = time.ticks_add(due, wall_us)
         while True:
