@@ -39,8 +39,6 @@ _FLAGS_RR = 0x10
 # RR intervals in one value at the default ATT MTU (23): 20 bytes less flags and the 8-bit
 # heart rate, 2 bytes each (Heart Rate Service 1.0, 3.1.1.5: the rest go in the next one)
 _RR_PER_VALUE = 9
-_ENOMEM = 12
-_ENOTCONN = 107
 
 
 def read_intervals(path, replace):
@@ -75,10 +73,8 @@ def notify(ble, conn, hrm, heart_rate, unsent, ended):
     value = measurement(heart_rate, unsent[:_RR_PER_VALUE])
     try:
         ble.gatts_notify(conn, hrm, value)
-    except OSError as exc:
-        if exc.args[0] in (_ENOMEM, _ENOTCONN):
-            return  # no buffer: all wait; gone: its disconnect event follows
-        raise
+    except OSError:  # ENOMEM: no buffer; ENOTCONN: closing, its disconnect event follows
+        return
     del unsent[:_RR_PER_VALUE]
 
 
