@@ -118,6 +118,19 @@ def test_two_strides_make_a_walk_and_its_first_strike_is_reported_late():
     assert second_out - second_t <= 0.3  # then the walk's strikes come as they happen
 
 
+def test_a_walk_whose_swing_sign_comes_late_keeps_its_first_strides():
+    # ipol_4-1_left: a brisk walk (0.95 s strides) reaches its first stance rest, where the
+    # swing sign is decided, at 9.77 s, 3.4 s after it began; until then each stride gives
+    # up to three candidates of either sign (12 by then), all held. The annotated strikes
+    # from the second (6.69 s) to that rest are each reported, with their own times.
+    rec = dumpfile.load(DUMPS / "ipol_4-1_left")
+    found = np.asarray(replay(rec).initial_contacts_s)
+    truth = [t for t in rec.truth["initial_contacts_s"] if 6.0 <= t <= 9.77]
+    assert len(truth) == 4
+    for t in truth:
+        assert np.min(np.abs(found - t)) <= 0.1, f"the strike at {t:.2f} s was dropped"
+
+
 @pytest.mark.parametrize("name", [n for n in FOOT if n.startswith("ipol_")])
 def test_no_strike_outside_a_trial_but_where_the_reference_marks_steps(name):
     # ipol trials are stand - walk - stand; a few recordings go on after the trial and

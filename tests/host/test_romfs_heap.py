@@ -22,9 +22,10 @@ sys.modules["romfs_heap_report"] = heap  # dataclasses look their module up by n
 spec.loader.exec_module(heap)
 
 # Issue 4's goal: under 48 KB heap after start on the unix port. Measured with the names
-# apart: 25.8 KB modules + 15.5 KB board and pod + 520 names x 11 B = 46.9 KB (48.0 KB
+# apart: 25.8 KB modules + 15.7 KB board and pod + 520 names x 11 B = 47.1 KB (48.0 KB
 # before issue 13's viper foot and insole detectors kept their state in one array each
-# instead of attributes; tools/bench_sampling.py prints it). As allocated it can be up to
+# instead of attributes, 46.9 KB before issue 15's foot detector held 16 strides instead
+# of 8; tools/bench_sampling.py prints it). As allocated it can be up to
 # 7 KB more: where the harness's names and the firmware's pass 620, the unix port
 # allocates its 6th qstr pool (640 names, 7 KB at once). That step says nothing of the
 # firmware's own cost, so the goal is asserted on the names-apart figure, and the

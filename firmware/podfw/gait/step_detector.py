@@ -67,7 +67,10 @@ _VOTES_MAX = const(5)  # the excess counted at most (later evidence can still tu
 # held strides
 _WALK_GAP_MS = const(3000)  # a longer time between two strides ends a walk
 _WALK_STRIDES = const(2)  # strides, each within _WALK_GAP_MS of the next, make a walk
-_HELD = const(8)  # candidate strides of either sign held until a walk is confirmed
+_HELD = const(16)  # candidate strides of either sign held until a walk is confirmed: a
+# walk's swing sign is known at its first stance rest, which a brisk walk may reach only
+# after 3-4 s, up to 3 candidates a stride until then (a swing, the landing's rebound
+# and its push-off: 12 in ipol_4-1_left); 8 lost the walk's first strides
 # FootGyroStrides' state and thresholds: one int array (an attribute per value would cost
 # the pod a dict slot and an interned name each). First the slots the per-sample kernels
 # use (podfw.gait.foot_gyro_viper, its plain twins in podfw.gait.foot_gyro_plain: they
