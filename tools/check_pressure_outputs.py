@@ -25,16 +25,16 @@ import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
-from stridepod.recordings import dumpfile
-from stridepod.recordings.replay import quantise_recording
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "tests" / "host")]
 
-ROOT = Path(__file__).resolve().parents[1]
-DUMPS = ROOT.parent / "shared" / "datasets" / "dumps"
+from gait_replay_case import DUMPS, ROOT, UNIX64, write_case  # noqa: E402
+from stridepod.recordings import dumpfile  # noqa: E402
+from stridepod.recordings.replay import quantise_recording  # noqa: E402
+
 FIRMWARE_TESTS = ROOT / "tests" / "firmware"
-UNIX64 = Path(sys.executable).parent / "micropython"
-LSB_PER_NEWTON = 10
 # the detector's fields at a touch-down and at a lift-off (tests/host/pressure_runs.py)
 ON_FIELDS = ["on_index", "on_frac", "swing_ms"]
 OFF_FIELDS = ["on_index", "on_frac", "off_index", "off_frac", "contact_ms", "swing_ms",
@@ -55,23 +55,14 @@ def write_cases(name: str, folder: Path) -> tuple[Path, Path]:
     """The engine's case (gait_replay.py) and the detector's case (pressure_replay.py)."""
     q = quantise_recording(dumpfile.load(DUMPS / f"{name}.csv"))
     cfg = q.config
-    (folder / "pressure.bin").write_bytes(q.pressure.astype("<i2").tobytes())
+    engine = write_case(replace(q, imu=None), folder)  # the insole path alone
     data = str(folder / "pressure.bin")
-    engine = {"config": {
-        "imu_rate_hz": cfg.imu_rate_hz, "pressure_rate_hz": cfg.pressure_rate_hz,
-        "placement": cfg.placement, "acc_lsb_per_g": cfg.acc_lsb_per_g,
-        "gyro_lsb_per_dps": cfg.gyro_lsb_per_dps, "has_gyro": cfg.has_gyro,
-        "zone_xy": cfg.zone_xy, "pressure_lsb_per_newton": cfg.pressure_lsb_per_newton,
-        "window_s": cfg.window_s},
-        "samples": len(q.pressure), "imu": None, "pressure": data,
-        "zones": q.pressure.shape[1]}
     detector = {"rate_hz": int(cfg.pressure_rate_hz),
                 "lsb_per_newton": cfg.pressure_lsb_per_newton,
                 "zones": [list(xy) for xy in cfg.zone_xy], "scans": len(q.pressure),
                 "pressure": data, "on_fields": ON_FIELDS, "off_fields": OFF_FIELDS}
-    (folder / "engine.json").write_text(json.dumps(engine))
     (folder / "detector.json").write_text(json.dumps(detector))
-    return folder / "engine.json", folder / "detector.json"
+    return engine, folder / "detector.json"
 
 
 def run(interpreter: str, script: str, case: Path) -> list[str]:
