@@ -165,7 +165,6 @@ def _per_mille(values):
     return [((v - lo) * _SPAN + (hi - lo) // 2) // (hi - lo) for v in values]
 
 
-
 class PressureContacts:
     def __init__(self, zone_xy, rate_hz, lsb_per_newton=10, full_scale=32767,
                  initial_peak_newton=_INITIAL_PEAK_N):

@@ -47,9 +47,8 @@ async def _record(seconds: float, scan_timeout: float, address: str | None,
         if gone.is_set():
             raise StridepodError(
                 f"the strap disconnected after {time.monotonic() - started:.0f} s of the "
-                f"{seconds:.0f} s "
-                "measurement (out of range, or its battery is low): nothing was stored, "
-                "measure again")
+                f"{seconds:.0f} s measurement (out of range, or its battery is low): "
+                "nothing was stored, measure again")
         await client.stop_notify(HEART_RATE_MEASUREMENT)
     return packets
 
