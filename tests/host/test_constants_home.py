@@ -75,7 +75,7 @@ KERNEL_SLOTS = ("ACC_SHIFT", "CLIP_M2", "DEAD_M2", "GYRO_SHIFT", "COV_EVERY", "C
                 "AXIS_LEFT", "AVG_SHIFT", "AVG_SEEN", "AXIS_MIN_VAR", "AXIS_YOUNG", "COV", "AXIS",
                 "PREV_RATE", "RATE", "M2", "CROSS_PEAK_M2", "LOBE_SIGN", "LOBE_AREA", "LOBE_PEAK",
                 "LOBE_PEAK_N", "QUIET_N", "PEND_IC_N", "PEND_IMPACT", "HYSTERESIS", "REST_LEVEL",
-                "REST_N", "IMPACT_N", "LANDING_M2", "LANDING_N")
+                "REST_N", "IMPACT_N", "LANDING_M2", "LANDING_N", "AIRBORNE_N")
 
 
 def in_kernels(name: str, *others: str) -> tuple[str, ...]:

@@ -43,6 +43,7 @@ _S_REST_N = const(33)
 _S_IMPACT_N = const(34)
 _S_LANDING_M2 = const(35)
 _S_LANDING_N = const(36)
+_S_AIRBORNE_N = const(37)
 # podfw.gait.step_detector's codes and constants (the home)
 _IMU_SLOW = const(1)
 _IMU_CLIP = const(2)
@@ -97,7 +98,7 @@ def gyro_sample_py(st, n, ax, ay, az, gx, gy, gz):
     if pend >= 0:  # the strike in hand collects its impact: lands now, or is complete
         k = n - pend
         landing = s[_S_LANDING_M2]
-        if k > s[_S_IMPACT_N] and m2 >= landing and impact < landing and k < s[_S_LANDING_N]:
+        if k > s[_S_AIRBORNE_N] and m2 >= landing and impact < landing and k < s[_S_LANDING_N]:
             slow = 1
         if m2 > impact:
             impact = m2

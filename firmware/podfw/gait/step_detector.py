@@ -9,7 +9,8 @@
 #   from the sign itself: the largest lobe of the motion that ends in a stance rest is
 #   the swing (votes, one per rest). Final contact (toe-off) = peak of the push-off
 #   lobe, initial contact = the zero crossing that ends the swing (the foot stops
-#   pitching forward as the heel lands).
+#   pitching forward as the heel lands), or, when the foot reads no landing jolt within
+#   _AIRBORNE_MS of it, the sample where that jolt comes (it was still in the air).
 # HeldStrides: strides wait until they make a walk (two within _WALK_GAP_MS of each
 #   other, swing sign known), then are reported with their own times; a lone stride-like
 #   motion while standing is never reported.
@@ -53,6 +54,9 @@ _VOTE_WITHIN_MS = const(400)  # ... if it ended at most this long before the res
 _IMPACT_MS = const(100)  # the impact: the largest acceleration this long from a strike
 _LANDING_G_X10 = const(15)  # a foot that lands reads at least this (tenths of g) ...
 _LANDING_MS = const(250)  # ... this long after the swing ended, or it landed gently
+_AIRBORNE_MS = const(50)  # a foot on the ground reads _LANDING_G_X10 within this long of
+# its contact (motion capture, gaitmap_walk_*: within 5 ms at each of 57 contacts); a
+# swing that ends without it is still in the air, and the strike is where that comes
 _AXIS_EVERY = const(4)  # covariance updates per power-iteration step of the axis
 _AXIS_SEED_STEPS = const(16)  # power-iteration steps that find the first axis
 _AXIS_SEED_SHARE = const(6)  # tenths of the angular-rate variance about the first axis
@@ -105,39 +109,40 @@ _S_REST_N = const(33)  # ... for this many samples
 _S_IMPACT_N = const(34)  # samples in which a strike's impact is collected
 _S_LANDING_M2 = const(35)  # a landing foot reads this (acc units**2) ...
 _S_LANDING_N = const(36)  # ... within this many samples
+_S_AIRBORNE_N = const(37)  # no landing this many samples after the strike: in the air
 # ... then those of the rare work (plain Python)
-_S_CROSS_N = const(37)  # the pitch rate's last zero crossing: the sample after it and its
-_S_CROSS_MS = const(38)  # time (between _S_CROSS_N - 1 and _S_CROSS_N)
-_S_LOBE_START_N = const(39)  # the lobe in progress' first sample
-_S_PEND_IC_MS = const(40)  # the strike waiting for its impact: its time
-_S_PREV_SIGN = const(41)  # the lobe before the one in progress: sign, area, peak, end
-_S_PREV_AREA = const(42)
-_S_PREV_PEAK_N = const(43)
-_S_PREV_END_N = const(44)
-_S_LAST_N = const(45)  # per sign (+0: positive, +1: negative) the last candidate strike
-_S_LAST_MS = const(47)  # ... and its time (+0, +1)
-_S_REST_VOTE = const(49)  # swing-sign votes: at rests, and by lobe size (fallback)
-_S_SHAPE_VOTE = const(50)
-_S_BURST_SIGN = const(51)  # the largest lobe since the last rest: sign, area, end
-_S_BURST_AREA = const(52)
-_S_BURST_END_N = const(53)
-_S_PEND_SIGN = const(54)  # the strike collecting its impact: sign, toe-off, contact
-_S_PEND_FC_MS = const(55)
-_S_PEND_CONTACT = const(56)
-_S_LAST_STEP_MS = const(57)  # a small swing that ends a walk if a rest follows: strike
-_S_LAST_STEP_FC_MS = const(58)  # (-1: none), toe-off, contact time
-_S_LAST_STEP_CONTACT = const(59)
-_S_HELD = const(60)  # held strides (after _S_SIZE) ...
-_S_WALK_SIGN = const(61)  # ... the walk in progress: its swing sign (0: none) ...
-_S_WALK_LAST_MS = const(62)  # ... and its last reported strike
-_S_AREA_MIN = const(63)  # thresholds in internal units (areas: units * samples)
-_S_VOTE_AREA = const(64)
-_S_LAST_STEP_AREA = const(65)
-_S_LAST_STEP_REST_N = const(66)
-_S_VOTE_N = const(67)
-_S_MIN_STRIDE_N = const(68)
-_S_SWING = const(69)  # the swing sign the votes give (0: unknown)
-_S_SIZE = const(70)  # then the held strides, _HELD * _H_SIZE
+_S_CROSS_N = const(38)  # the pitch rate's last zero crossing: the sample after it and its
+_S_CROSS_MS = const(39)  # time (between _S_CROSS_N - 1 and _S_CROSS_N)
+_S_LOBE_START_N = const(40)  # the lobe in progress' first sample
+_S_PEND_IC_MS = const(41)  # the strike waiting for its impact: its time
+_S_PREV_SIGN = const(42)  # the lobe before the one in progress: sign, area, peak, end
+_S_PREV_AREA = const(43)
+_S_PREV_PEAK_N = const(44)
+_S_PREV_END_N = const(45)
+_S_LAST_N = const(46)  # per sign (+0: positive, +1: negative) the last candidate strike
+_S_LAST_MS = const(48)  # ... and its time (+0, +1)
+_S_REST_VOTE = const(50)  # swing-sign votes: at rests, and by lobe size (fallback)
+_S_SHAPE_VOTE = const(51)
+_S_BURST_SIGN = const(52)  # the largest lobe since the last rest: sign, area, end
+_S_BURST_AREA = const(53)
+_S_BURST_END_N = const(54)
+_S_PEND_SIGN = const(55)  # the strike collecting its impact: sign, toe-off, contact
+_S_PEND_FC_MS = const(56)
+_S_PEND_CONTACT = const(57)
+_S_LAST_STEP_MS = const(58)  # a small swing that ends a walk if a rest follows: strike
+_S_LAST_STEP_FC_MS = const(59)  # (-1: none), toe-off, contact time
+_S_LAST_STEP_CONTACT = const(60)
+_S_HELD = const(61)  # held strides (after _S_SIZE) ...
+_S_WALK_SIGN = const(62)  # ... the walk in progress: its swing sign (0: none) ...
+_S_WALK_LAST_MS = const(63)  # ... and its last reported strike
+_S_AREA_MIN = const(64)  # thresholds in internal units (areas: units * samples)
+_S_VOTE_AREA = const(65)
+_S_LAST_STEP_AREA = const(66)
+_S_LAST_STEP_REST_N = const(67)
+_S_VOTE_N = const(68)
+_S_MIN_STRIDE_N = const(69)
+_S_SWING = const(70)  # the swing sign the votes give (0: unknown)
+_S_SIZE = const(71)  # then the held strides, _HELD * _H_SIZE
 # what gyro_sample returns (bits): the sample needs slow_sample, the engine's clipping
 # check, its count of dead samples
 _IMU_SLOW = const(1)
@@ -199,6 +204,7 @@ class FootGyroStrides:
         landing = g * _LANDING_G_X10 // 10  # acceleration units (g of them per g)
         st[_S_LANDING_M2] = landing * landing
         st[_S_LANDING_N] = clock.span(_LANDING_MS)
+        st[_S_AIRBORNE_N] = clock.span(_AIRBORNE_MS)
         st[_S_AXIS_MIN_VAR] = int(_AXIS_MIN_VAR * per_dps * per_dps + 0.5)
         # a lobe's area is a sum of |rate| over samples: degrees * per_dps * rate
         st[_S_AREA_MIN] = int(_SWING_MIN_DEG * per_dps * rate_hz)
@@ -293,10 +299,11 @@ class FootGyroStrides:
         st = self.state
         k = n - st[_S_PEND_IC_N]
         landing = st[_S_LANDING_M2]
-        if (k > st[_S_IMPACT_N] and m2 >= landing and st[_S_PEND_IMPACT] < landing
+        if (k > st[_S_AIRBORNE_N] and m2 >= landing and st[_S_PEND_IMPACT] < landing
                 and k < st[_S_LANDING_N]):
-            # no impact at the swing's end: the foot was still in the air (a flat-foot
-            # landing, a turn) and lands now; the impact is collected from here
+            # no landing within _AIRBORNE_MS of the swing's end: the foot was still in
+            # the air (a slow heel-to-flat, a flat-foot landing, a turn) and lands now;
+            # the impact is collected from here
             st[_S_PEND_IC_N] = n
             st[_S_PEND_IC_MS] = self.clock.ms(n)
             st[_S_PEND_IMPACT] = m2

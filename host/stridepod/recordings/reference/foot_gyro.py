@@ -42,6 +42,7 @@ VOTE_WITHIN_S = sd._VOTE_WITHIN_MS / 1000
 IMPACT_S = sd._IMPACT_MS / 1000
 LANDING_G = sd._LANDING_G_X10 / 10
 LANDING_S = sd._LANDING_MS / 1000
+AIRBORNE_S = sd._AIRBORNE_MS / 1000
 AXIS_EVERY = sd._AXIS_EVERY  # power-iteration step every 4th covariance update
 AXIS_SEED_SHARE = sd._AXIS_SEED_SHARE / 10
 MAX_CONTACT_S = sd._MAX_CONTACT_MS / 1000
@@ -179,6 +180,7 @@ class _Strides:
         self.vote_n = span(rate_hz, VOTE_WITHIN_S)
         self.impact_n = span(rate_hz, IMPACT_S)
         self.landing_n = span(rate_hz, LANDING_S)
+        self.airborne_n = span(rate_hz, AIRBORNE_S)
         self.min_stride_n = span(rate_hz, MIN_STRIDE_S)
         self.last_step_rest_n = span(rate_hz, LAST_STEP_REST_S)
         self.held = _Held(rate_hz)
@@ -205,7 +207,7 @@ class _Strides:
             j, m2 = p.next, self.m2[p.next]
             p.next += 1
             k = j - p.ic
-            if k > self.impact_n and m2 >= LANDING_G ** 2 > p.peak and k < self.landing_n:
+            if k > self.airborne_n and m2 >= LANDING_G ** 2 > p.peak and k < self.landing_n:
                 p.ic, p.at, p.peak = j, float(j), m2  # still in the air: it lands here
                 continue
             p.peak = max(p.peak, m2)
