@@ -23,6 +23,7 @@ from scipy.spatial.transform import Rotation
 from podfw.gait.engine import EV_INITIAL_CONTACT, GaitEngine
 from stridepod.recordings import dumpfile
 from stridepod.recordings import evaluation as E
+from stridepod.recordings.reference.foot_gyro import LANDING_G
 from stridepod.recordings.replay import engine_config, quantise_recording, replay
 
 DUMPS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "dumps"
@@ -146,9 +147,9 @@ def test_no_strike_outside_a_trial_but_where_the_reference_marks_steps(name):
 
 def test_a_foot_still_in_the_air_when_the_swing_ends_strikes_where_it_lands():
     # ipol_2-3_right, a slow heel-to-flat: at these three strides the foot stops pitching
-    # forward 80-90 ms before its acceleration first reaches 1.5 g (on the ground a foot
-    # reads that within 5 ms of contact: gaitmap's motion capture). The strike is the
-    # landing, not the zero crossing 100-110 ms before the annotated one.
+    # forward 80-90 ms before its acceleration first reaches LANDING_G (1.5 g; on the
+    # ground a foot reads that within 5 ms of contact: gaitmap's motion capture). The
+    # strike is the landing, not the zero crossing 100-110 ms before the annotated one.
     rec = dumpfile.load(DUMPS / "ipol_2-3_right")
     found = np.asarray(replay(rec).initial_contacts_s)
     acc_g = np.linalg.norm(rec.acc, axis=1)
@@ -157,4 +158,4 @@ def test_a_foot_still_in_the_air_when_the_swing_ends_strikes_where_it_lands():
         strike = found[np.argmin(np.abs(found - t))]
         assert abs(strike - t) <= 0.05, f"the strike at {t:.2f} s came at {strike:.2f} s"
         before = (rec.t >= strike - 0.1) & (rec.t < strike - 0.01)
-        assert acc_g[before].max() < 1.5  # it was in the air until then
+        assert acc_g[before].max() < LANDING_G  # it was in the air until then
